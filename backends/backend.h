@@ -1,0 +1,66 @@
+/* The backend interface: the one contract between lib/ and the allocators.
+ *
+ * A backend is a const descriptor. Its init() fills a table of operations,
+ * once, at the first allocation call; after that lib/ calls only through
+ * the table. init() runs while heapswitch serves allocations from its
+ * bootstrap region, so it may call dlsym() and friends, but it must not
+ * assume any allocator is usable yet. Adding a backend is one new file that
+ * defines a `const struct hsw_backend` and one line in backends/registry.c.
+ */
+#ifndef HSW_BACKEND_H
+#define HSW_BACKEND_H
+
+#include <stddef.h>
+
+struct hsw_backend_ops {
+    void *(*malloc)(size_t size);
+    /* pre: ptr was returned by this backend, or NULL. */
+    void (*free)(void *ptr);
+    void *(*calloc)(size_t count, size_t size);
+    /* pre: ptr is this backend's or NULL; size > 0 (lib/ handles size 0). */
+    void *(*realloc)(void *ptr, size_t size);
+    /* pre: alignment is a power of two (lib/ validates); any size. */
+    void *(*aligned_alloc)(size_t alignment, size_t size);
+    /* pre: ptr is this backend's and not NULL. */
+    size_t (*usable_size)(void *ptr);
+};
+
+struct hsw_backend {
+    /* The HEAPSWITCH_BACKEND value that selects this backend. */
+    const char *name;
+    /* One line for help and error messages. */
+    const char *description;
+    /* Fills every field of *ops. Returns 0, or -1 with *why set to a static
+     * string saying what is missing. */
+    int (*init)(struct hsw_backend_ops *ops, const char **why);
+};
+
+/* A backend that is a malloc-compatible shared library already loaded in
+ * the process: the exported symbol names to take each operation from. */
+struct hsw_library_symbols {
+    const char *malloc;
+    const char *free;
+    const char *calloc;
+    const char *realloc;
+    const char *aligned_alloc;
+    const char *usable_size;
+};
+
+/* backends/library.c: resolves `symbols` inside the loaded library that
+ * defines `anchor` (or, if anchor is NULL, the library named `soname`),
+ * never elsewhere: several loaded libraries export `malloc`. */
+int hsw_library_resolve(const void *anchor, const char *soname,
+                        const struct hsw_library_symbols *symbols,
+                        struct hsw_backend_ops *ops, const char **why);
+
+/* backends/registry.c: every backend name heapswitch knows, in the order
+ * they are listed to users. `backend` is NULL for a name this build lacks. */
+struct hsw_backend_entry {
+    const char *name;
+    const struct hsw_backend *backend;
+    const char *unavailable_reason;
+};
+extern const struct hsw_backend_entry hsw_backend_registry[];
+extern const size_t hsw_backend_registry_count;
+
+#endif

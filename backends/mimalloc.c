@@ -1,0 +1,42 @@
+/* The mimalloc backend.
+ *
+ * libmimalloc is a load-time dependency of libheapswitch (never dlopen'ed:
+ * it uses initial-exec TLS). Its mi_* API names are unique to it, so they
+ * are bound at link time; no lookup is needed.
+ */
+#include "config.h"
+
+#include <mimalloc.h>
+
+#include "backends/backend.h"
+
+static void *mimalloc_aligned_alloc(size_t alignment, size_t size)
+{
+    return mi_malloc_aligned(size, alignment);
+}
+
+static size_t mimalloc_usable_size(void *ptr)
+{
+    return mi_usable_size(ptr);
+}
+
+static int mimalloc_init(struct hsw_backend_ops *ops, const char **why)
+{
+    (void)why;
+    ops->malloc = mi_malloc;
+    ops->free = mi_free;
+    ops->calloc = mi_calloc;
+    ops->realloc = mi_realloc;
+    ops->aligned_alloc = mimalloc_aligned_alloc;
+    ops->usable_size = mimalloc_usable_size;
+    return 0;
+}
+
+#define HSW_STR2(x) #x
+#define HSW_STR(x) HSW_STR2(x)
+
+const struct hsw_backend hsw_backend_mimalloc = {
+    .name = "mimalloc",
+    .description = "mimalloc " HSW_STR(MI_MALLOC_VERSION),
+    .init = mimalloc_init,
+};

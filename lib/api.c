@@ -1,0 +1,15 @@
+/* The public API of include/heapswitch.h that is not an allocator entry. */
+#include "config.h"
+
+#include "include/heapswitch.h"
+#include "lib/internal.h"
+
+__attribute__((visibility("default"))) const char *heapswitch_backend_name(void)
+{
+    return hsw_active_backend_name();
+}
+
+__attribute__((visibility("default"))) const char *heapswitch_version(void)
+{
+    return PACKAGE_VERSION;
+}

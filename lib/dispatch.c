@@ -1,0 +1,213 @@
+/* Backend selection and the dispatch table.
+ *
+ * hsw_ops starts out pointing at functions that select the backend and
+ * then call through again, like a lazy PLT: the hot path never tests
+ * whether initialisation has happened. Selection reads HEAPSWITCH_BACKEND
+ * once. While it runs (dlopen/dlsym allocate), every call is served from
+ * the bootstrap region.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/internal.h"
+
+enum init_state { STATE_UNINITIALISED, STATE_INITIALISING, STATE_READY };
+
+static int init_state = STATE_UNINITIALISED;
+static const char *active_name = "system";
+
+static void *first_malloc(size_t size)
+{
+    if (hsw_ensure_ready())
+        return hsw_ops.malloc(size);
+    return hsw_bootstrap_alloc(0, size);
+}
+
+static void first_free(void *ptr)
+{
+    /* Before a backend is ready every pointer is a bootstrap one, which
+     * the caller has already recognised; anything else is not ours. */
+    if (hsw_ensure_ready())
+        hsw_ops.free(ptr);
+}
+
+static void *first_calloc(size_t count, size_t size)
+{
+    size_t total;
+
+    if (hsw_ensure_ready())
+        return hsw_ops.calloc(count, size);
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return hsw_bootstrap_alloc(0, total);
+}
+
+static void *first_realloc(void *ptr, size_t size)
+{
+    if (hsw_ensure_ready())
+        return hsw_ops.realloc(ptr, size);
+    return hsw_bootstrap_realloc(ptr, size);
+}
+
+static void *first_aligned_alloc(size_t alignment, size_t size)
+{
+    if (hsw_ensure_ready())
+        return hsw_ops.aligned_alloc(alignment, size);
+    return hsw_bootstrap_alloc(alignment, size);
+}
+
+static size_t first_usable_size(void *ptr)
+{
+    if (hsw_ensure_ready())
+        return hsw_ops.usable_size(ptr);
+    return 0;
+}
+
+struct hsw_backend_ops hsw_ops = {
+    .malloc = first_malloc,
+    .free = first_free,
+    .calloc = first_calloc,
+    .realloc = first_realloc,
+    .aligned_alloc = first_aligned_alloc,
+    .usable_size = first_usable_size,
+};
+
+static const struct hsw_backend_entry *find_entry(const char *name)
+{
+    for (size_t i = 0; i < hsw_backend_registry_count; i++)
+        if (strcmp(hsw_backend_registry[i].name, name) == 0)
+            return &hsw_backend_registry[i];
+    return NULL;
+}
+
+/* Appends text to a NUL-terminated buffer, truncating: no stdio here. */
+static void append(char *buffer, size_t capacity, const char *text)
+{
+    size_t used = strlen(buffer);
+    size_t length = strlen(text);
+
+    if (length > capacity - 1 - used)
+        length = capacity - 1 - used;
+    memcpy(buffer + used, text, length);
+    buffer[used + length] = '\0';
+}
+
+/* "system, jemalloc, mimalloc; not in this build: arena" */
+static const char *describe_valid_names(void)
+{
+    static char text[256];
+    const char *separator = "";
+
+    text[0] = '\0';
+    for (size_t i = 0; i < hsw_backend_registry_count; i++) {
+        if (hsw_backend_registry[i].backend == NULL)
+            continue;
+        append(text, sizeof text, separator);
+        append(text, sizeof text, hsw_backend_registry[i].name);
+        separator = ", ";
+    }
+    separator = "; not in this build: ";
+    for (size_t i = 0; i < hsw_backend_registry_count; i++) {
+        if (hsw_backend_registry[i].backend != NULL)
+            continue;
+        append(text, sizeof text, separator);
+        append(text, sizeof text, hsw_backend_registry[i].name);
+        separator = ", ";
+    }
+    return text;
+}
+
+static void publish_ops(const struct hsw_backend_ops *ops)
+{
+    __atomic_store_n(&hsw_ops.malloc, ops->malloc, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.free, ops->free, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.calloc, ops->calloc, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.realloc, ops->realloc, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.aligned_alloc, ops->aligned_alloc,
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.usable_size, ops->usable_size, __ATOMIC_RELAXED);
+}
+
+/* Reports why the requested backend cannot be used, then exits (strict)
+ * or returns so that the caller falls back to the system backend. */
+static void refuse_backend(const char *wanted, bool strict,
+                           const char *problem, const char *detail)
+{
+    hsw_log("HEAPSWITCH_BACKEND='", wanted, "' ", problem, detail, " (valid: ",
+            describe_valid_names(), "); ",
+            strict ? "exiting because HEAPSWITCH_STRICT=1" : "using system",
+            NULL);
+    if (strict)
+        _exit(1);
+}
+
+static void select_backend(void)
+{
+    const char *wanted = hsw_option_string(HSW_OPT_BACKEND);
+    const struct hsw_backend_entry *entry;
+    struct hsw_backend_ops ops;
+    const char *why = NULL;
+    bool strict = hsw_option_bool(HSW_OPT_STRICT, false);
+
+    if (wanted == NULL || wanted[0] == '\0')
+        wanted = "system";
+    entry = find_entry(wanted);
+    if (entry == NULL) {
+        refuse_backend(wanted, strict, "is not a backend", "");
+    } else if (entry->backend == NULL) {
+        refuse_backend(wanted, strict, "is not available: ", entry->unavailable_reason);
+    } else if (entry->backend->init(&ops, &why) != 0) {
+        refuse_backend(wanted, strict, "failed to start: ", why);
+    } else {
+        active_name = entry->backend->name;
+        publish_ops(&ops);
+        return;
+    }
+
+    entry = find_entry("system");
+    if (entry->backend->init(&ops, &why) != 0) {
+        hsw_log("the system backend failed too: ", why, NULL);
+        abort();
+    }
+    active_name = entry->backend->name;
+    publish_ops(&ops);
+}
+
+bool hsw_ensure_ready(void)
+{
+    int state = __atomic_load_n(&init_state, __ATOMIC_ACQUIRE);
+    int expected = STATE_UNINITIALISED;
+
+    if (HSW_LIKELY(state == STATE_READY))
+        return true;
+    if (state == STATE_UNINITIALISED &&
+        __atomic_compare_exchange_n(&init_state, &expected,
+                                    STATE_INITIALISING, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        select_backend();
+        __atomic_store_n(&init_state, STATE_READY, __ATOMIC_RELEASE);
+        return true;
+    }
+    /* Initialisation is under way, in this thread (a recursive call from
+     * dlsym) or another: waiting could deadlock on the loader's lock. */
+    return false;
+}
+
+const char *hsw_active_backend_name(void)
+{
+    hsw_ensure_ready();
+    return active_name;
+}
+
+/* Selects the backend at load time too, so that a strict-mode error stops
+ * a program before its main() even if the program never allocates. */
+__attribute__((constructor)) static void dispatch_constructor(void)
+{
+    hsw_ensure_ready();
+}

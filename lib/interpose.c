@@ -1,0 +1,203 @@
+/* The exported malloc family: thin forwarders to the active backend.
+ *
+ * Every libc name a program, libc itself or the dynamic loader may call is
+ * defined here, including the __libc_* aliases, so that no pointer reaches
+ * a free() of another allocator. Argument checks that glibc documents are
+ * made here once, so every backend behaves alike on bad input.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/internal.h"
+
+#define HSW_ALIAS(name) __attribute__((alias(#name), visibility("default")))
+
+/* Relaxed loads of the dispatch table compile to plain moves; they only
+ * keep the compiler honest about the one-time switch at initialisation. */
+#define OP(name) __atomic_load_n(&hsw_ops.name, __ATOMIC_RELAXED)
+
+/* Some backends return NULL without setting errno (mimalloc always,
+ * jemalloc from realloc); glibc documents ENOMEM. */
+static inline void *set_enomem_if_null(void *ptr)
+{
+    if (HSW_UNLIKELY(ptr == NULL))
+        errno = ENOMEM;
+    return ptr;
+}
+
+static bool is_power_of_two(size_t value)
+{
+    return value != 0 && (value & (value - 1)) == 0;
+}
+
+static size_t page_size(void)
+{
+    static size_t cached;
+
+    if (HSW_UNLIKELY(cached == 0))
+        cached = (size_t)sysconf(_SC_PAGESIZE);
+    return cached;
+}
+
+void *hsw_malloc(size_t size)
+{
+    return set_enomem_if_null(OP(malloc)(size));
+}
+
+void hsw_free(void *ptr)
+{
+    if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr)))
+        return;
+    OP(free)(ptr);
+}
+
+void *hsw_calloc(size_t count, size_t size)
+{
+    return set_enomem_if_null(OP(calloc)(count, size));
+}
+
+/* A bootstrap block moves to the backend once one is ready. */
+static void *realloc_bootstrap_block(void *ptr, size_t size)
+{
+    size_t old_size = hsw_bootstrap_usable_size(ptr);
+    void *fresh;
+
+    if (!hsw_ensure_ready())
+        return hsw_bootstrap_realloc(ptr, size);
+    if (size == 0)
+        return NULL;
+    fresh = set_enomem_if_null(OP(malloc)(size));
+    if (fresh != NULL)
+        memcpy(fresh, ptr, old_size < size ? old_size : size);
+    return fresh;
+}
+
+void *hsw_realloc(void *ptr, size_t size)
+{
+    if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr)))
+        return realloc_bootstrap_block(ptr, size);
+    if (HSW_UNLIKELY(size == 0) && ptr != NULL) {
+        /* glibc frees and returns NULL; some backends would not. */
+        hsw_free(ptr);
+        return NULL;
+    }
+    return set_enomem_if_null(OP(realloc)(ptr, size));
+}
+
+void *hsw_reallocarray(void *ptr, size_t count, size_t size)
+{
+    size_t total;
+
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return hsw_realloc(ptr, total);
+}
+
+size_t hsw_malloc_usable_size(void *ptr)
+{
+    if (ptr == NULL)
+        return 0;
+    if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr)))
+        return hsw_bootstrap_usable_size(ptr);
+    return OP(usable_size)(ptr);
+}
+
+void *hsw_aligned_alloc(size_t alignment, size_t size)
+{
+    if (!is_power_of_two(alignment)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return set_enomem_if_null(OP(aligned_alloc)(alignment, size));
+}
+
+int hsw_posix_memalign(void **result, size_t alignment, size_t size)
+{
+    void *ptr;
+
+    if (!is_power_of_two(alignment) || alignment % sizeof(void *) != 0)
+        return EINVAL;
+    ptr = OP(aligned_alloc)(alignment, size);
+    if (ptr == NULL)
+        return ENOMEM;
+    *result = ptr;
+    return 0;
+}
+
+/* glibc's memalign rounds an alignment up to a power of two and refuses
+ * only those past SIZE_MAX / 2 + 1. */
+void *hsw_memalign(size_t alignment, size_t size)
+{
+    if (alignment > SIZE_MAX / 2 + 1) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!is_power_of_two(alignment))
+        alignment = alignment <= 1 ? 1 : (size_t)1 << (64 - __builtin_clzl(alignment - 1));
+    return set_enomem_if_null(OP(aligned_alloc)(alignment, size));
+}
+
+void *hsw_valloc(size_t size)
+{
+    return set_enomem_if_null(OP(aligned_alloc)(page_size(), size));
+}
+
+void *hsw_pvalloc(size_t size)
+{
+    size_t page = page_size();
+
+    if (size > SIZE_MAX - page) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return set_enomem_if_null(
+        OP(aligned_alloc)(page, (size + page - 1) & ~(page - 1)));
+}
+
+/* C23 sized frees: the size is a hint none of the backends needs. */
+void hsw_free_sized(void *ptr, size_t size)
+{
+    (void)size;
+    hsw_free(ptr);
+}
+
+void hsw_free_aligned_sized(void *ptr, size_t alignment, size_t size)
+{
+    (void)alignment;
+    (void)size;
+    hsw_free(ptr);
+}
+
+/* The standard names, and the ones some libraries and old binaries call. */
+void *malloc(size_t size) HSW_ALIAS(hsw_malloc);
+void free(void *ptr) HSW_ALIAS(hsw_free);
+void *calloc(size_t count, size_t size) HSW_ALIAS(hsw_calloc);
+void *realloc(void *ptr, size_t size) HSW_ALIAS(hsw_realloc);
+void *reallocarray(void *ptr, size_t count, size_t size) HSW_ALIAS(hsw_reallocarray);
+size_t malloc_usable_size(void *ptr) HSW_ALIAS(hsw_malloc_usable_size);
+void *aligned_alloc(size_t alignment, size_t size) HSW_ALIAS(hsw_aligned_alloc);
+int posix_memalign(void **result, size_t alignment, size_t size) HSW_ALIAS(hsw_posix_memalign);
+void *memalign(size_t alignment, size_t size) HSW_ALIAS(hsw_memalign);
+void *valloc(size_t size) HSW_ALIAS(hsw_valloc);
+void *pvalloc(size_t size) HSW_ALIAS(hsw_pvalloc);
+void free_sized(void *ptr, size_t size) HSW_ALIAS(hsw_free_sized);
+void free_aligned_sized(void *ptr, size_t alignment, size_t size) HSW_ALIAS(hsw_free_aligned_sized);
+void cfree(void *ptr) HSW_ALIAS(hsw_free);
+void *__libc_malloc(size_t size) HSW_ALIAS(hsw_malloc);
+void __libc_free(void *ptr) HSW_ALIAS(hsw_free);
+void __libc_cfree(void *ptr) HSW_ALIAS(hsw_free);
+void *__libc_calloc(size_t count, size_t size) HSW_ALIAS(hsw_calloc);
+void *__libc_realloc(void *ptr, size_t size) HSW_ALIAS(hsw_realloc);
+void *__libc_reallocarray(void *ptr, size_t count, size_t size) HSW_ALIAS(hsw_reallocarray);
+void *__libc_memalign(size_t alignment, size_t size) HSW_ALIAS(hsw_memalign);
+void *__libc_valloc(size_t size) HSW_ALIAS(hsw_valloc);
+void *__libc_pvalloc(size_t size) HSW_ALIAS(hsw_pvalloc);
+int __posix_memalign(void **result, size_t alignment, size_t size) HSW_ALIAS(hsw_posix_memalign);

@@ -1,0 +1,101 @@
+/* Options from the environment, read once at the first allocation call.
+ *
+ * That call can come before libc has set `environ` (from the dynamic
+ * loader, or another library's constructor), so the environment is
+ * scanned directly, with /proc/self/environ as the fallback.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "lib/internal.h"
+
+extern char **environ;
+
+static const char *const option_names[HSW_OPT_COUNT] = {
+    [HSW_OPT_BACKEND] = "HEAPSWITCH_BACKEND",
+    [HSW_OPT_STRICT] = "HEAPSWITCH_STRICT",
+};
+
+/* The process environment copied from /proc when `environ` is not set yet:
+ * NUL-separated entries, as the kernel gives them. */
+static char proc_environ[32768];
+static size_t proc_environ_length;
+static bool proc_environ_loaded;
+
+static void load_proc_environ(void)
+{
+    int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+
+    proc_environ_loaded = true;
+    if (fd < 0)
+        return;
+    while (proc_environ_length < sizeof proc_environ - 1) {
+        ssize_t got = read(fd, proc_environ + proc_environ_length,
+                           sizeof proc_environ - 1 - proc_environ_length);
+        if (got <= 0)
+            break;
+        proc_environ_length += (size_t)got;
+    }
+    proc_environ[proc_environ_length] = '\0';
+    close(fd);
+}
+
+static const char *match_entry(const char *entry, const char *name,
+                               size_t name_length)
+{
+    if (strncmp(entry, name, name_length) == 0 && entry[name_length] == '=')
+        return entry + name_length + 1;
+    return NULL;
+}
+
+static const char *lookup(const char *name)
+{
+    size_t name_length = strlen(name);
+
+    if (environ != NULL) {
+        for (char **entry = environ; *entry != NULL; entry++) {
+            const char *value = match_entry(*entry, name, name_length);
+            if (value != NULL)
+                return value;
+        }
+        return NULL;
+    }
+    if (!proc_environ_loaded)
+        load_proc_environ();
+    for (size_t at = 0; at < proc_environ_length;
+         at += strlen(proc_environ + at) + 1) {
+        const char *value = match_entry(proc_environ + at, name, name_length);
+        if (value != NULL)
+            return value;
+    }
+    return NULL;
+}
+
+const char *hsw_option_string(enum hsw_option option)
+{
+    return lookup(option_names[option]);
+}
+
+bool hsw_option_bool(enum hsw_option option, bool fallback)
+{
+    static const char *const truths[] = {"1", "true", "yes", "on"};
+    static const char *const falsities[] = {"0", "false", "no", "off"};
+    const char *value = hsw_option_string(option);
+
+    if (value == NULL || value[0] == '\0')
+        return fallback;
+    for (size_t i = 0; i < sizeof truths / sizeof truths[0]; i++) {
+        if (strcasecmp(value, truths[i]) == 0)
+            return true;
+        if (strcasecmp(value, falsities[i]) == 0)
+            return false;
+    }
+    hsw_log("ignoring ", option_names[option], "='", value,
+            "' (expected 1/0, true/false, yes/no or on/off)", NULL);
+    return fallback;
+}
