@@ -14,7 +14,6 @@
 
 #include "lib/internal.h"
 
-#define BOOTSTRAP_SIZE (1024 * 1024)
 #define BOOTSTRAP_GRAIN 16 /* the alignment malloc guarantees on x86-64 */
 
 struct block_header {
@@ -22,9 +21,7 @@ struct block_header {
     size_t reserved; /* keeps the block aligned to BOOTSTRAP_GRAIN */
 };
 
-unsigned char hsw_bootstrap_region[BOOTSTRAP_SIZE]
-    __attribute__((aligned(64), visibility("hidden")));
-const size_t hsw_bootstrap_region_size = BOOTSTRAP_SIZE;
+unsigned char hsw_bootstrap_region[HSW_BOOTSTRAP_SIZE] __attribute__((aligned(64)));
 
 static size_t bootstrap_used;
 
@@ -44,7 +41,7 @@ void *hsw_bootstrap_alloc(size_t alignment, size_t size)
 
     if (alignment < BOOTSTRAP_GRAIN)
         alignment = BOOTSTRAP_GRAIN;
-    if (size > BOOTSTRAP_SIZE || alignment > BOOTSTRAP_SIZE) {
+    if (size > HSW_BOOTSTRAP_SIZE || alignment > HSW_BOOTSTRAP_SIZE) {
         errno = ENOMEM;
         return NULL;
     }
@@ -55,7 +52,7 @@ void *hsw_bootstrap_alloc(size_t alignment, size_t size)
         start = round_up(base + old_used + sizeof(struct block_header),
                          alignment) - base;
         end = start + size;
-        if (end > BOOTSTRAP_SIZE) {
+        if (end > HSW_BOOTSTRAP_SIZE) {
             hsw_log("bootstrap region exhausted; allocation refused", NULL);
             errno = ENOMEM;
             return NULL;

@@ -9,6 +9,9 @@
 
 #include "backends/backend.h"
 
+/* Declarations here are of hidden symbols: direct, GOT-free access. */
+#pragma GCC visibility push(hidden)
+
 #define HSW_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HSW_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -41,14 +44,13 @@ void *hsw_bootstrap_alloc(size_t alignment, size_t size);
 void *hsw_bootstrap_realloc(void *ptr, size_t size);
 size_t hsw_bootstrap_usable_size(const void *ptr);
 
-extern unsigned char hsw_bootstrap_region[];
-extern const size_t hsw_bootstrap_region_size;
+#define HSW_BOOTSTRAP_SIZE (1024 * 1024)
+extern unsigned char hsw_bootstrap_region[HSW_BOOTSTRAP_SIZE];
 
 /* Whether ptr lies in the bootstrap region: one subtraction and compare. */
 static inline bool hsw_bootstrap_owns(const void *ptr)
 {
-    return (uintptr_t)ptr - (uintptr_t)hsw_bootstrap_region <
-           hsw_bootstrap_region_size;
+    return (uintptr_t)ptr - (uintptr_t)hsw_bootstrap_region < HSW_BOOTSTRAP_SIZE;
 }
 
 /* ---- lib/dispatch.c -------------------------------------------------- */
@@ -81,5 +83,7 @@ void *hsw_valloc(size_t size);
 void *hsw_pvalloc(size_t size);
 void hsw_free_sized(void *ptr, size_t size);
 void hsw_free_aligned_sized(void *ptr, size_t alignment, size_t size);
+
+#pragma GCC visibility pop
 
 #endif

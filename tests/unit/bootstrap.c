@@ -45,7 +45,7 @@ int main(void)
     CHECK(hsw_bootstrap_alloc(16, SIZE_MAX / 2) == NULL && errno == ENOMEM,
           "oversized bootstrap request is ENOMEM");
     CHECK(!hsw_bootstrap_owns(NULL), "NULL is not a bootstrap pointer");
-    CHECK(!hsw_bootstrap_owns(hsw_bootstrap_region + hsw_bootstrap_region_size),
+    CHECK(!hsw_bootstrap_owns(hsw_bootstrap_region + HSW_BOOTSTRAP_SIZE),
           "the end of the region is outside it");
     return test_finish("unit/bootstrap");
 }
