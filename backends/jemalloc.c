@@ -4,11 +4,13 @@
  * it uses initial-exec TLS). Its standard entry points are taken from the
  * library itself, so calls reach the same fast paths as when jemalloc is
  * preloaded directly; `mallctl` exists only in jemalloc and anchors the
- * lookup to the right library.
+ * lookup to the right library. Heap figures come from mallctl after an
+ * `epoch` refresh; they lag behind thread caches, so they are approximate.
  */
 #include "config.h"
 
 #include <jemalloc/jemalloc.h>
+#include <stdint.h>
 
 #include "backends/backend.h"
 
@@ -27,8 +29,36 @@ static int jemalloc_init(struct hsw_backend_ops *ops, const char **why)
                                ops, why);
 }
 
+static int read_size(const char *name, uint64_t *out)
+{
+    size_t value = 0, length = sizeof value;
+
+    if (mallctl(name, &value, &length, NULL, 0) != 0)
+        return -1;
+    *out = value;
+    return 0;
+}
+
+static int jemalloc_heap_figures(struct hsw_backend_heap *heap)
+{
+    uint64_t epoch = 1;
+    size_t length = sizeof epoch;
+
+    if (mallctl("epoch", &epoch, &length, &epoch, length) != 0)
+        return -1;
+    if (read_size("stats.resident", &heap->resident) != 0 ||
+        read_size("stats.active", &heap->active) != 0 ||
+        read_size("stats.mapped", &heap->mapped) != 0 ||
+        read_size("stats.retained", &heap->retained) != 0)
+        return -1;
+    heap->committed = heap->mapped;
+    heap->approximate = 1;
+    return 0;
+}
+
 const struct hsw_backend hsw_backend_jemalloc = {
     .name = "jemalloc",
     .description = "jemalloc " JEMALLOC_VERSION,
     .init = jemalloc_init,
+    .heap_figures = jemalloc_heap_figures,
 };
