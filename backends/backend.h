@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+/* Every allocating operation returns NULL with errno ENOMEM on failure,
+ * as glibc documents: a backend that does not set errno wraps itself. */
 struct hsw_backend_ops {
     void *(*malloc)(size_t size);
     /* pre: ptr was returned by this backend, or NULL. */

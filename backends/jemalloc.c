@@ -4,11 +4,14 @@
  * it uses initial-exec TLS). Its standard entry points are taken from the
  * library itself, so calls reach the same fast paths as when jemalloc is
  * preloaded directly; `mallctl` exists only in jemalloc and anchors the
- * lookup to the right library. Heap figures come from mallctl after an
- * `epoch` refresh; they lag behind thread caches, so they are approximate.
+ * lookup to the right library. jemalloc's realloc returns NULL without
+ * setting errno for impossible sizes, so it alone is wrapped. Heap
+ * figures come from mallctl after an `epoch` refresh; they lag behind
+ * thread caches, so they are approximate.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <jemalloc/jemalloc.h>
 #include <stdint.h>
 
@@ -23,10 +26,24 @@ static const struct hsw_library_symbols jemalloc_symbols = {
     .usable_size = "malloc_usable_size",
 };
 
+static void *(*jemalloc_realloc)(void *ptr, size_t size);
+
+static void *jemalloc_realloc_enomem(void *ptr, size_t size)
+{
+    void *result = jemalloc_realloc(ptr, size);
+
+    if (result == NULL)
+        errno = ENOMEM;
+    return result;
+}
+
 static int jemalloc_init(struct hsw_backend_ops *ops, const char **why)
 {
-    return hsw_library_resolve((const void *)&mallctl, NULL, &jemalloc_symbols,
-                               ops, why);
+    if (hsw_library_resolve((const void *)&mallctl, NULL, &jemalloc_symbols, ops, why) != 0)
+        return -1;
+    jemalloc_realloc = ops->realloc;
+    ops->realloc = jemalloc_realloc_enomem;
+    return 0;
 }
 
 static int read_size(const char *name, uint64_t *out)

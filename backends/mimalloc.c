@@ -2,19 +2,35 @@
  *
  * libmimalloc is a load-time dependency of libheapswitch (never dlopen'ed:
  * it uses initial-exec TLS). Its mi_* API names are unique to it, so they
- * are bound at link time; no lookup is needed. Heap figures come from
- * mi_process_info(): its committed memory is what mimalloc holds resident
- * for its heap. Thread statistics are merged late, so they are approximate.
+ * are bound at link time; no lookup is needed. mimalloc returns NULL
+ * without setting errno. It reports failures of malloc and realloc to its
+ * error handler, which sets errno, so those two need no wrapper; calloc
+ * overflow and aligned failures are not reported, so those are wrapped.
+ * Heap figures come from mi_process_info(): its committed memory is what
+ * mimalloc holds for its heap. Thread statistics merge late: approximate.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <mimalloc.h>
 
 #include "backends/backend.h"
 
+static void *enomem_if_null(void *ptr)
+{
+    if (ptr == NULL)
+        errno = ENOMEM;
+    return ptr;
+}
+
 static void *mimalloc_aligned_alloc(size_t alignment, size_t size)
 {
-    return mi_malloc_aligned(size, alignment);
+    return enomem_if_null(mi_malloc_aligned(size, alignment));
+}
+
+static void *mimalloc_calloc(size_t count, size_t size)
+{
+    return enomem_if_null(mi_calloc(count, size));
 }
 
 static size_t mimalloc_usable_size(void *ptr)
@@ -22,12 +38,22 @@ static size_t mimalloc_usable_size(void *ptr)
     return mi_usable_size(ptr);
 }
 
+/* Out of memory (ENOMEM) or a size past PTRDIFF_MAX (EOVERFLOW): the
+ * failing call returns NULL right after, and glibc would say ENOMEM. */
+static void mimalloc_error(int error, void *unused)
+{
+    (void)unused;
+    if (error == ENOMEM || error == EOVERFLOW)
+        errno = ENOMEM;
+}
+
 static int mimalloc_init(struct hsw_backend_ops *ops, const char **why)
 {
     (void)why;
+    mi_register_error(mimalloc_error, NULL);
     ops->malloc = mi_malloc;
     ops->free = mi_free;
-    ops->calloc = mi_calloc;
+    ops->calloc = mimalloc_calloc;
     ops->realloc = mi_realloc;
     ops->aligned_alloc = mimalloc_aligned_alloc;
     ops->usable_size = mimalloc_usable_size;

@@ -22,15 +22,6 @@
  * keep the compiler honest about the one-time switch at initialisation. */
 #define OP(name) __atomic_load_n(&hsw_ops.name, __ATOMIC_RELAXED)
 
-/* Some backends return NULL without setting errno (mimalloc always,
- * jemalloc from realloc); glibc documents ENOMEM. */
-static inline void *set_enomem_if_null(void *ptr)
-{
-    if (HSW_UNLIKELY(ptr == NULL))
-        errno = ENOMEM;
-    return ptr;
-}
-
 static bool is_power_of_two(size_t value)
 {
     return value != 0 && (value & (value - 1)) == 0;
@@ -47,7 +38,7 @@ static size_t page_size(void)
 
 void *hsw_malloc(size_t size)
 {
-    return set_enomem_if_null(OP(malloc)(size));
+    return OP(malloc)(size);
 }
 
 void hsw_free(void *ptr)
@@ -59,7 +50,7 @@ void hsw_free(void *ptr)
 
 void *hsw_calloc(size_t count, size_t size)
 {
-    return set_enomem_if_null(OP(calloc)(count, size));
+    return OP(calloc)(count, size);
 }
 
 /* A bootstrap block moves to the backend once one is ready. */
@@ -72,7 +63,7 @@ static void *realloc_bootstrap_block(void *ptr, size_t size)
         return hsw_bootstrap_realloc(ptr, size);
     if (size == 0)
         return NULL;
-    fresh = set_enomem_if_null(OP(malloc)(size));
+    fresh = OP(malloc)(size);
     if (fresh != NULL)
         memcpy(fresh, ptr, old_size < size ? old_size : size);
     return fresh;
@@ -87,7 +78,7 @@ void *hsw_realloc(void *ptr, size_t size)
         hsw_free(ptr);
         return NULL;
     }
-    return set_enomem_if_null(OP(realloc)(ptr, size));
+    return OP(realloc)(ptr, size);
 }
 
 void *hsw_reallocarray(void *ptr, size_t count, size_t size)
@@ -116,7 +107,7 @@ void *hsw_aligned_alloc(size_t alignment, size_t size)
         errno = EINVAL;
         return NULL;
     }
-    return set_enomem_if_null(OP(aligned_alloc)(alignment, size));
+    return OP(aligned_alloc)(alignment, size);
 }
 
 int hsw_posix_memalign(void **result, size_t alignment, size_t size)
@@ -142,12 +133,12 @@ void *hsw_memalign(size_t alignment, size_t size)
     }
     if (!is_power_of_two(alignment))
         alignment = alignment <= 1 ? 1 : (size_t)1 << (64 - __builtin_clzl(alignment - 1));
-    return set_enomem_if_null(OP(aligned_alloc)(alignment, size));
+    return OP(aligned_alloc)(alignment, size);
 }
 
 void *hsw_valloc(size_t size)
 {
-    return set_enomem_if_null(OP(aligned_alloc)(page_size(), size));
+    return OP(aligned_alloc)(page_size(), size);
 }
 
 void *hsw_pvalloc(size_t size)
@@ -158,8 +149,7 @@ void *hsw_pvalloc(size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    return set_enomem_if_null(
-        OP(aligned_alloc)(page, (size + page - 1) & ~(page - 1)));
+    return OP(aligned_alloc)(page, (size + page - 1) & ~(page - 1));
 }
 
 /* C23 sized frees: the size is a hint none of the backends needs. */
