@@ -11,6 +11,7 @@
 #define HSW_BACKEND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Every allocating operation returns NULL with errno ENOMEM on failure,
  * as glibc documents: a backend that does not set errno wraps itself. */

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ static struct hsw_slot *claim_slot(void)
 {
     struct hsw_slot *slots = hsw_segment_slots();
     uint64_t tid = (uint64_t)gettid();
+    int saved_errno = errno;
 
     for (unsigned i = 0; i < HSW_THREAD_SLOTS; i++) {
         struct hsw_slot *slot = &slots[(tid + i) % HSW_THREAD_SLOTS];
@@ -81,6 +83,7 @@ static struct hsw_slot *claim_slot(void)
             hsw_thread_slot = slot;
             pthread_setspecific(slot_key, slot);
             hsw_refresh_maybe();
+            errno = saved_errno;
             return slot;
         }
     }
@@ -109,7 +112,8 @@ static void add_shared(uint64_t *counter, uint64_t amount)
     __atomic_fetch_add(counter, amount, __ATOMIC_RELAXED);
 }
 
-void hsw_count_alloc_slow(enum hsw_call_kind kind, size_t requested, size_t usable)
+void hsw_count_alloc_slow(enum hsw_call_kind kind, size_t requested, size_t usable,
+                          size_t freed)
 {
     struct hsw_slot *slot;
 
@@ -117,13 +121,14 @@ void hsw_count_alloc_slow(enum hsw_call_kind kind, size_t requested, size_t usab
         return;
     slot = own_slot();
     if (slot != NULL) {
-        hsw_count_alloc(kind, requested, usable);
+        hsw_count_alloc(kind, requested, usable, freed);
         return;
     }
     slot = shared_slot();
     add_shared(&slot->calls[kind], 1);
     add_shared(&slot->bytes_requested, requested);
     add_shared(&slot->bytes_allocated, usable);
+    add_shared(&slot->bytes_freed, freed);
     add_shared(&slot->size_classes[hsw_size_class(requested)], 1);
 }
 
@@ -196,7 +201,10 @@ void hsw_refresh_maybe(void)
                                      __ATOMIC_RELAXED))
         return;
     __atomic_store_n(&last_refresh_ns, now, __ATOMIC_RELAXED);
-    if (hsw_segment != NULL)
+    if (hsw_segment != NULL) {
+        int saved_errno = errno;
         hsw_segment_refresh(now);
+        errno = saved_errno;
+    }
     __atomic_store_n(&refresh_busy, 0, __ATOMIC_RELEASE);
 }

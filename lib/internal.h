@@ -77,7 +77,7 @@ const char *hsw_active_backend_name(void);
 /* The value of hsw_thread_slot for a thread that writes the shared slot. */
 #define HSW_SLOT_SHARED ((struct hsw_slot *)1)
 /* Calls between two looks at the clock for a heap-figure refresh. */
-#define HSW_REFRESH_CALL_MASK 4095
+#define HSW_REFRESH_CALL_MASK 255
 
 /* This thread's counter slot: NULL until its first counted call. */
 extern __thread struct hsw_slot *hsw_thread_slot
@@ -91,7 +91,8 @@ void hsw_counters_start(void);
 void hsw_counters_stop(void);
 /* The slow paths of the inline counters below: a thread's first call, or
  * a thread on the shared slot. */
-void hsw_count_alloc_slow(enum hsw_call_kind kind, size_t requested, size_t usable);
+void hsw_count_alloc_slow(enum hsw_call_kind kind, size_t requested, size_t usable,
+                          size_t freed);
 void hsw_count_free_slow(enum hsw_call_kind kind, size_t usable);
 void hsw_count_failure(enum hsw_call_kind kind, size_t requested);
 void hsw_count_request(void);
@@ -104,21 +105,23 @@ static inline unsigned hsw_size_class(size_t size)
     return size_class < HSW_SIZE_CLASSES ? size_class : HSW_SIZE_CLASSES - 1;
 }
 
-/* Counts an allocating call that succeeded. The hot path: plain stores
+/* Counts an allocating call that succeeded (a realloc also gave back
+ * `freed` bytes). The hot path: plain stores
  * into this thread's own slot, nothing else. */
 static inline void hsw_count_alloc(enum hsw_call_kind kind, size_t requested,
-                                   size_t usable)
+                                   size_t usable, size_t freed)
 {
     struct hsw_slot *slot = hsw_thread_slot;
     uint64_t calls;
 
     if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
-        hsw_count_alloc_slow(kind, requested, usable);
+        hsw_count_alloc_slow(kind, requested, usable, freed);
         return;
     }
     calls = ++slot->calls[kind];
     slot->bytes_requested += requested;
     slot->bytes_allocated += usable;
+    slot->bytes_freed += freed;
     slot->size_classes[hsw_size_class(requested)]++;
     if (HSW_UNLIKELY((calls & HSW_REFRESH_CALL_MASK) == 0))
         hsw_refresh_maybe();

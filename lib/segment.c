@@ -157,8 +157,9 @@ static bool create_segment(void)
         warn_unavailable("create", errno);
         return false;
     }
-    /* Lock first: a reader must never see an unlocked segment of a live writer. */
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+    /* Lock first: a reader must never see an unlocked segment of a live
+     * writer. Blocking: a reader may hold a shared lock for an instant. */
+    if (flock(fd, LOCK_EX) != 0 ||
         (error = posix_fallocate(fd, 0, (off_t)HSW_SEGMENT_SIZE)) != 0) {
         error = errno != 0 ? errno : EIO;
         warn_unavailable("size", error);
