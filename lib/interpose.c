@@ -52,22 +52,38 @@ static inline void *counted(enum hsw_call_kind kind, size_t requested, void *ptr
     return ptr;
 }
 
+/* The counted paths live out of line, so that with counting off the
+ * exported functions stay a test and a tail jump. */
+__attribute__((noinline)) static void *counted_malloc(size_t size)
+{
+    return counted(HSW_CALL_MALLOC, size, OP(malloc)(size));
+}
+
 void *hsw_malloc(size_t size)
 {
     if (!counting())
         return OP(malloc)(size);
-    return counted(HSW_CALL_MALLOC, size, OP(malloc)(size));
+    return counted_malloc(size);
+}
+
+__attribute__((noinline)) static void counted_free(void *ptr)
+{
+    if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr))) {
+        hsw_count_free(HSW_CALL_FREE, 0);
+        return;
+    }
+    hsw_count_free(HSW_CALL_FREE, ptr != NULL ? OP(usable_size)(ptr) : 0);
+    OP(free)(ptr);
 }
 
 void hsw_free(void *ptr)
 {
-    if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr))) {
-        if (counting())
-            hsw_count_free(HSW_CALL_FREE, 0);
+    if (counting()) {
+        counted_free(ptr);
         return;
     }
-    if (counting())
-        hsw_count_free(HSW_CALL_FREE, ptr != NULL ? OP(usable_size)(ptr) : 0);
+    if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr)))
+        return;
     OP(free)(ptr);
 }
 
