@@ -390,7 +390,7 @@ HSW_EXPORT int heapswitch_rates(const struct heapswitch_snapshot *earlier,
     memset(out, 0, sizeof *out);
     out->allocs_per_request = out->bytes_per_request = -1;
     if (earlier->pid != later->pid || earlier->start_time != later->start_time ||
-        seconds <= 0)
+        !(seconds > 0))
         return -1;
 #define DELTA(field) (b->field >= a->field ? b->field - a->field : 0)
     allocs = DELTA(malloc_calls) + DELTA(calloc_calls) + DELTA(realloc_calls) +

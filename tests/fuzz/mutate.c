@@ -33,6 +33,19 @@
 #include "tests/fuzz/seed-image.h"
 #include "tests/fuzz/snapshot-check.h"
 
+/* Built with ASan (tests/fuzz/mutate-sanitized): a report names the
+ * iteration that caused it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MUTATE_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MUTATE_SANITIZED 1
+#endif
+#endif
+#ifdef MUTATE_SANITIZED
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #define DEFAULT_ITERATIONS 200000
 #define DEFAULT_SEED UINT64_C(0x6865617073776974) /* "heapswit" */
 #define MAX_PROBLEMS 10
@@ -74,11 +87,13 @@ struct field {
     bool benign; /* any value keeps the image valid */
 };
 
+/* clang-format off */
 #define HEADER_FIELD(member, benign)                                                      \
     {#member, offsetof(struct hsw_segment_header, member),                                \
      sizeof(((struct hsw_segment_header *)0)->member), benign}
 #define SLOT_FIELD(member)                                                                \
     {#member, offsetof(struct hsw_slot, member), sizeof(((struct hsw_slot *)0)->member), true}
+/* clang-format on */
 
 static const struct field header_fields[] = {
     HEADER_FIELD(magic, false),
@@ -112,13 +127,20 @@ static const struct field header_fields[] = {
 };
 
 static const struct field slot_fields[] = {
-    SLOT_FIELD(owner_tid),       SLOT_FIELD(calls[HSW_CALL_MALLOC]),
-    SLOT_FIELD(calls[HSW_CALL_CALLOC]), SLOT_FIELD(calls[HSW_CALL_REALLOC]),
-    SLOT_FIELD(calls[HSW_CALL_FREE]), SLOT_FIELD(calls[HSW_CALL_ALIGNED]),
-    SLOT_FIELD(failures),        SLOT_FIELD(bytes_requested),
-    SLOT_FIELD(bytes_allocated), SLOT_FIELD(bytes_freed),
-    SLOT_FIELD(requests),        SLOT_FIELD(size_classes[0]),
-    SLOT_FIELD(size_classes[HSW_SIZE_CLASSES - 1]), SLOT_FIELD(reserved[4]),
+    SLOT_FIELD(owner_tid),
+    SLOT_FIELD(calls[HSW_CALL_MALLOC]),
+    SLOT_FIELD(calls[HSW_CALL_CALLOC]),
+    SLOT_FIELD(calls[HSW_CALL_REALLOC]),
+    SLOT_FIELD(calls[HSW_CALL_FREE]),
+    SLOT_FIELD(calls[HSW_CALL_ALIGNED]),
+    SLOT_FIELD(failures),
+    SLOT_FIELD(bytes_requested),
+    SLOT_FIELD(bytes_allocated),
+    SLOT_FIELD(bytes_freed),
+    SLOT_FIELD(requests),
+    SLOT_FIELD(size_classes[0]),
+    SLOT_FIELD(size_classes[HSW_SIZE_CLASSES - 1]),
+    SLOT_FIELD(reserved[4]),
 };
 
 static const struct field text_fields[] = {
@@ -186,8 +208,8 @@ static uint64_t header_value(const struct variant *v, size_t offset, size_t size
     return read_field(v->bytes + offset, size);
 }
 
-#define HEADER_GET(v, member)                                                             \
-    header_value(v, offsetof(struct hsw_segment_header, member),                          \
+#define HEADER_GET(v, member)                                                            \
+    header_value(v, offsetof(struct hsw_segment_header, member),                         \
                  sizeof(((struct hsw_segment_header *)0)->member))
 
 /* An extreme or boundary value for a field of `size` bytes. */
@@ -197,23 +219,40 @@ static uint64_t extreme_value(const struct variant *v, size_t size)
     uint64_t half = all >> 1;
 
     switch (below(20)) {
-    case 0: return 0;
-    case 1: return 1;
-    case 2: return all;
-    case 3: return half;          /* INT_MAX */
-    case 4: return half + 1;      /* INT_MIN as unsigned */
-    case 5: return all - below(4096);
-    case 6: return 63 + below(3); /* around the 64-byte alignment */
-    case 7: return sizeof(struct hsw_segment_header) + below(3) * 64 - 1 + below(3);
-    case 8: return sizeof(struct hsw_slot) + below(3) * 64 - 1 + below(3);
-    case 9: return HSW_SEGMENT_MAX_SIZE - 1 + below(3);
-    case 10: return HSW_SEGMENT_MAX_SIZE / 64 - 1 + below(3);
-    case 11: return v->size - 1 + below(3);
-    case 12: return HSW_SLOT_COUNT - 1 + below(3);
-    case 13: return UINT64_C(1) << below(size * 8);
-    case 14: return (uint64_t)getuid() + below(3) - 1;
-    case 15: return below(4);     /* small: states, booleans */
-    default: return next_random() & all;
+    case 0:
+        return 0;
+    case 1:
+        return 1;
+    case 2:
+        return all;
+    case 3:
+        return half; /* INT_MAX */
+    case 4:
+        return half + 1; /* INT_MIN as unsigned */
+    case 5:
+        return all - below(4096);
+    case 6:
+        return 63 + below(3); /* around the 64-byte alignment */
+    case 7:
+        return sizeof(struct hsw_segment_header) + below(3) * 64 - 1 + below(3);
+    case 8:
+        return sizeof(struct hsw_slot) + below(3) * 64 - 1 + below(3);
+    case 9:
+        return HSW_SEGMENT_MAX_SIZE - 1 + below(3);
+    case 10:
+        return HSW_SEGMENT_MAX_SIZE / 64 - 1 + below(3);
+    case 11:
+        return v->size - 1 + below(3);
+    case 12:
+        return HSW_SLOT_COUNT - 1 + below(3);
+    case 13:
+        return UINT64_C(1) << below(size * 8);
+    case 14:
+        return (uint64_t)getuid() + below(3) - 1;
+    case 15:
+        return below(4); /* small: states, booleans */
+    default:
+        return next_random() & all;
     }
 }
 
@@ -243,7 +282,8 @@ static void mutate_header_field(struct variant *v)
     write_field(v->bytes + f->offset, f->size, value);
     if (!f->benign)
         v->valid = false;
-    note(v, "header.%s=0x%" PRIx64, f->name, value & (f->size == 4 ? UINT32_MAX : UINT64_MAX));
+    note(v, "header.%s=0x%" PRIx64, f->name,
+         value & (f->size == 4 ? UINT32_MAX : UINT64_MAX));
 }
 
 /* A counter of a slot: of one of the header's slots (valid), or at a
@@ -252,9 +292,11 @@ static void mutate_header_field(struct variant *v)
 static void mutate_slot_field(struct variant *v)
 {
     const struct field *f = &slot_fields[below(COUNT(slot_fields))];
-    uint64_t header_size = HEADER_GET(v, header_size), slot_size = HEADER_GET(v, slot_size);
+    uint64_t header_size = HEADER_GET(v, header_size),
+             slot_size = HEADER_GET(v, slot_size);
     uint64_t slot_count = HEADER_GET(v, slot_count);
-    uint64_t slot = below(4) == 0 ? below(slot_count + 2) : below(slot_count > 8 ? 8 : slot_count);
+    uint64_t slot =
+        below(4) == 0 ? below(slot_count + 2) : below(slot_count > 8 ? 8 : slot_count);
     uint64_t offset = header_size + slot * slot_size + f->offset;
     uint64_t value = extreme_value(v, f->size);
 
@@ -330,7 +372,8 @@ static void mutate_size(struct variant *v)
  * segment_size and the size to match; valid when it fits 64 KiB. */
 static void mutate_layout(struct variant *v)
 {
-    uint64_t header_size = HEADER_GET(v, header_size), slot_size = HEADER_GET(v, slot_size);
+    uint64_t header_size = HEADER_GET(v, header_size),
+             slot_size = HEADER_GET(v, slot_size);
     uint64_t slot_count = HEADER_GET(v, slot_count), needed, size;
     uint64_t old_needed = header_size + slot_count * slot_size;
     bool layout_was_valid = v->valid;
@@ -349,7 +392,8 @@ static void mutate_layout(struct variant *v)
     needed = header_size + slot_count * slot_size;
     size = below(2) == 0 ? needed : (needed + 4095) & ~UINT64_C(4095);
     if (size > WORK_SIZE || slot_count == 0) {
-        write_field(v->bytes + offsetof(struct hsw_segment_header, slot_count), 4, slot_count);
+        write_field(v->bytes + offsetof(struct hsw_segment_header, slot_count), 4,
+                    slot_count);
         v->valid = false;
         note(v, "slot_count=0x%" PRIx64 "(no room)", slot_count);
         return;
@@ -359,15 +403,17 @@ static void mutate_layout(struct variant *v)
     if (v->size < size)
         memset(v->bytes + v->size, 0, size - v->size);
     (void)old_needed;
-    write_field(v->bytes + offsetof(struct hsw_segment_header, header_size), 4, header_size);
+    write_field(v->bytes + offsetof(struct hsw_segment_header, header_size), 4,
+                header_size);
     write_field(v->bytes + offsetof(struct hsw_segment_header, slot_size), 4, slot_size);
-    write_field(v->bytes + offsetof(struct hsw_segment_header, slot_count), 4, slot_count);
+    write_field(v->bytes + offsetof(struct hsw_segment_header, slot_count), 4,
+                slot_count);
     write_field(v->bytes + offsetof(struct hsw_segment_header, segment_size), 8, size);
     v->size = size;
     v->valid = layout_was_valid && size <= HSW_SEGMENT_MAX_SIZE &&
                slot_count <= HSW_SEGMENT_MAX_SIZE / 64;
-    note(v, "layout:%" PRIu64 "+%" PRIu64 "x%" PRIu64 "=%" PRIu64, header_size, slot_count,
-         slot_size, size);
+    note(v, "layout:%" PRIu64 "+%" PRIu64 "x%" PRIu64 "=%" PRIu64, header_size,
+         slot_count, slot_size, size);
 }
 
 static void mutate_misc(struct variant *v)
@@ -391,7 +437,8 @@ static void mutate_misc(struct variant *v)
     }
     default: {
         int32_t pid = below(2) == 0 ? 0 : -1 - (int32_t)below(INT32_MAX);
-        write_field(v->bytes + offsetof(struct hsw_segment_header, pid), 4, (uint32_t)pid);
+        write_field(v->bytes + offsetof(struct hsw_segment_header, pid), 4,
+                    (uint32_t)pid);
         note(v, "pid=%d", pid);
         break;
     }
@@ -465,26 +512,17 @@ static void make_variant(struct variant *v, uint64_t seed, uint64_t iteration)
     mutate(v);
 }
 
-/* " xx" for a byte of an image, " --" past its end. */
-static void print_byte(const unsigned char *bytes, size_t size, size_t at)
-{
-    if (at < size)
-        fprintf(stderr, " %02x", (unsigned)bytes[at]);
-    else
-        fprintf(stderr, " --");
-}
-
-/* The bytes that differ from the seed, as "offset: old -> new" runs. */
+/* The bytes that differ from the seed, as "offset: old -> new" runs,
+ * then how the size changed. */
 static void print_difference(const struct variant *v)
 {
     const struct seed *base = &seeds[v->kind];
-    size_t limit = v->size > base->size ? v->size : base->size;
+    size_t common = v->size < base->size ? v->size : base->size;
     unsigned lines = 0;
 
-    for (size_t at = 0; at < limit && lines < 40;) {
+    for (size_t at = 0; at < common && lines < 40;) {
         size_t end = at;
-        while (end < limit && end - at < 16 &&
-               (end >= v->size || end >= base->size || v->bytes[end] != base->bytes[end]))
+        while (end < common && end - at < 16 && v->bytes[end] != base->bytes[end])
             end++;
         if (end == at) {
             at++;
@@ -492,17 +530,30 @@ static void print_difference(const struct variant *v)
         }
         fprintf(stderr, "    %06zx:", at);
         for (size_t i = at; i < end; i++)
-            print_byte(base->bytes, base->size, i);
+            fprintf(stderr, " %02x", (unsigned)base->bytes[i]);
         fprintf(stderr, " ->");
         for (size_t i = at; i < end; i++)
-            print_byte(v->bytes, v->size, i);
+            fprintf(stderr, " %02x", (unsigned)v->bytes[i]);
         fprintf(stderr, "\n");
         lines++;
         at = end;
     }
+    if (lines == 40)
+        fprintf(stderr, "    (more differences left out)\n");
+    if (v->size < base->size) {
+        fprintf(stderr, "    truncated from %zu to %zu bytes\n", base->size, v->size);
+    } else if (v->size > base->size) {
+        size_t nonzero = 0;
+        for (size_t i = base->size; i < v->size; i++)
+            nonzero += v->bytes[i] != 0;
+        fprintf(stderr, "    extended from %zu to %zu bytes (%zu of them not zero)\n",
+                base->size, v->size, nonzero);
+    }
 }
 
 static unsigned problems;
+static const struct variant *current_variant; /* for the sanitizers' reports */
+static uint64_t current_iteration;
 
 static void problem(const struct variant *v, uint64_t iteration, const char *what,
                     const char *why)
@@ -518,6 +569,18 @@ static void problem(const struct variant *v, uint64_t iteration, const char *wha
     print_difference(v);
 }
 
+#ifdef MUTATE_SANITIZED
+/* Called by a sanitizer before it exits on an error. */
+static void report_current(void)
+{
+    if (current_variant == NULL)
+        return;
+    problem(current_variant, current_iteration, "the sanitizer report above", NULL);
+    fprintf(stderr, "  write it to a file with: mutate -i %" PRIu64 " -o FILE\n",
+            current_iteration);
+}
+#endif
+
 /* The refusal reasons seen, up to their first digit, with counts. */
 struct reason {
     char text[64];
@@ -528,10 +591,10 @@ static struct reason reasons[48];
 
 static void count_reason(const char *why)
 {
-    size_t length = strcspn(why, "-0123456789(");
+    size_t length = strcspn(why, "0123456789(");
     unsigned i;
 
-    while (length > 0 && why[length - 1] == ' ')
+    while (length > 0 && (why[length - 1] == ' ' || why[length - 1] == '-'))
         length--;
     if (length >= sizeof reasons[0].text)
         length = sizeof reasons[0].text - 1;
@@ -555,7 +618,8 @@ static volatile double sink;
 
 /* Parses one variant from a heap copy of exactly its size and checks the
  * outcome. */
-static void check_variant(const struct variant *v, uint64_t iteration, struct totals *totals)
+static void check_variant(const struct variant *v, uint64_t iteration,
+                          struct totals *totals)
 {
     struct heapswitch_snapshot snapshot, again;
     struct heapswitch_rates rates;
@@ -648,23 +712,25 @@ static int check_seeds(void)
                                 (int32_t)getpid());
         if (heapswitch_parse(seed->bytes, seed->size, getuid(), &seed->snapshot, why,
                              sizeof why) != 0) {
-            fprintf(stderr, "FAIL: seed %s refused: %s\n", seed_name((enum seed_kind)kind),
-                    why);
+            fprintf(stderr, "FAIL: seed %s refused: %s\n",
+                    seed_name((enum seed_kind)kind), why);
             failures++;
         } else if ((wrong = check_snapshot(&seed->snapshot, seed->bytes, seed->size,
                                            getuid())) != NULL) {
-            fprintf(stderr, "FAIL: seed %s: %s\n", seed_name((enum seed_kind)kind), wrong);
+            fprintf(stderr, "FAIL: seed %s: %s\n", seed_name((enum seed_kind)kind),
+                    wrong);
             failures++;
         }
     }
-    if (heapswitch_parse(NULL, 4096, getuid(), &seeds[0].snapshot, why, sizeof why) != -1 ||
+    if (heapswitch_parse(NULL, 4096, getuid(), &seeds[0].snapshot, why, sizeof why) !=
+            -1 ||
         why[0] == '\0') {
         fprintf(stderr, "FAIL: a NULL image was not refused with a reason\n");
         failures++;
     }
     /* Restore the snapshot the NULL parse cleared. */
-    if (heapswitch_parse(seeds[0].bytes, seeds[0].size, getuid(), &seeds[0].snapshot, NULL,
-                         0) != 0)
+    if (heapswitch_parse(seeds[0].bytes, seeds[0].size, getuid(), &seeds[0].snapshot,
+                         NULL, 0) != 0)
         failures++;
     return failures;
 }
@@ -731,10 +797,16 @@ int main(int argc, char **argv)
         make_variant(&variant, seed, write_iteration);
         return write_variant(&variant, write_path);
     }
+#ifdef MUTATE_SANITIZED
+    __sanitizer_set_death_callback(report_current);
+#endif
     for (uint64_t i = 0; i < iterations; i++) {
         make_variant(&variant, seed, i);
+        current_variant = &variant;
+        current_iteration = i;
         check_variant(&variant, i, &totals);
     }
+    current_variant = NULL;
 
     printf("mutate: %" PRIu64 " variants of %d seeds (seed 0x%" PRIx64 "): %lu accepted, "
            "%lu refused, %lu kept valid by their mutations\n",

@@ -137,8 +137,8 @@ static inline size_t seed_build(unsigned char *image, enum seed_kind kind, uint3
     memset(&header, 0, sizeof header);
     header.magic = HSW_SEGMENT_MAGIC;
     header.layout_major = HSW_SEGMENT_LAYOUT_MAJOR;
-    header.layout_minor = kind == SEED_NEWER ? HSW_SEGMENT_LAYOUT_MINOR + 1
-                                             : HSW_SEGMENT_LAYOUT_MINOR;
+    header.layout_minor =
+        kind == SEED_NEWER ? HSW_SEGMENT_LAYOUT_MINOR + 1 : HSW_SEGMENT_LAYOUT_MINOR;
     header.header_size = (uint32_t)header_size;
     header.slot_size = (uint32_t)slot_size;
     header.slot_count = (uint32_t)slot_count;
@@ -151,10 +151,13 @@ static inline size_t seed_build(unsigned char *image, enum seed_kind kind, uint3
     header.start_time = 123456789;
     header.created_unix_ns = UINT64_C(1700000000) * 1000000000;
     header.heartbeat_ns = UINT64_C(5000) * 1000000000;
-    header.exited_unix_ns = kind == SEED_EXITED ? header.created_unix_ns + 42000000000 : 0;
+    header.exited_unix_ns =
+        kind == SEED_EXITED ? header.created_unix_ns + 42000000000 : 0;
     header.peak_live_bytes = kind == SEED_MANY ? UINT64_MAX : 1 << 20;
     seed_text(header.backend, sizeof header.backend,
-              kind == SEED_MANY ? "jemalloc" : kind == SEED_NEWER ? "mimalloc" : "system");
+              kind == SEED_MANY    ? "jemalloc"
+              : kind == SEED_NEWER ? "mimalloc"
+                                   : "system");
     seed_text(header.tag, sizeof header.tag, kind == SEED_RUNNING ? "seed" : "");
     seed_text(header.exe, sizeof header.exe, "/usr/bin/heapswitch-seed");
     seed_text(header.cmdline, sizeof header.cmdline, "heapswitch-seed --run 1");

@@ -81,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fail("accepted at an odd address with a bad snapshot", problem);
     free(shifted);
     if (memcmp(&first.counters, &second.counters, sizeof first.counters) != 0 ||
-        strcmp(first.exe, second.exe) != 0 || strcmp(first.cmdline, second.cmdline) != 0 ||
+        strcmp(first.exe, second.exe) != 0 ||
+        strcmp(first.cmdline, second.cmdline) != 0 ||
         first.live_bytes != second.live_bytes ||
         first.peak_live_bytes != second.peak_live_bytes)
         fail("two parses of the same bytes differ", NULL);

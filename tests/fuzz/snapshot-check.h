@@ -53,13 +53,15 @@ static inline const char *check_snapshot(const struct heapswitch_snapshot *s,
     if (size < sizeof header || size > HSW_SEGMENT_MAX_SIZE)
         return "accepted an image of an impossible size";
     memcpy(&header, image, sizeof header);
-    if (header.magic != HSW_SEGMENT_MAGIC || header.layout_major != HSW_SEGMENT_LAYOUT_MAJOR)
+    if (header.magic != HSW_SEGMENT_MAGIC ||
+        header.layout_major != HSW_SEGMENT_LAYOUT_MAJOR)
         return "accepted a bad magic or layout";
     if (header.segment_size != size || header.size_classes != HSW_SIZE_CLASSES)
         return "accepted a size or size-class count that does not match";
-    if (header.slot_size < sizeof(struct hsw_slot) || header.header_size < sizeof header ||
-        header.slot_count < 1 ||
-        (uint64_t)header.header_size + (uint64_t)header.slot_count * header.slot_size > size)
+    if (header.slot_size < sizeof(struct hsw_slot) ||
+        header.header_size < sizeof header || header.slot_count < 1 ||
+        (uint64_t)header.header_size + (uint64_t)header.slot_count * header.slot_size >
+            size)
         return "accepted a layout that does not fit";
     if (header.pid <= 0 || s->pid != header.pid)
         return "bad pid";
@@ -80,7 +82,8 @@ static inline const char *check_snapshot(const struct heapswitch_snapshot *s,
         memchr(header.exe, '\0', sizeof header.exe) == NULL ||
         memchr(header.cmdline, '\0', sizeof header.cmdline) == NULL)
         return "accepted an unterminated text field";
-    if (s->start_time != header.start_time || s->overflow_threads != header.overflow_threads)
+    if (s->start_time != header.start_time ||
+        s->overflow_threads != header.overflow_threads)
         return "start time or overflow threads differ from the image";
     if (!(s->fragmentation == -1 || (s->fragmentation >= 0 && s->fragmentation <= 1)))
         return "fragmentation outside [0,1] and not -1";
@@ -101,8 +104,9 @@ static inline const char *check_snapshot(const struct heapswitch_snapshot *s,
     for (uint32_t i = 0; i < header.slot_count; i++) {
         struct hsw_slot slot;
 
-        memcpy(&slot, (const unsigned char *)image + header.header_size +
-                          (size_t)i * header.slot_size,
+        memcpy(&slot,
+               (const unsigned char *)image + header.header_size +
+                   (size_t)i * header.slot_size,
                sizeof slot);
         sums.malloc_calls += slot.calls[HSW_CALL_MALLOC];
         sums.calloc_calls += slot.calls[HSW_CALL_CALLOC];
@@ -171,8 +175,9 @@ static inline double touch_snapshot(const struct heapswitch_snapshot *s)
     double sum = 0;
 
     sum += (double)s->pid + (double)s->uid + (double)s->state + (double)s->start_time;
-    sum += touch_bytes(s->backend, sizeof s->backend) + touch_bytes(s->tag, sizeof s->tag) +
-           touch_bytes(s->exe, sizeof s->exe) + touch_bytes(s->cmdline, sizeof s->cmdline);
+    sum += touch_bytes(s->backend, sizeof s->backend) +
+           touch_bytes(s->tag, sizeof s->tag) + touch_bytes(s->exe, sizeof s->exe) +
+           touch_bytes(s->cmdline, sizeof s->cmdline);
     sum += s->taken + s->created + s->exited + s->threads + s->overflow_threads;
     sum += (double)s->rss_bytes + (double)s->live_bytes + (double)s->peak_live_bytes +
            s->fragmentation;

@@ -44,9 +44,9 @@ fail() {
 
 # check LABEL COMMAND...: ok when the command succeeds.
 check() {
-    label=$1
+    check_label=$1
     shift
-    if "$@"; then ok "$label"; else fail "$label"; fi
+    if "$@"; then ok "$check_label"; else fail "$check_label"; fi
 }
 
 # expect_eq LABEL ACTUAL EXPECTED
@@ -164,7 +164,7 @@ cleanup() {
         fi
     done
     for name in $planted; do
-        rm -rf "$SHM/$name"
+        rm -rf "${SHM:?}/${name:?}"
     done
     rm -rf "$tmpdir"
 }
@@ -204,6 +204,16 @@ if [ "${HSW_SEG_NO_NAMESPACE-}" != 1 ] && [ "${1-}" != --section ] &&
         'mount -t tmpfs -o size=64k hsw-probe /dev/shm' >/dev/null 2>&1; then
         unshare_cmd="unshare --user --map-root-user"
     fi
+fi
+
+# Whether we are root for real (not only inside a user namespace):
+# chown to another user and setpriv need it. Sections inherit it.
+if [ "${1-}" != --section ]; then
+    HSW_SEG_REAL_ROOT=0
+    if [ "$uid" -eq 0 ] && [ "$unshare_cmd" != "unshare --user --map-root-user" ]; then
+        HSW_SEG_REAL_ROOT=1
+    fi
+    export HSW_SEG_REAL_ROOT
 fi
 
 # in_namespace [UNSHARE OPTIONS...] -- SECTION: runs this script again
