@@ -158,6 +158,11 @@ static inline struct hsw_slot *hsw_segment_slots(void)
 }
 /* Publishes fresh heap figures, the peak of live bytes and a heartbeat. */
 void hsw_segment_refresh(uint64_t now_ns);
+/* Marks the segment exited, writes the report and removes the name
+ * (unless HEAPSWITCH_KEEP=1); once, and only in the process that made it.
+ * refresh_heap: ask the backend for final figures (not from _exit, which
+ * may run where the backend's locks are not safe to take). */
+void hsw_segment_finish(bool refresh_heap);
 /* Sums every slot of this process's segment into *total. */
 void hsw_segment_totals(struct hsw_slot *total);
 

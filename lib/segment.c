@@ -67,7 +67,8 @@ static void copy_text(char *out, size_t capacity, const char *text)
  * its lock. Removes it and returns true. */
 static bool remove_stale_segment(const char *name)
 {
-    int fd = shm_open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+    /* O_NONBLOCK: a FIFO planted at the name must not hang us. */
+    int fd = shm_open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
     struct stat info;
     bool removed = false;
 
@@ -159,9 +160,11 @@ static bool create_segment(void)
     }
     /* Lock first: a reader must never see an unlocked segment of a live
      * writer. Blocking: a reader may hold a shared lock for an instant. */
-    if (flock(fd, LOCK_EX) != 0 ||
-        (error = posix_fallocate(fd, 0, (off_t)HSW_SEGMENT_SIZE)) != 0) {
-        error = errno != 0 ? errno : EIO;
+    if (flock(fd, LOCK_EX) != 0)
+        error = errno;
+    else
+        error = posix_fallocate(fd, 0, (off_t)HSW_SEGMENT_SIZE); /* returns, not errno */
+    if (error != 0) {
         warn_unavailable("size", error);
         shm_unlink(segment_name);
         close(fd);
@@ -270,20 +273,28 @@ void hsw_segment_refresh(uint64_t now_ns)
     __atomic_store_n(&header->heartbeat_ns, header->heap.refreshed_ns, __ATOMIC_RELEASE);
 }
 
-/* At exit: final heap figures, the report, state EXITED, and the name
- * removed unless HEAPSWITCH_KEEP=1. The mapping and the lock stay until
- * the process ends, since later destructors may still allocate. */
-__attribute__((destructor)) static void segment_at_exit(void)
+void hsw_segment_finish(bool refresh_heap)
 {
     struct hsw_segment_header *header = hsw_segment;
 
-    if (header == NULL || getpid() != segment_pid)
+    /* A vfork child shares our memory but is not us: leave it alone. */
+    if (header == NULL || getpid() != segment_pid ||
+        __atomic_load_n(&header->state, __ATOMIC_ACQUIRE) == HSW_STATE_EXITED)
         return;
-    hsw_segment_refresh(clock_ns(CLOCK_MONOTONIC));
+    if (refresh_heap)
+        hsw_segment_refresh(clock_ns(CLOCK_MONOTONIC));
     header->exited_unix_ns = clock_ns(CLOCK_REALTIME);
     __atomic_store_n(&header->state, HSW_STATE_EXITED, __ATOMIC_RELEASE);
     if (report_path[0] != '\0')
         hsw_report_write(report_path);
     if (!keep_segment)
         shm_unlink(segment_name);
+}
+
+/* At exit: final heap figures, the report, state EXITED, and the name
+ * removed unless HEAPSWITCH_KEEP=1. The mapping and the lock stay until
+ * the process ends, since later destructors may still allocate. */
+__attribute__((destructor)) static void segment_at_exit(void)
+{
+    hsw_segment_finish(true);
 }
