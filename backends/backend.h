@@ -11,6 +11,7 @@
 #define HSW_BACKEND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Every allocating operation returns NULL with errno ENOMEM on failure,
  * as glibc documents: a backend that does not set errno wraps itself. */
@@ -27,6 +28,18 @@ struct hsw_backend_ops {
     size_t (*usable_size)(void *ptr);
 };
 
+/* A backend's own figures about its heap, for the fragmentation figure.
+ * Fields a backend does not have stay 0. */
+struct hsw_backend_heap {
+    uint64_t resident;  /* bytes it holds resident: the fragmentation denominator */
+    uint64_t active;    /* bytes in pages that hold live blocks */
+    uint64_t mapped;    /* bytes mapped from the OS */
+    uint64_t retained;  /* bytes kept as address space but returned to the OS */
+    uint64_t committed; /* bytes committed */
+    uint64_t reserved;  /* address space reserved */
+    int approximate;    /* 1 when the backend's own figures lag behind */
+};
+
 struct hsw_backend {
     /* The HEAPSWITCH_BACKEND value that selects this backend. */
     const char *name;
@@ -35,6 +48,10 @@ struct hsw_backend {
     /* Fills every field of *ops. Returns 0, or -1 with *why set to a static
      * string saying what is missing. */
     int (*init)(struct hsw_backend_ops *ops, const char **why);
+    /* Fills *heap from the backend's own statistics; returns 0 or -1.
+     * Called at most every ~250 ms, never while the backend is inside a
+     * call of this thread; it may take the backend's locks. */
+    int (*heap_figures)(struct hsw_backend_heap *heap);
 };
 
 /* A backend that is a malloc-compatible shared library already loaded in

@@ -6,6 +6,8 @@
  * without setting errno. It reports failures of malloc and realloc to its
  * error handler, which sets errno, so those two need no wrapper; calloc
  * overflow and aligned failures are not reported, so those are wrapped.
+ * Heap figures come from mi_process_info(): its committed memory is what
+ * mimalloc holds for its heap. Thread statistics merge late: approximate.
  */
 #include "config.h"
 
@@ -58,6 +60,18 @@ static int mimalloc_init(struct hsw_backend_ops *ops, const char **why)
     return 0;
 }
 
+static int mimalloc_heap_figures(struct hsw_backend_heap *heap)
+{
+    size_t elapsed, user, system, rss, peak_rss, committed, peak_committed, faults;
+
+    mi_process_info(&elapsed, &user, &system, &rss, &peak_rss, &committed,
+                    &peak_committed, &faults);
+    heap->committed = committed;
+    heap->resident = committed;
+    heap->approximate = 1;
+    return 0;
+}
+
 #define HSW_STR2(x) #x
 #define HSW_STR(x) HSW_STR2(x)
 
@@ -65,4 +79,5 @@ const struct hsw_backend hsw_backend_mimalloc = {
     .name = "mimalloc",
     .description = "mimalloc " HSW_STR(MI_MALLOC_VERSION),
     .init = mimalloc_init,
+    .heap_figures = mimalloc_heap_figures,
 };

@@ -8,6 +8,10 @@
 #ifndef HEAPSWITCH_H
 #define HEAPSWITCH_H
 
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,6 +25,118 @@ const char *heapswitch_backend_name(void);
 
 /* The version of the loaded library, e.g. "0.1.0". */
 const char *heapswitch_version(void);
+
+/* Marks the end of one request (or any unit of work): readers divide
+ * allocations and bytes by it to show them per request. Cheap: one
+ * increment in the calling thread's own counter slot. */
+void heapswitch_request_done(void);
+
+/* ---- Reading the counters of running processes ----------------------
+ * In libheapswitch-reader (-lheapswitch-reader), which never takes over
+ * malloc: a dashboard linking it is not itself measured. Every process
+ * running under libheapswitch publishes its counters in a shared-memory
+ * segment, /dev/shm/heapswitch-<uid>-<pid>; these functions find,
+ * validate and copy them. A corrupt or hostile segment is reported and
+ * skipped, never trusted. */
+
+#define HEAPSWITCH_SIZE_CLASSES 32
+
+enum heapswitch_process_state {
+    HEAPSWITCH_PROCESS_RUNNING,
+    HEAPSWITCH_PROCESS_EXITED, /* exited normally: these are its final totals */
+    HEAPSWITCH_PROCESS_DEAD    /* gone without exiting (killed): totals as last written */
+};
+
+struct heapswitch_counters {
+    uint64_t malloc_calls;  /* malloc and C++ new */
+    uint64_t calloc_calls;
+    uint64_t realloc_calls; /* realloc and reallocarray */
+    uint64_t free_calls;    /* free and C++ delete, free(NULL) included */
+    uint64_t aligned_calls; /* aligned_alloc, posix_memalign, memalign, valloc, pvalloc */
+    uint64_t failures;      /* calls that failed (NULL or an error code) */
+    uint64_t bytes_requested;
+    uint64_t bytes_allocated; /* usable sizes handed out */
+    uint64_t bytes_freed;     /* usable sizes given back */
+    uint64_t requests;        /* heapswitch_request_done() calls */
+    /* Allocating calls by requested size: class 0 is size 0, class k is
+     * [2^(k-1), 2^k), the last class everything from 2^30 up. */
+    uint64_t size_classes[HEAPSWITCH_SIZE_CLASSES];
+};
+
+/* The backend's own figures (see docs/fragmentation.md). */
+struct heapswitch_heap {
+    int valid;       /* 0 until the process refreshed them once */
+    int approximate; /* the backend's figures lag behind (jemalloc, mimalloc) */
+    uint64_t resident; /* bytes the backend holds: the fragmentation denominator */
+    uint64_t active;
+    uint64_t mapped;
+    uint64_t retained;
+    uint64_t committed;
+    uint64_t reserved;
+    double age_seconds; /* since the last refresh */
+};
+
+struct heapswitch_snapshot {
+    pid_t pid;
+    uid_t uid;
+    enum heapswitch_process_state state;
+    uint64_t start_time; /* clock ticks after boot, as in /proc/PID/stat */
+    char backend[16];
+    char tag[64];
+    char exe[256];
+    char cmdline[512];
+    double taken;       /* CLOCK_MONOTONIC seconds when the copy was taken */
+    double created;     /* Unix time the process started publishing */
+    double exited;      /* Unix time it exited, or 0 */
+    unsigned threads;   /* threads owning a counter slot now */
+    unsigned overflow_threads; /* threads that had to share the last slot */
+    uint64_t rss_bytes; /* the process's resident set, 0 once it is gone */
+    uint64_t live_bytes;      /* bytes_allocated - bytes_freed */
+    uint64_t peak_live_bytes; /* highest live total seen at a refresh */
+    double fragmentation;     /* 1 - live / heap.resident in [0,1], or -1 if unknown */
+    struct heapswitch_counters counters;
+    struct heapswitch_heap heap;
+};
+
+struct heapswitch_rates {
+    double seconds;          /* between the two snapshots */
+    double allocs_per_second; /* malloc + calloc + realloc + aligned calls */
+    double frees_per_second;
+    double bytes_per_second;  /* bytes allocated */
+    double requests_per_second;
+    double allocs_per_request; /* -1 when no request was marked in between */
+    double bytes_per_request;
+};
+
+/* Flags of heapswitch_scan(). */
+#define HEAPSWITCH_SCAN_REMOVE_DEAD 1u /* unlink segments of processes that died */
+
+typedef void (*heapswitch_snapshot_fn)(const struct heapswitch_snapshot *snapshot,
+                                       void *context);
+typedef void (*heapswitch_problem_fn)(const char *segment, const char *problem,
+                                      void *context);
+
+/* Copies the segment of one process. Returns 0, or -1 with a one-line
+ * reason in `why` (no segment, not ours, corrupt...). */
+int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, char *why,
+                        size_t why_size);
+
+/* Calls `visit` for every valid segment this user may read (root: every
+ * user's) and `problem` for every segment refused, with the reason.
+ * Returns the number of segments visited, or -1 if /dev/shm is unreadable. */
+int heapswitch_scan(unsigned flags, heapswitch_snapshot_fn visit,
+                    heapswitch_problem_fn problem, void *context);
+
+/* Validates and decodes a segment image of `size` bytes owned by `owner`:
+ * the parser behind the two functions above, for tools and fuzzing. */
+int heapswitch_parse(const void *image, size_t size, uid_t owner,
+                     struct heapswitch_snapshot *out, char *why, size_t why_size);
+
+/* Rates between two snapshots of the same process, later one second.
+ * Returns 0, or -1 if they are not of the same process or not in order. */
+int heapswitch_rates(const struct heapswitch_snapshot *earlier,
+                     const struct heapswitch_snapshot *later,
+                     struct heapswitch_rates *out);
 
 #ifdef __cplusplus
 }

@@ -13,3 +13,8 @@ __attribute__((visibility("default"))) const char *heapswitch_version(void)
 {
     return PACKAGE_VERSION;
 }
+
+__attribute__((visibility("default"))) void heapswitch_request_done(void)
+{
+    hsw_count_request();
+}

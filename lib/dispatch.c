@@ -147,7 +147,7 @@ static void refuse_backend(const char *wanted, bool strict,
         _exit(1);
 }
 
-static void select_backend(void)
+static const struct hsw_backend *select_backend(void)
 {
     const char *wanted = hsw_option_string(HSW_OPT_BACKEND);
     const struct hsw_backend_entry *entry;
@@ -167,7 +167,7 @@ static void select_backend(void)
     } else {
         active_name = entry->backend->name;
         publish_ops(&ops);
-        return;
+        return entry->backend;
     }
 
     entry = find_entry("system");
@@ -177,6 +177,14 @@ static void select_backend(void)
     }
     active_name = entry->backend->name;
     publish_ops(&ops);
+    return entry->backend;
+}
+
+/* Counting and the segment, unless HEAPSWITCH_STATS=0. */
+static void start_publishing(const struct hsw_backend *backend)
+{
+    if (hsw_option_bool(HSW_OPT_STATS, true) && hsw_segment_open(backend))
+        hsw_counters_start();
 }
 
 bool hsw_ensure_ready(void)
@@ -190,7 +198,10 @@ bool hsw_ensure_ready(void)
         __atomic_compare_exchange_n(&init_state, &expected,
                                     STATE_INITIALISING, false,
                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        select_backend();
+        const struct hsw_backend *backend = select_backend();
+        /* Segment creation allocates nothing, but pthread_atfork may: it
+         * is still served by the bootstrap region here. */
+        start_publishing(backend);
         __atomic_store_n(&init_state, STATE_READY, __ATOMIC_RELEASE);
         return true;
     }

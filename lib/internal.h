@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "backends/backend.h"
+#include "lib/segment_layout.h"
 
 /* Declarations here are of hidden symbols: direct, GOT-free access. */
 #pragma GCC visibility push(hidden)
@@ -26,6 +27,10 @@ void hsw_log(const char *first, ...) __attribute__((sentinel));
 enum hsw_option {
     HSW_OPT_BACKEND, /* HEAPSWITCH_BACKEND: a backend name */
     HSW_OPT_STRICT,  /* HEAPSWITCH_STRICT: fail instead of falling back */
+    HSW_OPT_TAG,     /* HEAPSWITCH_TAG: a label for A/B groups */
+    HSW_OPT_STATS,   /* HEAPSWITCH_STATS: 0 turns counting and publishing off */
+    HSW_OPT_REPORT,  /* HEAPSWITCH_REPORT: path of a JSON summary at exit */
+    HSW_OPT_KEEP,    /* HEAPSWITCH_KEEP: keep the segment after exit */
     HSW_OPT_COUNT
 };
 
@@ -67,7 +72,106 @@ bool hsw_ensure_ready(void);
 /* The active backend's name ("system" until initialised). */
 const char *hsw_active_backend_name(void);
 
-/* ---- lib/interpose.c ------------------------------------------------ */
+/* ---- lib/counters.c -------------------------------------------------- */
+
+/* The value of hsw_thread_slot for a thread that writes the shared slot. */
+#define HSW_SLOT_SHARED ((struct hsw_slot *)1)
+/* Calls between two looks at the clock for a heap-figure refresh. */
+#define HSW_REFRESH_CALL_MASK 255
+
+/* This thread's counter slot: NULL until its first counted call. */
+extern __thread struct hsw_slot *hsw_thread_slot
+    __attribute__((tls_model("initial-exec")));
+/* Whether calls are counted: set once a segment exists. */
+extern bool hsw_counting;
+
+/* Starts counting into the current segment (at start-up and in a fork child). */
+void hsw_counters_start(void);
+/* Stops counting and forgets this thread's slot (in a fork child). */
+void hsw_counters_stop(void);
+/* The slow paths of the inline counters below: a thread's first call, or
+ * a thread on the shared slot. */
+void hsw_count_alloc_slow(enum hsw_call_kind kind, size_t requested, size_t usable,
+                          size_t freed);
+void hsw_count_free_slow(enum hsw_call_kind kind, size_t usable);
+void hsw_count_failure(enum hsw_call_kind kind, size_t requested);
+void hsw_count_request(void);
+/* Refreshes the heap figures if ~250 ms have passed since the last time. */
+void hsw_refresh_maybe(void);
+
+static inline unsigned hsw_size_class(size_t size)
+{
+    unsigned size_class = size == 0 ? 0 : 64 - (unsigned)__builtin_clzl(size);
+    return size_class < HSW_SIZE_CLASSES ? size_class : HSW_SIZE_CLASSES - 1;
+}
+
+/* Counts an allocating call that succeeded (a realloc also gave back
+ * `freed` bytes). The hot path: plain stores
+ * into this thread's own slot, nothing else. */
+static inline void hsw_count_alloc(enum hsw_call_kind kind, size_t requested,
+                                   size_t usable, size_t freed)
+{
+    struct hsw_slot *slot = hsw_thread_slot;
+    uint64_t calls;
+
+    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
+        hsw_count_alloc_slow(kind, requested, usable, freed);
+        return;
+    }
+    calls = ++slot->calls[kind];
+    slot->bytes_requested += requested;
+    slot->bytes_allocated += usable;
+    slot->bytes_freed += freed;
+    slot->size_classes[hsw_size_class(requested)]++;
+    if (HSW_UNLIKELY((calls & HSW_REFRESH_CALL_MASK) == 0))
+        hsw_refresh_maybe();
+}
+
+/* Counts a call that gave back a block of `usable` bytes (0 for NULL). */
+static inline void hsw_count_free(enum hsw_call_kind kind, size_t usable)
+{
+    struct hsw_slot *slot = hsw_thread_slot;
+    uint64_t calls;
+
+    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
+        hsw_count_free_slow(kind, usable);
+        return;
+    }
+    calls = ++slot->calls[kind];
+    slot->bytes_freed += usable;
+    if (HSW_UNLIKELY((calls & HSW_REFRESH_CALL_MASK) == 0))
+        hsw_refresh_maybe();
+}
+
+/* ---- lib/segment.c --------------------------------------------------- */
+
+/* This process's segment, or NULL when it publishes nothing. */
+extern struct hsw_segment_header *hsw_segment;
+
+/* Creates and publishes this process's segment for `backend`; on failure
+ * warns once and returns false (the program runs on, uncounted). */
+bool hsw_segment_open(const struct hsw_backend *backend);
+/* The segment's counter slots; the last one is the shared slot. */
+static inline struct hsw_slot *hsw_segment_slots(void)
+{
+    return (struct hsw_slot *)((char *)hsw_segment + sizeof(struct hsw_segment_header));
+}
+/* Publishes fresh heap figures, the peak of live bytes and a heartbeat. */
+void hsw_segment_refresh(uint64_t now_ns);
+/* Marks the segment exited, writes the report and removes the name
+ * (unless HEAPSWITCH_KEEP=1); once, and only in the process that made it.
+ * refresh_heap: ask the backend for final figures (not from _exit, which
+ * may run where the backend's locks are not safe to take). */
+void hsw_segment_finish(bool refresh_heap);
+/* Sums every slot of this process's segment into *total. */
+void hsw_segment_totals(struct hsw_slot *total);
+
+/* ---- lib/report.c ---------------------------------------------------- */
+
+/* Appends one line of JSON about this process to the file at `path`. */
+void hsw_report_write(const char *path);
+
+/* ---- lib/interpose.c ------------------------------------------------- */
 
 /* The malloc family as the program sees it; exported under libc names. */
 void *hsw_malloc(size_t size);

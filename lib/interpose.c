@@ -36,13 +36,52 @@ static size_t page_size(void)
     return cached;
 }
 
+/* Whether this call is counted: one load of a flag set at start-up. */
+static inline bool counting(void)
+{
+    return HSW_LIKELY(__atomic_load_n(&hsw_counting, __ATOMIC_RELAXED));
+}
+
+/* Counts an allocating call's result; returns it. */
+static inline void *counted(enum hsw_call_kind kind, size_t requested, void *ptr)
+{
+    if (HSW_UNLIKELY(ptr == NULL))
+        hsw_count_failure(kind, requested);
+    else
+        hsw_count_alloc(kind, requested, OP(usable_size)(ptr), 0);
+    return ptr;
+}
+
+/* The counted paths live out of line, so that with counting off the
+ * exported functions stay a test and a tail jump. */
+__attribute__((noinline)) static void *counted_malloc(size_t size)
+{
+    return counted(HSW_CALL_MALLOC, size, OP(malloc)(size));
+}
+
 void *hsw_malloc(size_t size)
 {
-    return OP(malloc)(size);
+    if (!counting())
+        return OP(malloc)(size);
+    return counted_malloc(size);
+}
+
+__attribute__((noinline)) static void counted_free(void *ptr)
+{
+    if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr))) {
+        hsw_count_free(HSW_CALL_FREE, 0);
+        return;
+    }
+    hsw_count_free(HSW_CALL_FREE, ptr != NULL ? OP(usable_size)(ptr) : 0);
+    OP(free)(ptr);
 }
 
 void hsw_free(void *ptr)
 {
+    if (counting()) {
+        counted_free(ptr);
+        return;
+    }
     if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr)))
         return;
     OP(free)(ptr);
@@ -50,7 +89,13 @@ void hsw_free(void *ptr)
 
 void *hsw_calloc(size_t count, size_t size)
 {
-    return OP(calloc)(count, size);
+    size_t total;
+
+    if (!counting())
+        return OP(calloc)(count, size);
+    if (__builtin_mul_overflow(count, size, &total))
+        total = SIZE_MAX;
+    return counted(HSW_CALL_CALLOC, total, OP(calloc)(count, size));
 }
 
 /* A bootstrap block moves to the backend once one is ready. */
@@ -61,24 +106,40 @@ static void *realloc_bootstrap_block(void *ptr, size_t size)
 
     if (!hsw_ensure_ready())
         return hsw_bootstrap_realloc(ptr, size);
-    if (size == 0)
+    if (size == 0) {
+        if (counting())
+            hsw_count_free(HSW_CALL_REALLOC, 0);
         return NULL;
+    }
     fresh = OP(malloc)(size);
     if (fresh != NULL)
         memcpy(fresh, ptr, old_size < size ? old_size : size);
-    return fresh;
+    return counting() ? counted(HSW_CALL_REALLOC, size, fresh) : fresh;
 }
 
 void *hsw_realloc(void *ptr, size_t size)
 {
+    size_t old_usable;
+    void *fresh;
+
     if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr)))
         return realloc_bootstrap_block(ptr, size);
+    old_usable = ptr != NULL && counting() ? OP(usable_size)(ptr) : 0;
     if (HSW_UNLIKELY(size == 0) && ptr != NULL) {
         /* glibc frees and returns NULL; some backends would not. */
-        hsw_free(ptr);
+        if (counting())
+            hsw_count_free(HSW_CALL_REALLOC, old_usable);
+        OP(free)(ptr);
         return NULL;
     }
-    return OP(realloc)(ptr, size);
+    if (!counting())
+        return OP(realloc)(ptr, size);
+    fresh = OP(realloc)(ptr, size);
+    if (HSW_UNLIKELY(fresh == NULL))
+        hsw_count_failure(HSW_CALL_REALLOC, size);
+    else
+        hsw_count_alloc(HSW_CALL_REALLOC, size, OP(usable_size)(fresh), old_usable);
+    return fresh;
 }
 
 void *hsw_reallocarray(void *ptr, size_t count, size_t size)
@@ -86,6 +147,8 @@ void *hsw_reallocarray(void *ptr, size_t count, size_t size)
     size_t total;
 
     if (__builtin_mul_overflow(count, size, &total)) {
+        if (counting())
+            hsw_count_failure(HSW_CALL_REALLOC, SIZE_MAX);
         errno = ENOMEM;
         return NULL;
     }
@@ -101,22 +164,41 @@ size_t hsw_malloc_usable_size(void *ptr)
     return OP(usable_size)(ptr);
 }
 
+/* Every aligned entry point ends here, alignment already valid. */
+static void *aligned(size_t alignment, size_t size)
+{
+    if (!counting())
+        return OP(aligned_alloc)(alignment, size);
+    return counted(HSW_CALL_ALIGNED, size, OP(aligned_alloc)(alignment, size));
+}
+
+/* A call refused for its arguments: counted as a failure, errno set. */
+static void *refuse(enum hsw_call_kind kind, size_t size, int error)
+{
+    if (counting())
+        hsw_count_failure(kind, size);
+    errno = error;
+    return NULL;
+}
+
 void *hsw_aligned_alloc(size_t alignment, size_t size)
 {
-    if (!is_power_of_two(alignment)) {
-        errno = EINVAL;
-        return NULL;
-    }
-    return OP(aligned_alloc)(alignment, size);
+    if (!is_power_of_two(alignment))
+        return refuse(HSW_CALL_ALIGNED, size, EINVAL);
+    return aligned(alignment, size);
 }
 
 int hsw_posix_memalign(void **result, size_t alignment, size_t size)
 {
+    int saved_errno = errno;
     void *ptr;
 
-    if (!is_power_of_two(alignment) || alignment % sizeof(void *) != 0)
+    if (!is_power_of_two(alignment) || alignment % sizeof(void *) != 0) {
+        refuse(HSW_CALL_ALIGNED, size, EINVAL);
+        errno = saved_errno;
         return EINVAL;
-    ptr = OP(aligned_alloc)(alignment, size);
+    }
+    ptr = aligned(alignment, size);
     if (ptr == NULL)
         return ENOMEM;
     *result = ptr;
@@ -127,29 +209,25 @@ int hsw_posix_memalign(void **result, size_t alignment, size_t size)
  * only those past SIZE_MAX / 2 + 1. */
 void *hsw_memalign(size_t alignment, size_t size)
 {
-    if (alignment > SIZE_MAX / 2 + 1) {
-        errno = EINVAL;
-        return NULL;
-    }
+    if (alignment > SIZE_MAX / 2 + 1)
+        return refuse(HSW_CALL_ALIGNED, size, EINVAL);
     if (!is_power_of_two(alignment))
         alignment = alignment <= 1 ? 1 : (size_t)1 << (64 - __builtin_clzl(alignment - 1));
-    return OP(aligned_alloc)(alignment, size);
+    return aligned(alignment, size);
 }
 
 void *hsw_valloc(size_t size)
 {
-    return OP(aligned_alloc)(page_size(), size);
+    return aligned(page_size(), size);
 }
 
 void *hsw_pvalloc(size_t size)
 {
     size_t page = page_size();
 
-    if (size > SIZE_MAX - page) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return OP(aligned_alloc)(page, (size + page - 1) & ~(page - 1));
+    if (size > SIZE_MAX - page)
+        return refuse(HSW_CALL_ALIGNED, size, ENOMEM);
+    return aligned(page, (size + page - 1) & ~(page - 1));
 }
 
 /* C23 sized frees: the size is a hint none of the backends needs. */

@@ -19,6 +19,10 @@ extern char **environ;
 static const char *const option_names[HSW_OPT_COUNT] = {
     [HSW_OPT_BACKEND] = "HEAPSWITCH_BACKEND",
     [HSW_OPT_STRICT] = "HEAPSWITCH_STRICT",
+    [HSW_OPT_TAG] = "HEAPSWITCH_TAG",
+    [HSW_OPT_STATS] = "HEAPSWITCH_STATS",
+    [HSW_OPT_REPORT] = "HEAPSWITCH_REPORT",
+    [HSW_OPT_KEEP] = "HEAPSWITCH_KEEP",
 };
 
 /* The process environment copied from /proc when `environ` is not set yet:

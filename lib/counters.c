@@ -1,0 +1,210 @@
+/* Per-thread counter slots: claiming, releasing, the shared slot, and the
+ * periodic heap-figure refresh.
+ *
+ * A thread claims a free slot of the segment at its first counted call
+ * (a compare-and-swap on the slot's owner, off the hot path) and is from
+ * then on its only writer. A pthread key destructor gives the slot back
+ * when the thread exits; the counts stay in it, and the next owner adds to
+ * them, so totals never drop. Threads that find no free slot, and exiting
+ * threads after their destructor ran, write the shared last slot with
+ * atomic adds.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/internal.h"
+
+__thread struct hsw_slot *hsw_thread_slot __attribute__((tls_model("initial-exec")));
+bool hsw_counting;
+
+static pthread_key_t slot_key;
+static bool slot_key_created;
+static int refresh_busy;
+static uint64_t last_refresh_ns;
+
+#define REFRESH_INTERVAL_NS (250 * 1000 * 1000)
+
+static bool slot_in_segment(const struct hsw_slot *slot)
+{
+    const struct hsw_slot *slots;
+
+    if (hsw_segment == NULL)
+        return false;
+    slots = hsw_segment_slots();
+    return slot >= slots && slot < slots + HSW_SLOT_COUNT;
+}
+
+/* Runs as a thread exits: later calls of the thread go to the shared slot. */
+static void release_slot(void *value)
+{
+    struct hsw_slot *slot = value;
+
+    hsw_thread_slot = HSW_SLOT_SHARED;
+    if (slot_in_segment(slot))
+        __atomic_store_n(&slot->owner_tid, 0, __ATOMIC_RELEASE);
+}
+
+void hsw_counters_start(void)
+{
+    if (!slot_key_created)
+        slot_key_created = pthread_key_create(&slot_key, release_slot) == 0;
+    last_refresh_ns = 0;
+    __atomic_store_n(&refresh_busy, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_counting, slot_key_created, __ATOMIC_RELEASE);
+}
+
+void hsw_counters_stop(void)
+{
+    __atomic_store_n(&hsw_counting, false, __ATOMIC_RELAXED);
+    hsw_thread_slot = NULL;
+    if (slot_key_created)
+        pthread_setspecific(slot_key, NULL);
+}
+
+/* A thread's first counted call: find it a slot. */
+static struct hsw_slot *claim_slot(void)
+{
+    struct hsw_slot *slots = hsw_segment_slots();
+    uint64_t tid = (uint64_t)gettid();
+    int saved_errno = errno;
+
+    for (unsigned i = 0; i < HSW_THREAD_SLOTS; i++) {
+        struct hsw_slot *slot = &slots[(tid + i) % HSW_THREAD_SLOTS];
+        uint64_t free_owner = 0;
+
+        if (__atomic_load_n(&slot->owner_tid, __ATOMIC_RELAXED) == 0 &&
+            __atomic_compare_exchange_n(&slot->owner_tid, &free_owner, tid, false,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+            /* Set before pthread_setspecific, which may allocate. */
+            hsw_thread_slot = slot;
+            pthread_setspecific(slot_key, slot);
+            hsw_refresh_maybe();
+            errno = saved_errno;
+            return slot;
+        }
+    }
+    hsw_thread_slot = HSW_SLOT_SHARED;
+    __atomic_fetch_add(&hsw_segment->overflow_threads, 1, __ATOMIC_RELAXED);
+    return HSW_SLOT_SHARED;
+}
+
+/* The slot to count into, or NULL when this thread shares the last one. */
+static struct hsw_slot *own_slot(void)
+{
+    struct hsw_slot *slot = hsw_thread_slot;
+
+    if (slot == NULL)
+        slot = claim_slot();
+    return slot == HSW_SLOT_SHARED ? NULL : slot;
+}
+
+static struct hsw_slot *shared_slot(void)
+{
+    return &hsw_segment_slots()[HSW_SLOT_COUNT - 1];
+}
+
+static void add_shared(uint64_t *counter, uint64_t amount)
+{
+    __atomic_fetch_add(counter, amount, __ATOMIC_RELAXED);
+}
+
+void hsw_count_alloc_slow(enum hsw_call_kind kind, size_t requested, size_t usable,
+                          size_t freed)
+{
+    struct hsw_slot *slot;
+
+    if (!__atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE))
+        return;
+    slot = own_slot();
+    if (slot != NULL) {
+        hsw_count_alloc(kind, requested, usable, freed);
+        return;
+    }
+    slot = shared_slot();
+    add_shared(&slot->calls[kind], 1);
+    add_shared(&slot->bytes_requested, requested);
+    add_shared(&slot->bytes_allocated, usable);
+    add_shared(&slot->bytes_freed, freed);
+    add_shared(&slot->size_classes[hsw_size_class(requested)], 1);
+}
+
+void hsw_count_free_slow(enum hsw_call_kind kind, size_t usable)
+{
+    struct hsw_slot *slot;
+
+    if (!__atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE))
+        return;
+    slot = own_slot();
+    if (slot != NULL) {
+        hsw_count_free(kind, usable);
+        return;
+    }
+    slot = shared_slot();
+    add_shared(&slot->calls[kind], 1);
+    add_shared(&slot->bytes_freed, usable);
+}
+
+void hsw_count_failure(enum hsw_call_kind kind, size_t requested)
+{
+    struct hsw_slot *slot;
+
+    if (!__atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE))
+        return;
+    slot = own_slot();
+    if (slot != NULL) {
+        slot->calls[kind]++;
+        slot->failures++;
+        slot->bytes_requested += requested;
+        return;
+    }
+    slot = shared_slot();
+    add_shared(&slot->calls[kind], 1);
+    add_shared(&slot->failures, 1);
+    add_shared(&slot->bytes_requested, requested);
+}
+
+void hsw_count_request(void)
+{
+    struct hsw_slot *slot;
+
+    if (!__atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE))
+        return;
+    slot = own_slot();
+    if (slot != NULL)
+        slot->requests++;
+    else
+        add_shared(&shared_slot()->requests, 1);
+}
+
+static uint64_t monotonic_coarse_ns(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+void hsw_refresh_maybe(void)
+{
+    uint64_t now = monotonic_coarse_ns();
+    int idle = 0;
+
+    if (now - __atomic_load_n(&last_refresh_ns, __ATOMIC_RELAXED) < REFRESH_INTERVAL_NS &&
+        __atomic_load_n(&last_refresh_ns, __ATOMIC_RELAXED) != 0)
+        return;
+    /* One refresher at a time; the others carry on without waiting. */
+    if (!__atomic_compare_exchange_n(&refresh_busy, &idle, 1, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return;
+    __atomic_store_n(&last_refresh_ns, now, __ATOMIC_RELAXED);
+    if (hsw_segment != NULL) {
+        int saved_errno = errno;
+        hsw_segment_refresh(now);
+        errno = saved_errno;
+    }
+    __atomic_store_n(&refresh_busy, 0, __ATOMIC_RELEASE);
+}

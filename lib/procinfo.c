@@ -1,0 +1,115 @@
+/* Facts about a process from /proc, without stdio or allocation. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/procinfo.h"
+
+size_t hsw_format_u64(char *out, uint64_t value)
+{
+    char reversed[21];
+    size_t length = 0;
+
+    do {
+        reversed[length++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    for (size_t i = 0; i < length; i++)
+        out[i] = reversed[length - 1 - i];
+    out[length] = '\0';
+    return length;
+}
+
+void hsw_proc_path(char *out, pid_t pid, const char *leaf)
+{
+    size_t at = 0;
+    size_t leaf_length = strlen(leaf);
+
+    memcpy(out, "/proc/", 6);
+    at = 6 + hsw_format_u64(out + 6, (uint64_t)pid);
+    out[at++] = '/';
+    if (leaf_length > 32)
+        leaf_length = 32;
+    memcpy(out + at, leaf, leaf_length);
+    out[at + leaf_length] = '\0';
+}
+
+ssize_t hsw_read_small_file(const char *path, char *out, size_t capacity)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    size_t used = 0;
+
+    if (fd < 0)
+        return -1;
+    while (used < capacity - 1) {
+        ssize_t got = read(fd, out + used, capacity - 1 - used);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        used += (size_t)got;
+    }
+    out[used] = '\0';
+    close(fd);
+    return (ssize_t)used;
+}
+
+/* Parses the unsigned decimal at *cursor, moving past it. */
+static bool parse_u64(const char **cursor, uint64_t *value)
+{
+    const char *at = *cursor;
+    uint64_t result = 0;
+
+    if (*at < '0' || *at > '9')
+        return false;
+    for (; *at >= '0' && *at <= '9'; at++)
+        result = result * 10 + (uint64_t)(*at - '0');
+    *value = result;
+    *cursor = at;
+    return true;
+}
+
+int hsw_proc_start_time(pid_t pid, uint64_t *start_time)
+{
+    char path[64], stat[1024];
+    const char *at;
+
+    hsw_proc_path(path, pid, "stat");
+    if (hsw_read_small_file(path, stat, sizeof stat) <= 0)
+        return -1;
+    /* The command name may hold spaces and ')': fields start after the last ')'. */
+    at = strrchr(stat, ')');
+    if (at == NULL)
+        return -1;
+    at++;
+    /* Field 3 (state) follows; start time is field 22. */
+    for (int field = 3; field < 22; field++) {
+        while (*at == ' ')
+            at++;
+        while (*at != ' ' && *at != '\0')
+            at++;
+        if (*at == '\0')
+            return -1;
+    }
+    while (*at == ' ')
+        at++;
+    return parse_u64(&at, start_time) ? 0 : -1;
+}
+
+uint64_t hsw_proc_rss_bytes(pid_t pid)
+{
+    char path[64], statm[256];
+    const char *at = statm;
+    uint64_t size, resident;
+
+    hsw_proc_path(path, pid, "statm");
+    if (hsw_read_small_file(path, statm, sizeof statm) <= 0)
+        return 0;
+    if (!parse_u64(&at, &size) || *at++ != ' ' || !parse_u64(&at, &resident))
+        return 0;
+    return resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}

@@ -1,0 +1,410 @@
+/* The segment reader: finds, validates and copies the segments that
+ * processes running under libheapswitch publish.
+ *
+ * Nothing in a segment is trusted. A segment is opened without following
+ * symlinks, must be a regular file owned by the user it is named after
+ * (and by the reader, unless the reader is root), private (mode 0600), of
+ * a plausible size; it is copied with pread(), never mapped, so a writer
+ * that truncates it cannot fault the reader; then every field is checked
+ * against the layout before use. The heap figures are read under their
+ * sequence lock. A process is dead when nobody holds the segment's lock
+ * and its pid is gone or was reused (start time differs).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "include/heapswitch.h"
+#include "lib/procinfo.h"
+#include "lib/segment_layout.h"
+
+#define HSW_EXPORT __attribute__((visibility("default")))
+#define SHM_DIR "/dev/shm"
+#define SEQLOCK_TRIES 16
+
+_Static_assert(HEAPSWITCH_SIZE_CLASSES == HSW_SIZE_CLASSES, "one size-class count");
+
+static int refuse(char *why, size_t why_size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int refuse(char *why, size_t why_size, const char *format, ...)
+{
+    va_list arguments;
+
+    if (why != NULL && why_size > 0) {
+        va_start(arguments, format);
+        vsnprintf(why, why_size, format, arguments);
+        va_end(arguments);
+    }
+    return -1;
+}
+
+static double monotonic_seconds(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* Copies a fixed-size text field, which must hold a NUL. */
+static bool copy_field(char *out, size_t out_size, const char *field, size_t field_size)
+{
+    size_t length = strnlen(field, field_size);
+
+    if (length == field_size || length >= out_size)
+        return false;
+    for (size_t i = 0; i < length; i++)
+        out[i] = (unsigned char)field[i] < 0x20 ? '?' : field[i];
+    out[length] = '\0';
+    return true;
+}
+
+static void sum_slots(const unsigned char *slots, uint32_t slot_count, uint32_t slot_size,
+                      struct heapswitch_snapshot *out)
+{
+    struct heapswitch_counters *total = &out->counters;
+
+    for (uint32_t s = 0; s < slot_count; s++) {
+        struct hsw_slot slot;
+
+        memcpy(&slot, slots + (size_t)s * slot_size, sizeof slot);
+        total->malloc_calls += slot.calls[HSW_CALL_MALLOC];
+        total->calloc_calls += slot.calls[HSW_CALL_CALLOC];
+        total->realloc_calls += slot.calls[HSW_CALL_REALLOC];
+        total->free_calls += slot.calls[HSW_CALL_FREE];
+        total->aligned_calls += slot.calls[HSW_CALL_ALIGNED];
+        total->failures += slot.failures;
+        total->bytes_requested += slot.bytes_requested;
+        total->bytes_allocated += slot.bytes_allocated;
+        total->bytes_freed += slot.bytes_freed;
+        total->requests += slot.requests;
+        for (unsigned c = 0; c < HSW_SIZE_CLASSES; c++)
+            total->size_classes[c] += slot.size_classes[c];
+        if (slot.owner_tid != 0 && s + 1 < slot_count)
+            out->threads++;
+    }
+}
+
+HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
+                                struct heapswitch_snapshot *out, char *why,
+                                size_t why_size)
+{
+    struct hsw_segment_header header;
+    uint64_t needed;
+
+    memset(out, 0, sizeof *out);
+    if (image == NULL || size < sizeof header)
+        return refuse(why, why_size, "too small for a segment (%zu bytes)", size);
+    if (size > HSW_SEGMENT_MAX_SIZE)
+        return refuse(why, why_size, "too large for a segment (%zu bytes)", size);
+    memcpy(&header, image, sizeof header);
+    if (header.magic != HSW_SEGMENT_MAGIC)
+        return refuse(why, why_size, "not a heapswitch segment (bad magic)");
+    if (header.layout_major != HSW_SEGMENT_LAYOUT_MAJOR)
+        return refuse(why, why_size, "segment layout %u.%u, this reader reads %u.x",
+                      header.layout_major, header.layout_minor, HSW_SEGMENT_LAYOUT_MAJOR);
+    if (header.header_size < sizeof header || header.header_size > size ||
+        header.header_size % 64 != 0)
+        return refuse(why, why_size, "bad header size %u", header.header_size);
+    if (header.slot_size < sizeof(struct hsw_slot) || header.slot_size % 64 != 0 ||
+        header.slot_size > HSW_SEGMENT_MAX_SIZE)
+        return refuse(why, why_size, "bad slot size %u", header.slot_size);
+    if (header.slot_count < 1 || header.slot_count > HSW_SEGMENT_MAX_SIZE / 64)
+        return refuse(why, why_size, "bad slot count %u", header.slot_count);
+    if (header.size_classes != HSW_SIZE_CLASSES)
+        return refuse(why, why_size, "bad size-class count %u", header.size_classes);
+    needed = (uint64_t)header.header_size + (uint64_t)header.slot_count * header.slot_size;
+    if (needed > size || header.segment_size != size)
+        return refuse(why, why_size, "size %zu does not match its layout (%llu needed, %llu recorded)",
+                      size, (unsigned long long)needed,
+                      (unsigned long long)header.segment_size);
+    if (header.state != HSW_STATE_RUNNING && header.state != HSW_STATE_EXITED)
+        return refuse(why, why_size, header.state == HSW_STATE_STARTING
+                                         ? "still being created"
+                                         : "bad state %u", header.state);
+    if (header.pid <= 0)
+        return refuse(why, why_size, "bad pid %d", header.pid);
+    if (header.uid != owner)
+        return refuse(why, why_size, "claims uid %u but is owned by uid %u", header.uid,
+                      (unsigned)owner);
+    if (!copy_field(out->backend, sizeof out->backend, header.backend, sizeof header.backend) ||
+        !copy_field(out->tag, sizeof out->tag, header.tag, sizeof header.tag) ||
+        !copy_field(out->exe, sizeof out->exe, header.exe, sizeof header.exe) ||
+        !copy_field(out->cmdline, sizeof out->cmdline, header.cmdline, sizeof header.cmdline))
+        return refuse(why, why_size, "a text field is not terminated");
+    if (header.heap.seq % 2 != 0)
+        return refuse(why, why_size, "heap figures in the middle of an update");
+
+    out->pid = header.pid;
+    out->uid = header.uid;
+    out->state = header.state == HSW_STATE_EXITED ? HEAPSWITCH_PROCESS_EXITED
+                                                   : HEAPSWITCH_PROCESS_RUNNING;
+    out->start_time = header.start_time;
+    out->taken = monotonic_seconds();
+    out->created = (double)header.created_unix_ns / 1e9;
+    out->exited = (double)header.exited_unix_ns / 1e9;
+    out->overflow_threads = header.overflow_threads;
+    out->peak_live_bytes = header.peak_live_bytes;
+    sum_slots((const unsigned char *)image + header.header_size, header.slot_count,
+              header.slot_size, out);
+    out->live_bytes = out->counters.bytes_allocated > out->counters.bytes_freed
+                          ? out->counters.bytes_allocated - out->counters.bytes_freed
+                          : 0;
+    if (out->live_bytes > out->peak_live_bytes)
+        out->peak_live_bytes = out->live_bytes;
+
+    out->heap.valid = header.heap.valid != 0;
+    out->heap.approximate = header.heap.approximate != 0;
+    out->heap.resident = header.heap.resident;
+    out->heap.active = header.heap.active;
+    out->heap.mapped = header.heap.mapped;
+    out->heap.retained = header.heap.retained;
+    out->heap.committed = header.heap.committed;
+    out->heap.reserved = header.heap.reserved_bytes;
+    out->heap.age_seconds =
+        header.heap.refreshed_ns != 0 ? out->taken - (double)header.heap.refreshed_ns / 1e9 : -1;
+    out->fragmentation = -1;
+    if (out->heap.valid && out->heap.resident > 0)
+        out->fragmentation = out->live_bytes >= out->heap.resident
+                                 ? 0.0
+                                 : 1.0 - (double)out->live_bytes / (double)out->heap.resident;
+    return 0;
+}
+
+/* Whether the name is heapswitch-<uid>-<pid>; gives both numbers. */
+static bool parse_name(const char *name, uid_t *uid, pid_t *pid)
+{
+    const char *at = name + strlen(HSW_SEGMENT_NAME_PREFIX);
+    unsigned long long numbers[2];
+
+    if (strncmp(name, HSW_SEGMENT_NAME_PREFIX, strlen(HSW_SEGMENT_NAME_PREFIX)) != 0)
+        return false;
+    for (int i = 0; i < 2; i++) {
+        unsigned long long value = 0;
+        const char *start = at;
+        for (; *at >= '0' && *at <= '9' && at - start < 10; at++)
+            value = value * 10 + (unsigned)(*at - '0');
+        if (at == start || (i == 0 && *at != '-') || (i == 1 && *at != '\0'))
+            return false;
+        numbers[i] = value;
+        at++;
+    }
+    if (numbers[0] > 0xffffffffu || numbers[1] == 0 || numbers[1] > 0x7fffffff)
+        return false;
+    *uid = (uid_t)numbers[0];
+    *pid = (pid_t)numbers[1];
+    return true;
+}
+
+/* The writer is gone when nobody holds the lock and its pid is gone or
+ * now belongs to another process. */
+static bool writer_is_gone(int fd, const struct heapswitch_snapshot *snapshot)
+{
+    uint64_t start_time;
+
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0)
+        return false;
+    flock(fd, LOCK_UN);
+    if (hsw_proc_start_time(snapshot->pid, &start_time) != 0)
+        return true;
+    return snapshot->start_time != 0 && start_time != snapshot->start_time;
+}
+
+static ssize_t read_image(int fd, unsigned char *image, size_t size)
+{
+    size_t done = 0;
+
+    while (done < size) {
+        ssize_t got = pread(fd, image + done, size - done, (off_t)done);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        done += (size_t)got;
+    }
+    return (ssize_t)done;
+}
+
+/* Opens, checks and copies one segment by name (relative to /dev/shm). */
+static int read_segment(int directory, const char *name, bool remove_dead,
+                        struct heapswitch_snapshot *out, char *why, size_t why_size)
+{
+    unsigned char image[HSW_SEGMENT_MAX_SIZE]; /* on the stack: no allocation, thread-safe */
+    struct stat info;
+    uid_t named_uid;
+    pid_t named_pid;
+    int fd, result = -1;
+
+    if (!parse_name(name, &named_uid, &named_pid))
+        return refuse(why, why_size, "not a segment name");
+    fd = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return refuse(why, why_size, errno == ELOOP ? "is a symbolic link" : "cannot open: %s",
+                      strerror(errno));
+    if (fstat(fd, &info) != 0) {
+        refuse(why, why_size, "cannot stat: %s", strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(info.st_mode)) {
+        refuse(why, why_size, "not a regular file");
+        goto done;
+    }
+    if (info.st_uid != named_uid) {
+        refuse(why, why_size, "owned by uid %u, named for uid %u", (unsigned)info.st_uid,
+               (unsigned)named_uid);
+        goto done;
+    }
+    if (getuid() != 0 && info.st_uid != getuid()) {
+        refuse(why, why_size, "belongs to another user (uid %u)", (unsigned)info.st_uid);
+        goto done;
+    }
+    if ((info.st_mode & 077) != 0) {
+        refuse(why, why_size, "readable by others (mode %03o): not a private segment",
+               (unsigned)(info.st_mode & 0777));
+        goto done;
+    }
+    if (info.st_size < (off_t)sizeof(struct hsw_segment_header) ||
+        info.st_size > HSW_SEGMENT_MAX_SIZE) {
+        refuse(why, why_size, "implausible size %lld", (long long)info.st_size);
+        goto done;
+    }
+    for (int attempt = 0;; attempt++) {
+        size_t size = (size_t)info.st_size;
+        uint64_t seq_before, seq_after;
+
+        if (read_image(fd, image, size) != (ssize_t)size) {
+            refuse(why, why_size, "shorter than its size (truncated while read)");
+            goto done;
+        }
+        memcpy(&seq_before, image + offsetof(struct hsw_segment_header, heap.seq),
+               sizeof seq_before);
+        if (pread(fd, &seq_after, sizeof seq_after,
+                  (off_t)offsetof(struct hsw_segment_header, heap.seq)) != sizeof seq_after)
+            seq_after = seq_before + 1;
+        if (seq_before == seq_after && seq_before % 2 == 0)
+            break;
+        if (attempt == SEQLOCK_TRIES) {
+            refuse(why, why_size, "heap figures kept changing while read");
+            goto done;
+        }
+    }
+    if (heapswitch_parse(image, (size_t)info.st_size, info.st_uid, out, why, why_size) != 0)
+        goto done;
+    if (out->pid != named_pid) {
+        refuse(why, why_size, "records pid %d but is named for pid %d", out->pid, named_pid);
+        goto done;
+    }
+    if (out->state == HEAPSWITCH_PROCESS_RUNNING && writer_is_gone(fd, out)) {
+        out->state = HEAPSWITCH_PROCESS_DEAD;
+        if (remove_dead)
+            unlinkat(directory, name, 0);
+    }
+    if (out->state == HEAPSWITCH_PROCESS_RUNNING)
+        out->rss_bytes = hsw_proc_rss_bytes(out->pid);
+    result = 0;
+done:
+    close(fd);
+    return result;
+}
+
+HSW_EXPORT int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, char *why,
+                                   size_t why_size)
+{
+    char name[64];
+    size_t at = strlen(HSW_SEGMENT_NAME_PREFIX);
+    int directory, result;
+
+    if (pid <= 0)
+        return refuse(why, why_size, "bad pid %d", (int)pid);
+    memcpy(name, HSW_SEGMENT_NAME_PREFIX, at);
+    at += hsw_format_u64(name + at, getuid());
+    name[at++] = '-';
+    hsw_format_u64(name + at, (uint64_t)pid);
+    directory = open(SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (directory < 0)
+        return refuse(why, why_size, "cannot open " SHM_DIR ": %s", strerror(errno));
+    if (faccessat(directory, name, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+        result = refuse(why, why_size, "process %d publishes no segment (not running under "
+                                       "libheapswitch, or with HEAPSWITCH_STATS=0)",
+                        (int)pid);
+    else
+        result = read_segment(directory, name, false, out, why, why_size);
+    close(directory);
+    return result;
+}
+
+HSW_EXPORT int heapswitch_scan(unsigned flags, heapswitch_snapshot_fn visit,
+                               heapswitch_problem_fn problem, void *context)
+{
+    DIR *directory = opendir(SHM_DIR);
+    struct dirent *entry;
+    int visited = 0;
+
+    if (directory == NULL)
+        return -1;
+    while ((entry = readdir(directory)) != NULL) {
+        struct heapswitch_snapshot snapshot;
+        char why[256];
+        uid_t uid;
+        pid_t pid;
+
+        if (!parse_name(entry->d_name, &uid, &pid))
+            continue;
+        if (getuid() != 0 && uid != getuid())
+            continue; /* another user's, by its name: not ours to read */
+        if (read_segment(dirfd(directory), entry->d_name,
+                         (flags & HEAPSWITCH_SCAN_REMOVE_DEAD) != 0, &snapshot, why,
+                         sizeof why) != 0) {
+            if (problem != NULL)
+                problem(entry->d_name, why, context);
+            continue;
+        }
+        visited++;
+        if (visit != NULL)
+            visit(&snapshot, context);
+    }
+    closedir(directory);
+    return visited;
+}
+
+HSW_EXPORT int heapswitch_rates(const struct heapswitch_snapshot *earlier,
+                                const struct heapswitch_snapshot *later,
+                                struct heapswitch_rates *out)
+{
+    const struct heapswitch_counters *a = &earlier->counters, *b = &later->counters;
+    double seconds = later->taken - earlier->taken;
+    uint64_t allocs, requests;
+
+    memset(out, 0, sizeof *out);
+    out->allocs_per_request = out->bytes_per_request = -1;
+    if (earlier->pid != later->pid || earlier->start_time != later->start_time ||
+        !(seconds > 0))
+        return -1;
+#define DELTA(field) (b->field >= a->field ? b->field - a->field : 0)
+    allocs = DELTA(malloc_calls) + DELTA(calloc_calls) + DELTA(realloc_calls) +
+             DELTA(aligned_calls);
+    requests = DELTA(requests);
+    out->seconds = seconds;
+    out->allocs_per_second = (double)allocs / seconds;
+    out->frees_per_second = (double)DELTA(free_calls) / seconds;
+    out->bytes_per_second = (double)DELTA(bytes_allocated) / seconds;
+    out->requests_per_second = (double)requests / seconds;
+    if (requests > 0) {
+        out->allocs_per_request = (double)allocs / (double)requests;
+        out->bytes_per_request = (double)DELTA(bytes_allocated) / (double)requests;
+    }
+#undef DELTA
+    return 0;
+}

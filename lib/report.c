@@ -1,0 +1,134 @@
+/* HEAPSWITCH_REPORT: one line of JSON per process, appended at exit, for
+ * A/B runs (`heapswitch ab`) and scripts. A program that forks or runs
+ * others under the same environment adds one line per process, so the
+ * file is JSON Lines; each line is written with a single write(2) on an
+ * O_APPEND descriptor, so concurrent exits do not interleave.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/internal.h"
+#include "lib/procinfo.h"
+
+struct json_buffer {
+    char text[8192];
+    size_t used;
+};
+
+static void append_raw(struct json_buffer *json, const char *text, size_t length)
+{
+    if (length > sizeof json->text - 1 - json->used)
+        length = sizeof json->text - 1 - json->used;
+    memcpy(json->text + json->used, text, length);
+    json->used += length;
+    json->text[json->used] = '\0';
+}
+
+static void append_format(struct json_buffer *json, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void append_format(struct json_buffer *json, const char *format, ...)
+{
+    va_list arguments;
+    int written;
+
+    va_start(arguments, format);
+    written = vsnprintf(json->text + json->used, sizeof json->text - json->used, format,
+                        arguments);
+    va_end(arguments);
+    if (written > 0)
+        json->used += (size_t)written < sizeof json->text - json->used
+                          ? (size_t)written
+                          : sizeof json->text - 1 - json->used;
+}
+
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void append_string(struct json_buffer *json, const char *key, const char *value)
+{
+    append_format(json, "\"%s\":\"", key);
+    for (const unsigned char *at = (const unsigned char *)value; *at != '\0'; at++) {
+        if (*at == '"' || *at == '\\')
+            append_format(json, "\\%c", *at);
+        else if (*at < 0x20 || *at == 0x7f)
+            append_format(json, "\\u%04x", *at);
+        else
+            append_raw(json, (const char *)at, 1);
+    }
+    append_raw(json, "\",", 2);
+}
+
+void hsw_report_write(const char *path)
+{
+    static struct json_buffer json; /* static: no large stack frame at exit */
+    const struct hsw_segment_header *header = hsw_segment;
+    struct hsw_slot total;
+    struct rusage usage;
+    uint64_t live, resident;
+    double fragmentation = -1;
+    int fd;
+
+    hsw_segment_totals(&total);
+    live = total.bytes_allocated > total.bytes_freed ? total.bytes_allocated - total.bytes_freed : 0;
+    resident = header->heap.valid ? header->heap.resident : 0;
+    if (resident > 0)
+        fragmentation = live >= resident ? 0.0 : 1.0 - (double)live / (double)resident;
+    getrusage(RUSAGE_SELF, &usage);
+
+    json.used = 0;
+    append_format(&json, "{\"pid\":%d,\"ppid\":%d,", header->pid, (int)getppid());
+    append_string(&json, "backend", header->backend);
+    append_string(&json, "tag", header->tag);
+    append_string(&json, "exe", header->exe);
+    append_string(&json, "cmdline", header->cmdline);
+    append_format(&json,
+                  "\"calls\":{\"malloc\":%llu,\"calloc\":%llu,\"realloc\":%llu,"
+                  "\"free\":%llu,\"aligned\":%llu},",
+                  (unsigned long long)total.calls[HSW_CALL_MALLOC],
+                  (unsigned long long)total.calls[HSW_CALL_CALLOC],
+                  (unsigned long long)total.calls[HSW_CALL_REALLOC],
+                  (unsigned long long)total.calls[HSW_CALL_FREE],
+                  (unsigned long long)total.calls[HSW_CALL_ALIGNED]);
+    append_format(&json,
+                  "\"failures\":%llu,\"bytes_requested\":%llu,\"bytes_allocated\":%llu,"
+                  "\"bytes_freed\":%llu,\"live_bytes\":%llu,\"peak_live_bytes\":%llu,"
+                  "\"requests\":%llu,\"threads_overflowed\":%u,",
+                  (unsigned long long)total.failures,
+                  (unsigned long long)total.bytes_requested,
+                  (unsigned long long)total.bytes_allocated,
+                  (unsigned long long)total.bytes_freed, (unsigned long long)live,
+                  (unsigned long long)header->peak_live_bytes,
+                  (unsigned long long)total.requests, header->overflow_threads);
+    append_format(&json,
+                  "\"heap\":{\"valid\":%s,\"approximate\":%s,\"resident\":%llu,"
+                  "\"active\":%llu,\"mapped\":%llu,\"retained\":%llu,\"committed\":%llu},",
+                  header->heap.valid ? "true" : "false",
+                  header->heap.approximate ? "true" : "false",
+                  (unsigned long long)header->heap.resident,
+                  (unsigned long long)header->heap.active,
+                  (unsigned long long)header->heap.mapped,
+                  (unsigned long long)header->heap.retained,
+                  (unsigned long long)header->heap.committed);
+    if (fragmentation >= 0)
+        append_format(&json, "\"fragmentation\":%.4f,", fragmentation);
+    else
+        append_raw(&json, "\"fragmentation\":null,", 21);
+    append_format(&json, "\"rss_bytes\":%llu,\"max_rss_bytes\":%llu,",
+                  (unsigned long long)hsw_proc_rss_bytes(header->pid),
+                  (unsigned long long)usage.ru_maxrss * 1024);
+    append_format(&json, "\"user_seconds\":%.6f,\"system_seconds\":%.6f}\n",
+                  (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
+                  (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
+
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 || write(fd, json.text, json.used) != (ssize_t)json.used)
+        hsw_log("cannot write the report to HEAPSWITCH_REPORT=", path, NULL);
+    if (fd >= 0)
+        close(fd);
+}

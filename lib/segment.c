@@ -1,0 +1,300 @@
+/* The segment writer: creates this process's shared-memory segment,
+ * refreshes its heap figures, replaces it in a fork child, and marks it
+ * exited (then removes it) at exit.
+ *
+ * The segment is /dev/shm/heapswitch-<uid>-<pid>, created with O_EXCL,
+ * O_NOFOLLOW and mode 0600, pre-sized with posix_fallocate so that a full
+ * /dev/shm fails here rather than with SIGBUS later. The writer holds an
+ * exclusive flock on it for its whole life: a reader that can take the
+ * lock knows the writer is gone. Everything here runs inside malloc, so it
+ * uses system calls only: no stdio, no allocation.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/internal.h"
+#include "lib/procinfo.h"
+
+struct hsw_segment_header *hsw_segment;
+
+static int segment_fd = -1;
+static char segment_name[64];
+static pid_t segment_pid;
+static const struct hsw_backend *segment_backend;
+static bool keep_segment;
+static char report_path[4096];
+static bool atfork_registered;
+
+static uint64_t clock_ns(clockid_t clock)
+{
+    struct timespec now;
+
+    clock_gettime(clock, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* "/heapswitch-<uid>-<pid>" */
+static void format_name(char *out, uid_t uid, pid_t pid)
+{
+    size_t at = strlen("/" HSW_SEGMENT_NAME_PREFIX);
+
+    memcpy(out, "/" HSW_SEGMENT_NAME_PREFIX, at);
+    at += hsw_format_u64(out + at, uid);
+    out[at++] = '-';
+    hsw_format_u64(out + at, (uint64_t)pid);
+}
+
+/* Copies at most capacity - 1 bytes and NUL-terminates. */
+static void copy_text(char *out, size_t capacity, const char *text)
+{
+    size_t length = text != NULL ? strnlen(text, capacity - 1) : 0;
+
+    memcpy(out, text != NULL ? text : "", length);
+    out[length] = '\0';
+}
+
+/* A segment of ours left by a process with our pid that is gone: one
+ * that exec'ed (the new image starts afresh) or was killed. Nobody holds
+ * its lock. Removes it and returns true. */
+static bool remove_stale_segment(const char *name)
+{
+    /* O_NONBLOCK: a FIFO planted at the name must not hang us. */
+    int fd = shm_open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+    struct stat info;
+    bool removed = false;
+
+    if (fd < 0)
+        return false;
+    if (fstat(fd, &info) == 0 && info.st_uid == getuid() && S_ISREG(info.st_mode) &&
+        flock(fd, LOCK_EX | LOCK_NB) == 0)
+        removed = shm_unlink(name) == 0;
+    close(fd);
+    return removed;
+}
+
+static void warn_unavailable(const char *step, int error)
+{
+    const char *error_name = strerrorname_np(error);
+
+    hsw_log("cannot ", step, " /dev/shm", segment_name, " (",
+            error_name != NULL ? error_name : "error",
+            "); counting and publishing are off for this process", NULL);
+}
+
+static int create_file(void)
+{
+    int fd = shm_open(segment_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      S_IRUSR | S_IWUSR);
+
+    if (fd < 0 && errno == EEXIST && remove_stale_segment(segment_name))
+        fd = shm_open(segment_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      S_IRUSR | S_IWUSR);
+    return fd;
+}
+
+/* Reads the command line with its NULs turned into spaces. */
+static void read_cmdline(char *out, size_t capacity)
+{
+    ssize_t length = hsw_read_small_file("/proc/self/cmdline", out, capacity);
+
+    if (length <= 0) {
+        out[0] = '\0';
+        return;
+    }
+    while (length > 0 && out[length - 1] == '\0')
+        length--;
+    for (ssize_t i = 0; i < length; i++)
+        if (out[i] == '\0' || out[i] == '\n')
+            out[i] = ' ';
+    out[length] = '\0';
+}
+
+static void fill_header(struct hsw_segment_header *header, const struct hsw_backend *backend)
+{
+    ssize_t exe_length;
+    const char *tag = hsw_option_string(HSW_OPT_TAG);
+
+    header->magic = HSW_SEGMENT_MAGIC;
+    header->layout_major = HSW_SEGMENT_LAYOUT_MAJOR;
+    header->layout_minor = HSW_SEGMENT_LAYOUT_MINOR;
+    header->header_size = sizeof(struct hsw_segment_header);
+    header->slot_size = sizeof(struct hsw_slot);
+    header->slot_count = HSW_SLOT_COUNT;
+    header->size_classes = HSW_SIZE_CLASSES;
+    header->segment_size = HSW_SEGMENT_SIZE;
+    header->pid = getpid();
+    header->uid = getuid();
+    if (hsw_proc_start_time(header->pid, &header->start_time) != 0)
+        header->start_time = 0;
+    header->created_unix_ns = clock_ns(CLOCK_REALTIME);
+    header->heartbeat_ns = clock_ns(CLOCK_MONOTONIC);
+    copy_text(header->backend, sizeof header->backend, backend->name);
+    copy_text(header->tag, sizeof header->tag, tag);
+    exe_length = readlink("/proc/self/exe", header->exe, sizeof header->exe - 1);
+    header->exe[exe_length > 0 ? exe_length : 0] = '\0';
+    read_cmdline(header->cmdline, sizeof header->cmdline);
+}
+
+static void fork_child(void);
+
+static bool create_segment(void)
+{
+    int fd, error;
+    void *mapping;
+
+    segment_pid = getpid();
+    format_name(segment_name, getuid(), segment_pid);
+    fd = create_file();
+    if (fd < 0) {
+        warn_unavailable("create", errno);
+        return false;
+    }
+    /* Lock first: a reader must never see an unlocked segment of a live
+     * writer. Blocking: a reader may hold a shared lock for an instant. */
+    if (flock(fd, LOCK_EX) != 0)
+        error = errno;
+    else
+        error = posix_fallocate(fd, 0, (off_t)HSW_SEGMENT_SIZE); /* returns, not errno */
+    if (error != 0) {
+        warn_unavailable("size", error);
+        shm_unlink(segment_name);
+        close(fd);
+        return false;
+    }
+    mapping = mmap(NULL, HSW_SEGMENT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (mapping == MAP_FAILED) {
+        warn_unavailable("map", errno);
+        shm_unlink(segment_name);
+        close(fd);
+        return false;
+    }
+    fill_header(mapping, segment_backend);
+    segment_fd = fd;
+    __atomic_store_n(&((struct hsw_segment_header *)mapping)->state, HSW_STATE_RUNNING,
+                     __ATOMIC_RELEASE);
+    hsw_segment = mapping;
+    return true;
+}
+
+bool hsw_segment_open(const struct hsw_backend *backend)
+{
+    const char *report = hsw_option_string(HSW_OPT_REPORT);
+
+    segment_backend = backend;
+    keep_segment = hsw_option_bool(HSW_OPT_KEEP, false);
+    if (report != NULL && report[0] != '\0') {
+        if (strlen(report) >= sizeof report_path)
+            hsw_log("ignoring HEAPSWITCH_REPORT: the path is too long", NULL);
+        else
+            copy_text(report_path, sizeof report_path, report);
+    }
+    if (!atfork_registered)
+        atfork_registered = pthread_atfork(NULL, NULL, fork_child) == 0;
+    return create_segment();
+}
+
+/* The child of a fork gets a segment and counters of its own; it must not
+ * write the parent's slots nor hold the parent's lock. */
+static void fork_child(void)
+{
+    struct hsw_segment_header *inherited = hsw_segment;
+
+    if (inherited == NULL)
+        return;
+    hsw_counters_stop();
+    hsw_segment = NULL;
+    munmap(inherited, HSW_SEGMENT_SIZE);
+    close(segment_fd);
+    segment_fd = -1;
+    if (create_segment())
+        hsw_counters_start();
+}
+
+void hsw_segment_totals(struct hsw_slot *total)
+{
+    const struct hsw_slot *slots = hsw_segment_slots();
+
+    memset(total, 0, sizeof *total);
+    for (unsigned s = 0; s < HSW_SLOT_COUNT; s++) {
+        const struct hsw_slot *slot = &slots[s];
+        for (unsigned k = 0; k < HSW_CALL_KINDS; k++)
+            total->calls[k] += __atomic_load_n(&slot->calls[k], __ATOMIC_RELAXED);
+        total->failures += __atomic_load_n(&slot->failures, __ATOMIC_RELAXED);
+        total->bytes_requested += __atomic_load_n(&slot->bytes_requested, __ATOMIC_RELAXED);
+        total->bytes_allocated += __atomic_load_n(&slot->bytes_allocated, __ATOMIC_RELAXED);
+        total->bytes_freed += __atomic_load_n(&slot->bytes_freed, __ATOMIC_RELAXED);
+        total->requests += __atomic_load_n(&slot->requests, __ATOMIC_RELAXED);
+        for (unsigned c = 0; c < HSW_SIZE_CLASSES; c++)
+            total->size_classes[c] += __atomic_load_n(&slot->size_classes[c], __ATOMIC_RELAXED);
+        if (slot->owner_tid != 0)
+            total->owner_tid++; /* here: the number of slots in use */
+    }
+}
+
+void hsw_segment_refresh(uint64_t now_ns)
+{
+    struct hsw_segment_header *header = hsw_segment;
+    struct hsw_backend_heap heap;
+    struct hsw_slot total;
+    uint64_t live;
+    bool valid;
+
+    (void)now_ns;
+    memset(&heap, 0, sizeof heap);
+    valid = segment_backend->heap_figures != NULL && segment_backend->heap_figures(&heap) == 0;
+
+    /* Sequence lock: odd while the figures change. */
+    __atomic_store_n(&header->heap.seq, header->heap.seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    header->heap.refreshed_ns = clock_ns(CLOCK_MONOTONIC);
+    header->heap.resident = heap.resident;
+    header->heap.active = heap.active;
+    header->heap.mapped = heap.mapped;
+    header->heap.retained = heap.retained;
+    header->heap.committed = heap.committed;
+    header->heap.reserved_bytes = heap.reserved;
+    header->heap.approximate = (uint32_t)heap.approximate;
+    header->heap.valid = valid;
+    __atomic_store_n(&header->heap.seq, header->heap.seq + 1, __ATOMIC_RELEASE);
+
+    hsw_segment_totals(&total);
+    live = total.bytes_allocated > total.bytes_freed ? total.bytes_allocated - total.bytes_freed : 0;
+    if (live > header->peak_live_bytes)
+        __atomic_store_n(&header->peak_live_bytes, live, __ATOMIC_RELAXED);
+    __atomic_store_n(&header->heartbeat_ns, header->heap.refreshed_ns, __ATOMIC_RELEASE);
+}
+
+void hsw_segment_finish(bool refresh_heap)
+{
+    struct hsw_segment_header *header = hsw_segment;
+
+    /* A vfork child shares our memory but is not us: leave it alone. */
+    if (header == NULL || getpid() != segment_pid ||
+        __atomic_load_n(&header->state, __ATOMIC_ACQUIRE) == HSW_STATE_EXITED)
+        return;
+    if (refresh_heap)
+        hsw_segment_refresh(clock_ns(CLOCK_MONOTONIC));
+    header->exited_unix_ns = clock_ns(CLOCK_REALTIME);
+    __atomic_store_n(&header->state, HSW_STATE_EXITED, __ATOMIC_RELEASE);
+    if (report_path[0] != '\0')
+        hsw_report_write(report_path);
+    if (!keep_segment)
+        shm_unlink(segment_name);
+}
+
+/* At exit: final heap figures, the report, state EXITED, and the name
+ * removed unless HEAPSWITCH_KEEP=1. The mapping and the lock stay until
+ * the process ends, since later destructors may still allocate. */
+__attribute__((destructor)) static void segment_at_exit(void)
+{
+    hsw_segment_finish(true);
+}

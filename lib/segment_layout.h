@@ -1,0 +1,114 @@
+/* The shared-memory segment: the one contract between the writer (every
+ * process running under libheapswitch) and the readers (heapswitch top,
+ * stat, ab, export, through lib/reader.c).
+ *
+ * One segment per process, a POSIX shm object named
+ * "/heapswitch-<uid>-<pid>" (so /dev/shm/heapswitch-<uid>-<pid>), created
+ * O_EXCL with mode 0600, pre-sized, at most 64 KiB. It holds a header and
+ * an array of per-thread counter slots. Each slot has one writer, the
+ * thread that claimed it, which updates it with plain stores; readers sum
+ * the slots. The last slot is shared by threads that found no free slot,
+ * with atomic adds. Every counter only increases.
+ *
+ * Compatibility: `magic` never moves; a reader accepts only its own
+ * `layout_major`; a writer may add fields at the end of the header or of
+ * a slot (raising layout_minor) since sizes are recorded, never assumed.
+ */
+#ifndef HSW_SEGMENT_LAYOUT_H
+#define HSW_SEGMENT_LAYOUT_H
+
+#include <stdint.h>
+
+#define HSW_SEGMENT_MAGIC UINT64_C(0x3147455357534848) /* "HHSWSEG1" */
+#define HSW_SEGMENT_LAYOUT_MAJOR 1
+#define HSW_SEGMENT_LAYOUT_MINOR 0
+#define HSW_SEGMENT_NAME_PREFIX "heapswitch-"
+#define HSW_SEGMENT_MAX_SIZE (64 * 1024)
+
+/* Size classes: class 0 counts size 0; class k counts sizes in
+ * [2^(k-1), 2^k); the last class counts everything from 2^(CLASSES-2). */
+#define HSW_SIZE_CLASSES 32
+
+/* Slots: HSW_THREAD_SLOTS owned by one thread each, then one shared. */
+#define HSW_THREAD_SLOTS 120
+#define HSW_SLOT_COUNT (HSW_THREAD_SLOTS + 1)
+
+enum hsw_call_kind {
+    HSW_CALL_MALLOC,  /* malloc, C++ new */
+    HSW_CALL_CALLOC,
+    HSW_CALL_REALLOC, /* realloc, reallocarray */
+    HSW_CALL_FREE,    /* free and every delete; free(NULL) included */
+    HSW_CALL_ALIGNED, /* aligned_alloc, posix_memalign, memalign, valloc, pvalloc, aligned new */
+    HSW_CALL_KINDS
+};
+
+/* Writer states, in header.state. */
+enum hsw_segment_state {
+    HSW_STATE_STARTING = 0, /* being filled in: readers skip it */
+    HSW_STATE_RUNNING = 1,
+    HSW_STATE_EXITED = 2,   /* final totals: the process has exited */
+};
+
+struct hsw_slot {
+    uint64_t owner_tid; /* the owning thread's tid, 0 when free */
+    uint64_t calls[HSW_CALL_KINDS];
+    uint64_t failures;        /* calls that returned NULL (or an error code) */
+    uint64_t bytes_requested; /* sizes asked for by allocating calls */
+    uint64_t bytes_allocated; /* usable sizes of blocks handed out */
+    uint64_t bytes_freed;     /* usable sizes of blocks given back */
+    uint64_t requests;        /* heapswitch_request_done() calls */
+    uint64_t size_classes[HSW_SIZE_CLASSES]; /* allocating calls by size */
+    uint64_t reserved[5];
+} __attribute__((aligned(64)));
+
+/* The backend's own view of its heap, refreshed at most every ~250 ms
+ * from the allocation path and published under a sequence lock: `seq` is
+ * odd while the writer updates the figures. */
+struct hsw_heap_figures {
+    uint64_t seq;
+    uint64_t refreshed_ns; /* CLOCK_MONOTONIC of the refresh */
+    uint64_t resident;     /* the bytes the backend holds resident (the fragmentation denominator) */
+    uint64_t active;       /* bytes in pages with live blocks (jemalloc: stats.active) */
+    uint64_t mapped;       /* bytes mapped from the OS (jemalloc: stats.mapped) */
+    uint64_t retained;     /* bytes kept but returned to the OS (jemalloc: stats.retained) */
+    uint64_t committed;    /* mimalloc: committed; glibc: arena + mmapped */
+    uint64_t reserved_bytes; /* mimalloc: reserved address space */
+    uint32_t approximate;  /* 1 when the backend says the figures lag */
+    uint32_t valid;        /* 0 until the first refresh */
+    uint64_t spare[4];
+};
+
+struct hsw_segment_header {
+    uint64_t magic;
+    uint32_t layout_major;
+    uint32_t layout_minor;
+    uint32_t header_size;  /* sizeof(struct hsw_segment_header) */
+    uint32_t slot_size;    /* sizeof(struct hsw_slot) */
+    uint32_t slot_count;   /* HSW_SLOT_COUNT; the last one is shared */
+    uint32_t size_classes; /* HSW_SIZE_CLASSES */
+    uint64_t segment_size; /* header_size + slot_count * slot_size, rounded */
+    uint32_t state;        /* enum hsw_segment_state, stored with release */
+    int32_t pid;
+    uint32_t uid;
+    uint32_t overflow_threads; /* threads that had to share the last slot */
+    uint64_t start_time;   /* /proc/PID/stat field 22: catches pid reuse */
+    uint64_t created_unix_ns;
+    uint64_t heartbeat_ns; /* CLOCK_MONOTONIC at the last refresh */
+    uint64_t exited_unix_ns;
+    uint64_t peak_live_bytes; /* highest live total seen at a refresh */
+    char backend[16];
+    char tag[64];
+    char exe[256];
+    char cmdline[512]; /* arguments separated by spaces, truncated */
+    struct hsw_heap_figures heap;
+    uint64_t spare[16];
+} __attribute__((aligned(64)));
+
+/* The segment's size for the layout this header describes. */
+#define HSW_SEGMENT_SIZE                                                      \
+    ((sizeof(struct hsw_segment_header) + HSW_SLOT_COUNT * sizeof(struct hsw_slot) + 4095) & ~(size_t)4095)
+
+_Static_assert(HSW_SEGMENT_SIZE <= HSW_SEGMENT_MAX_SIZE, "a segment is at most 64 KiB");
+_Static_assert(sizeof(struct hsw_slot) % 64 == 0, "slots are whole cache lines");
+
+#endif

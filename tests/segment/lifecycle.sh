@@ -1,0 +1,326 @@
+#!/bin/sh
+# The life of a process's segment: created at start as
+# /dev/shm/heapswitch-UID-PID (0600, ours, at most 64 KiB, locked),
+# running with our backend, tag and counts; removed at normal exit, kept
+# as "exited" with HEAPSWITCH_KEEP=1, left "dead" by kill -9 and removed
+# by `segread -r`; none with HEAPSWITCH_STATS=0; a fresh one for a fork
+# child and for a new image after exec; and the HEAPSWITCH_REPORT lines.
+set -u
+. "$(dirname "$0")/common.sh"
+
+# ---------------------------------------------------------------------
+# kill -9, KEEP and `segread -r`, in a private /dev/shm where possible:
+# `segread -r` removes every dead segment it sees, so on the shared
+# /dev/shm it would race with other tests (ours under other backends
+# too) that look at dead segments.
+# ---------------------------------------------------------------------
+section_dead() {
+    # A live process, then killed.
+    start_hold "$tmpdir/killed.out" wait 100
+    if ! wait_line "$tmpdir/killed.out" pid; then
+        fail "kill -9: the helper did not start"
+        return
+    fi
+    killed=$line_pid
+    file=$(segment_file "$killed")
+    read_pid "$killed"
+    expect_eq "kill -9: before, segread -p shows state" "$(field state "$seg_line")" running
+    kill -9 "$killed"
+    wait "$killed" 2>/dev/null
+    expect_eq "kill -9: exit status" "$?" 137
+    check "kill -9: the segment $file stays" test -f "$file"
+    read_pid "$killed"
+    expect_eq "kill -9: segread -p status" "$seg_status" 0
+    expect_eq "kill -9: segread -p shows state" "$(field state "$seg_line")" dead
+    expect_eq "kill -9: the dead segment still has our tag" "$(field tag "$seg_line")" "$TAG"
+    scan_line=$("$SEGREAD" 2>/dev/null | grep " tag=$TAG " | grep "^pid=$killed ")
+    expect_eq "kill -9: segread (scan) shows state" "$(field state "$scan_line")" dead
+
+    # An exited (kept) segment and a live one, which -r must leave alone.
+    HEAPSWITCH_KEEP=1 start_hold "$tmpdir/kept.out" run 50
+    wait "$hold_pid"
+    wait_line "$tmpdir/kept.out" pid
+    kept=$line_pid
+    start_hold "$tmpdir/alive.out" wait 50
+    wait_line "$tmpdir/alive.out" pid
+    alive=$line_pid
+
+    "$SEGREAD" -r >"$tmpdir/r.out" 2>"$tmpdir/r.err"
+    expect_eq "segread -r: exit status" "$?" 0
+    if [ -e "$file" ]; then
+        fail "segread -r: the dead segment $file is still there"
+    else
+        ok "segread -r: removed the dead segment $file"
+    fi
+    check "segread -r: left the exited (kept) segment of $kept" test -f "$(segment_file "$kept")"
+    check "segread -r: left the live segment of $alive" test -f "$(segment_file "$alive")"
+    read_pid "$alive"
+    expect_eq "segread -r: the live process is still running" "$(field state "$seg_line")" running
+    read_pid "$killed"
+    expect_eq "after segread -r: segread -p $killed fails" "$seg_status" 1
+    stop_hold "$alive"
+    rm -f "$(segment_file "$kept")"
+}
+
+if [ "${1-}" = --section ]; then
+    enter_section "$2"
+    "section_$2"
+    finish
+fi
+
+echo "lifecycle under $HEAPSWITCH_BACKEND, tag $TAG"
+
+# ---------------------------------------------------------------------
+# A live process
+# ---------------------------------------------------------------------
+start_hold "$tmpdir/live.out" wait 200
+if wait_line "$tmpdir/live.out" pid; then
+    pid=$line_pid
+    expect_eq "live: the helper's pid is the one started" "$pid" "$hold_pid"
+    file=$(segment_file "$pid")
+    # (Names of other users' dead processes with this pid may exist.)
+    ours=$("$SEGREAD" 2>/dev/null | grep -c "^pid=$pid .* tag=$TAG ")
+    expect_eq "live: exactly one segment of ours for pid $pid" "$ours" 1
+    if [ -f "$file" ] && [ ! -L "$file" ]; then
+        ok "live: $file is a regular file"
+        expect_eq "live: mode" "$(stat -c %a "$file")" 600
+        expect_eq "live: owner" "$(stat -c %u "$file")" "$uid"
+        expect_range "live: size" "$(stat -c %s "$file")" 4096 65537
+    else
+        fail "live: no regular file $file"
+    fi
+    if command -v flock >/dev/null 2>&1 && [ -f "$file" ]; then
+        flock -n -s -E 42 "$file" true
+        expect_eq "live: the writer holds the lock (flock -n -s fails)" "$?" 42
+    fi
+    read_pid "$pid"
+    expect_eq "live: segread -p status" "$seg_status" 0
+    expect_eq "live: state" "$(field state "$seg_line")" running
+    expect_eq "live: backend" "$(field backend "$seg_line")" "$HEAPSWITCH_BACKEND"
+    expect_eq "live: tag" "$(field tag "$seg_line")" "$TAG"
+    expect_range "live: malloc count" "$(field malloc "$seg_line")" 200 100000
+    expect_range "live: free count" "$(field free "$seg_line")" 200 100000
+    expect_range "live: threads" "$(field threads "$seg_line")" 1 2
+    lines=$("$SEGREAD" 2>/dev/null | grep -c " tag=$TAG ")
+    expect_eq "live: segread (scan) lists one segment with our tag" "$lines" 1
+
+    stop_hold "$pid"
+    expect_eq "exit: status" "$hold_status" 0
+    check "exit: $file is gone" test ! -e "$file"
+    read_pid "$pid"
+    expect_eq "exit: segread -p fails" "$seg_status" 1
+    expect_grep "exit: segread -p says why" "$tmpdir/segread.err" "publishes no segment"
+    check "exit: no stderr from the process" test ! -s "$tmpdir/live.out.err"
+else
+    fail "live: the helper did not print its pid"
+fi
+
+# ---------------------------------------------------------------------
+# HEAPSWITCH_KEEP=1: the segment outlives the process, state exited.
+# ---------------------------------------------------------------------
+HEAPSWITCH_KEEP=1 start_hold "$tmpdir/keep.out" run 300 3
+wait "$hold_pid"
+expect_eq "keep: exit status unchanged" "$?" 3
+if wait_line "$tmpdir/keep.out" pid; then
+    file=$(segment_file "$line_pid")
+    check "keep: $file stays after exit" test -f "$file"
+    read_pid "$line_pid"
+    expect_eq "keep: state" "$(field state "$seg_line")" exited
+    expect_eq "keep: tag" "$(field tag "$seg_line")" "$TAG"
+    expect_range "keep: final malloc count" "$(field malloc "$seg_line")" 300 100000
+    expect_eq "keep: mode" "$(stat -c %a "$file" 2>/dev/null)" 600
+    if command -v flock >/dev/null 2>&1 && [ -f "$file" ]; then
+        flock -n -s -E 42 "$file" true
+        expect_eq "keep: the lock is free once the writer is gone" "$?" 0
+    fi
+    rm -f "$file"
+else
+    fail "keep: the helper did not print its pid"
+fi
+
+# ---------------------------------------------------------------------
+# kill -9 and segread -r
+# ---------------------------------------------------------------------
+if [ -n "$unshare_cmd" ]; then
+    in_namespace -- dead
+elif command -v flock >/dev/null 2>&1; then
+    echo "note: no private /dev/shm (unshare not permitted): kill -9 checks on the shared one"
+    # Serialised with the same test under the other backends.
+    exec 9>"$abs_top_builddir/tests/segment/.dead-section.lock"
+    flock 9
+    section_dead
+    exec 9>&-
+else
+    echo "note: no private /dev/shm and no flock(1): kill -9 checks on the shared one, unserialised"
+    section_dead
+fi
+
+# ---------------------------------------------------------------------
+# HEAPSWITCH_STATS=0: no segment, no report, same behaviour.
+# ---------------------------------------------------------------------
+HEAPSWITCH_STATS=0 HEAPSWITCH_REPORT=$tmpdir/stats0.jsonl start_hold "$tmpdir/stats0.out" wait 100 4
+if wait_line "$tmpdir/stats0.out" pid; then
+    read_pid "$line_pid"
+    if [ ! -e "$(segment_file "$line_pid")" ] && [ "$seg_status" = 1 ]; then
+        ok "stats=0: no segment for the live process (segread -p fails)"
+    elif [ "$(field tag "$seg_line")" != "$TAG" ] && [ "$(field state "$seg_line")" = dead ]; then
+        # A segment left by an earlier process with the same pid.
+        ok "stats=0: no segment of ours (a dead one of an earlier process with pid $line_pid is there)"
+    else
+        fail "stats=0: the live process has a segment: $seg_line"
+    fi
+    stop_hold "$line_pid"
+    expect_eq "stats=0: exit status unchanged" "$hold_status" 4
+    check "stats=0: no report written" test ! -e "$tmpdir/stats0.jsonl"
+    check "stats=0: no stderr" test ! -s "$tmpdir/stats0.out.err"
+else
+    fail "stats=0: the helper did not print its pid"
+fi
+
+# ---------------------------------------------------------------------
+# fork: the child gets its own segment with only its own calls.
+# ---------------------------------------------------------------------
+start_hold "$tmpdir/fork.out" fork 300 500
+if wait_line "$tmpdir/fork.out" parent && parent=$line_pid &&
+    wait_line "$tmpdir/fork.out" child && child=$line_pid; then
+    if [ "$child" != "$parent" ]; then ok "fork: child $child, parent $parent"; else fail "fork: same pid"; fi
+    check "fork: the child has its own segment heapswitch-$uid-$child" test -f "$(segment_file "$child")"
+    check "fork: the parent still has its segment" test -f "$(segment_file "$parent")"
+    read_pid "$child"
+    expect_eq "fork: child state" "$(field state "$seg_line")" running
+    expect_eq "fork: child tag" "$(field tag "$seg_line")" "$TAG"
+    # 500 pairs after the fork; the parent's 300 (before it) must not show.
+    expect_range "fork: child malloc count (its own 500 only)" "$(field malloc "$seg_line")" 500 550
+    expect_range "fork: child free count (its own 500 only)" "$(field free "$seg_line")" 500 550
+    read_pid "$parent"
+    expect_eq "fork: parent state" "$(field state "$seg_line")" running
+    expect_range "fork: parent malloc count (its own 300, not the child's)" \
+        "$(field malloc "$seg_line")" 300 350
+    if command -v flock >/dev/null 2>&1; then
+        flock -n -s -E 42 "$(segment_file "$child")" true
+        expect_eq "fork: the child holds its segment's lock" "$?" 42
+        flock -n -s -E 42 "$(segment_file "$parent")" true
+        expect_eq "fork: the parent still holds its segment's lock" "$?" 42
+    fi
+    stop_hold "$parent"
+    expect_eq "fork: exit status" "$hold_status" 0
+    check "fork: the child's segment is gone after its exit" test ! -e "$(segment_file "$child")"
+    check "fork: the parent's segment is gone after its exit" test ! -e "$(segment_file "$parent")"
+else
+    fail "fork: the helper did not print both pids"
+    sed 's/^/    | /' "$tmpdir/fork.out" "$tmpdir/fork.out.err"
+fi
+
+# ---------------------------------------------------------------------
+# exec: the new image (same pid) replaces the old segment with a fresh one.
+# ---------------------------------------------------------------------
+start_hold "$tmpdir/exec.out" exec 3000 200
+if wait_line "$tmpdir/exec.out" first; then
+    pid=$line_pid
+    read_pid "$pid"
+    expect_range "exec: first image malloc count" "$(field malloc "$seg_line")" 3000 3100
+    kill -USR1 "$pid"
+    if wait_line "$tmpdir/exec.out" pid; then
+        expect_eq "exec: the new image has the same pid" "$line_pid" "$pid"
+        ours=$("$SEGREAD" 2>/dev/null | grep -c "^pid=$pid .* tag=$TAG ")
+        expect_eq "exec: exactly one segment of ours for pid $pid" "$ours" 1
+        read_pid "$pid"
+        expect_eq "exec: segread -p status" "$seg_status" 0
+        expect_eq "exec: state" "$(field state "$seg_line")" running
+        expect_eq "exec: tag" "$(field tag "$seg_line")" "$TAG"
+        expect_range "exec: malloc count is the new image's only" "$(field malloc "$seg_line")" 200 300
+        expect_range "exec: free count is the new image's only" "$(field free "$seg_line")" 200 300
+        stop_hold "$pid"
+        expect_eq "exec: exit status" "$hold_status" 0
+        check "exec: the segment is gone after exit" test ! -e "$(segment_file "$pid")"
+        check "exec: no stderr" test ! -s "$tmpdir/exec.out.err"
+    else
+        fail "exec: the new image did not print its pid"
+        sed 's/^/    | /' "$tmpdir/exec.out" "$tmpdir/exec.out.err"
+    fi
+else
+    fail "exec: the helper did not print its pid"
+fi
+
+# ---------------------------------------------------------------------
+# HEAPSWITCH_REPORT: JSON Lines, appended to a file that already exists.
+# ---------------------------------------------------------------------
+if command -v python3 >/dev/null 2>&1; then
+    report=$tmpdir/report.jsonl
+    first_line='{"user":"this line was here first"}'
+    printf '%s\n' "$first_line" >"$report"
+    HEAPSWITCH_REPORT=$report start_hold "$tmpdir/report.out" run 100 5
+    wait "$hold_pid"
+    expect_eq "report: helper exit status unchanged" "$?" 5
+    wait_line "$tmpdir/report.out" pid
+    helper=$line_pid
+    printf 'b\na\nc\n' >"$tmpdir/abc"
+    LD_PRELOAD=$HSW_PRELOAD HEAPSWITCH_TAG=$TAG HEAPSWITCH_REPORT=$report \
+        sh -c 'echo $$ >"$1/shell.pid"; cat "$1/abc" | sort | cat >"$1/sorted"; exit 6' sh "$tmpdir"
+    expect_eq "report: pipeline exit status unchanged" "$?" 6
+    shell=$(cat "$tmpdir/shell.pid")
+    expect_eq "report: pipeline output" "$(tr '\n' ' ' <"$tmpdir/sorted")" "a b c "
+    expect_eq "report: the user's first line survives" "$(head -n 1 "$report")" "$first_line"
+    # One summary line per JSON line: pid ppid backend tag malloc, or "invalid".
+    python3 -c '
+import json, sys
+for number, text in enumerate(open(sys.argv[1]), 1):
+    if number == 1:
+        continue
+    try:
+        line = json.loads(text)
+        print(line["pid"], line["ppid"], line["backend"], line["tag"], line["calls"]["malloc"])
+    except Exception as error:
+        print("invalid", number, repr(error).replace(" ", "_"))
+' "$report" >"$tmpdir/report.summary"
+    count=$(wc -l <"$tmpdir/report.summary")
+    if [ "$count" -ge 3 ]; then
+        ok "report: $count lines appended (helper, sort, cat and the shells)"
+    else
+        fail "report: $count lines appended, want at least 3 (helper, sort, cat):"
+        sed 's/^/    | /' "$report"
+    fi
+    invalid=$(grep -c '^invalid' "$tmpdir/report.summary")
+    expect_eq "report: lines that are not valid JSON (with pid, backend, tag, calls.malloc)" "$invalid" 0
+    grep '^invalid' "$tmpdir/report.summary" | sed 's/^/    | /'
+    bad_backend=$(awk -v b="$HEAPSWITCH_BACKEND" '$1 != "invalid" && $3 != b' "$tmpdir/report.summary" | wc -l)
+    expect_eq "report: lines with another backend" "$bad_backend" 0
+    bad_tag=$(awk -v t="$TAG" '$1 != "invalid" && $4 != t' "$tmpdir/report.summary" | wc -l)
+    expect_eq "report: lines with another tag" "$bad_tag" 0
+    no_malloc=$(awk '$1 != "invalid" && !($5 > 0)' "$tmpdir/report.summary" | wc -l)
+    expect_eq "report: lines with calls.malloc = 0" "$no_malloc" 0
+    helper_line=$(awk -v p="$helper" '$1 == p' "$tmpdir/report.summary")
+    if [ -n "$helper_line" ]; then
+        ok "report: a line for the helper, pid $helper"
+        # shellcheck disable=SC2086
+        set -- $helper_line
+        expect_range "report: the helper's calls.malloc" "$5" 100 200
+    else
+        fail "report: no line with the helper's pid $helper"
+    fi
+    children=$(awk -v p="$shell" '$1 != "invalid" && $2 == p' "$tmpdir/report.summary" | wc -l)
+    if [ "$children" -ge 2 ]; then
+        ok "report: lines for the shell's children (sort, cat: ppid $shell)"
+    else
+        fail "report: $children lines with ppid $shell, want sort's and cat's"
+    fi
+    # The shell itself exits normally (exit 6), so it has a line too.
+    if awk -v p="$shell" '$1 == p' "$tmpdir/report.summary" | grep -q .; then
+        ok "report: a line for the shell, pid $shell"
+    else
+        fail "report: no line for the 'sh -c' process, pid $shell, which exited with status 6 (/bin/sh is $(readlink -f /bin/sh))"
+    fi
+    # Every process of the pipeline is gone: none may leave a segment.
+    sleep 0.1
+    left=$("$SEGREAD" 2>/dev/null | grep " tag=$TAG " | sed 's/ threads=.*//')
+    if [ -z "$left" ]; then
+        ok "report: no segment left behind by the pipeline's processes"
+    else
+        fail "report: segments left behind by processes that exited:"
+        printf '%s\n' "$left" | sed 's/^/    | /'
+    fi
+else
+    echo "note: python3 is not installed: HEAPSWITCH_REPORT checks skipped"
+fi
+
+finish
