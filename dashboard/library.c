@@ -1,0 +1,103 @@
+/* Finding libheapswitch.so and knowing which backends it has. */
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dashboard/library.h"
+
+static int readable(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
+const char *hsw_library_path(const char **why)
+{
+    static char path[PATH_MAX];
+    const char *forced = getenv("HEAPSWITCH_LIBRARY");
+    char exe[PATH_MAX];
+    ssize_t length;
+    char *slash;
+
+    if (forced != NULL && forced[0] != '\0') {
+        if (forced[0] == '/' && readable(forced))
+            return forced;
+        *why = "HEAPSWITCH_LIBRARY is not an absolute path to a readable file";
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/libheapswitch.so.0", HSW_LIBDIR);
+    if (readable(path))
+        return path;
+    /* Not installed: the build tree, dashboard/../lib/.libs/. */
+    length = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (length > 0) {
+        exe[length] = '\0';
+        slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            slash = strrchr(exe, '/');
+            if (slash != NULL && strcmp(slash, "/.libs") == 0)
+                *slash = '\0'; /* a libtool wrapper's real binary */
+            if (strlen(exe) + sizeof "/../lib/.libs/libheapswitch.so" <= sizeof path) {
+                strcpy(path, exe);
+                strcat(path, "/../lib/.libs/libheapswitch.so");
+                if (readable(path) && realpath(path, exe) != NULL) {
+                    strcpy(path, exe);
+                    return path;
+                }
+            }
+        }
+    }
+    *why = "libheapswitch.so is neither installed in " HSW_LIBDIR
+           " nor next to this program; set HEAPSWITCH_LIBRARY";
+    return NULL;
+}
+
+static const struct {
+    const char *name;
+    int built;
+} backends[] = {
+    {"system", 1},
+#ifdef HAVE_JEMALLOC
+    {"jemalloc", 1},
+#else
+    {"jemalloc", 0},
+#endif
+#ifdef HAVE_MIMALLOC
+    {"mimalloc", 1},
+#else
+    {"mimalloc", 0},
+#endif
+    {"arena", 0},
+};
+
+int hsw_backend_known(const char *name, const char **why)
+{
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        if (strcmp(backends[i].name, name) != 0)
+            continue;
+        if (!backends[i].built)
+            *why = "is not available in this build";
+        return backends[i].built;
+    }
+    *why = "is not a backend";
+    return 0;
+}
+
+const char *hsw_backend_list(void)
+{
+    static char list[128];
+
+    list[0] = '\0';
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        if (!backends[i].built)
+            continue;
+        if (list[0] != '\0')
+            strcat(list, ", ");
+        strcat(list, backends[i].name);
+    }
+    return list;
+}

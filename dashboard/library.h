@@ -1,0 +1,14 @@
+/* Where libheapswitch.so is, for the commands that preload it. */
+#ifndef HSW_LIBRARY_H
+#define HSW_LIBRARY_H
+
+/* $HEAPSWITCH_LIBRARY if set; else the installed library; else the one of
+ * the build tree this program was built in. NULL (with why set) if none
+ * exists. The string is static. */
+const char *hsw_library_path(const char **why);
+/* Whether this build has the backend (system, jemalloc, mimalloc, arena). */
+int hsw_backend_known(const char *name, const char **why);
+/* "system, jemalloc, mimalloc" */
+const char *hsw_backend_list(void);
+
+#endif

@@ -1,0 +1,248 @@
+/* The process table in its text, JSON and CSV forms. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashboard/format.h"
+#include "dashboard/table.h"
+
+const struct hsw_column_info hsw_columns[HSW_COL_COUNT] = {
+    [HSW_COL_PID] = {"PID", "pid", 7, true},
+    [HSW_COL_STATE] = {"STATE", "state", 7, false},
+    [HSW_COL_BACKEND] = {"BACKEND", "backend", 8, false},
+    [HSW_COL_TAG] = {"TAG", "tag", 8, false},
+    [HSW_COL_ALLOCS] = {"ALLOC/s", "allocs", 8, true},
+    [HSW_COL_FREES] = {"FREE/s", "frees", 8, true},
+    [HSW_COL_BYTES] = {"BYTES/s", "bytes", 10, true},
+    [HSW_COL_LIVE] = {"LIVE", "live", 10, true},
+    [HSW_COL_PEAK] = {"PEAK", "peak", 10, true},
+    [HSW_COL_RSS] = {"RSS", "rss", 10, true},
+    [HSW_COL_FRAG] = {"FRAG%", "frag", 6, true},
+    [HSW_COL_PER_REQUEST] = {"ALLOC/REQ", "per_request", 9, true},
+    [HSW_COL_COMMAND] = {"COMMAND", "command", 0, false},
+};
+
+int hsw_column_by_key(const char *key)
+{
+    for (int c = 0; c < HSW_COL_COUNT; c++)
+        if (strcmp(hsw_columns[c].key, key) == 0)
+            return c;
+    return -1;
+}
+
+const char *hsw_state_name(enum heapswitch_process_state state)
+{
+    return state == HEAPSWITCH_PROCESS_RUNNING ? "running"
+           : state == HEAPSWITCH_PROCESS_EXITED ? "exited"
+                                                : "dead";
+}
+
+/* A numeric value of a column, for sorting. */
+static double value_of(const struct hsw_proc *proc, enum hsw_column column)
+{
+    switch (column) {
+    case HSW_COL_PID: return proc->now.pid;
+    case HSW_COL_ALLOCS: return proc->has_rates ? proc->rates.allocs_per_second : -1;
+    case HSW_COL_FREES: return proc->has_rates ? proc->rates.frees_per_second : -1;
+    case HSW_COL_BYTES: return proc->has_rates ? proc->rates.bytes_per_second : -1;
+    case HSW_COL_LIVE: return (double)proc->now.live_bytes;
+    case HSW_COL_PEAK: return (double)proc->now.peak_live_bytes;
+    case HSW_COL_RSS: return (double)proc->now.rss_bytes;
+    case HSW_COL_FRAG: return proc->now.fragmentation;
+    case HSW_COL_PER_REQUEST: return proc->has_rates ? proc->rates.allocs_per_request : -1;
+    default: return 0;
+    }
+}
+
+static const char *text_of(const struct hsw_proc *proc, enum hsw_column column)
+{
+    switch (column) {
+    case HSW_COL_STATE: return hsw_state_name(proc->now.state);
+    case HSW_COL_BACKEND: return proc->now.backend;
+    case HSW_COL_TAG: return proc->now.tag;
+    case HSW_COL_COMMAND: return proc->now.cmdline[0] ? proc->now.cmdline : proc->now.exe;
+    default: return "";
+    }
+}
+
+const char *hsw_cell(const struct hsw_proc *proc, enum hsw_column column, char *out,
+                     size_t size)
+{
+    double value = value_of(proc, column);
+
+    switch (column) {
+    case HSW_COL_PID:
+        snprintf(out, size, "%d", (int)proc->now.pid);
+        return out;
+    case HSW_COL_ALLOCS:
+    case HSW_COL_FREES:
+        return proc->has_rates ? hsw_format_count(out, size, value) : "-";
+    case HSW_COL_BYTES:
+        return proc->has_rates ? hsw_format_bytes(out, size, value) : "-";
+    case HSW_COL_LIVE:
+    case HSW_COL_PEAK:
+        return hsw_format_bytes(out, size, value);
+    case HSW_COL_RSS:
+        return proc->now.rss_bytes ? hsw_format_bytes(out, size, value) : "-";
+    case HSW_COL_FRAG:
+        if (proc->now.fragmentation < 0)
+            return "-";
+        snprintf(out, size, "%.1f", proc->now.fragmentation * 100);
+        return out;
+    case HSW_COL_PER_REQUEST:
+        if (!proc->has_rates || proc->rates.allocs_per_request < 0)
+            return "-";
+        return hsw_format_count(out, size, value);
+    case HSW_COL_TAG:
+        return proc->now.tag[0] ? proc->now.tag : "-";
+    default:
+        return text_of(proc, column);
+    }
+}
+
+static enum hsw_column sort_column;
+static bool sort_reverse;
+
+static int compare(const void *a, const void *b)
+{
+    const struct hsw_proc *x = *(const struct hsw_proc *const *)a;
+    const struct hsw_proc *y = *(const struct hsw_proc *const *)b;
+    int order;
+
+    if (hsw_columns[sort_column].numeric) {
+        double u = value_of(x, sort_column), v = value_of(y, sort_column);
+        order = u < v ? 1 : u > v ? -1 : 0; /* biggest first */
+    } else {
+        order = strcmp(text_of(x, sort_column), text_of(y, sort_column));
+    }
+    if (order == 0)
+        order = x->now.pid < y->now.pid ? -1 : x->now.pid > y->now.pid;
+    return sort_reverse ? -order : order;
+}
+
+void hsw_sort(const struct hsw_proc **procs, size_t count, enum hsw_column column,
+              bool reverse)
+{
+    sort_column = column;
+    sort_reverse = reverse;
+    qsort(procs, count, sizeof procs[0], compare);
+}
+
+void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count,
+                    int width)
+{
+    char cell[64];
+    int used = 0;
+
+    for (int c = 0; c < HSW_COL_COUNT; c++)
+        used += fprintf(out, hsw_columns[c].numeric ? "%*s " : "%-*s ", hsw_columns[c].width,
+                        hsw_columns[c].title);
+    fputc('\n', out);
+    for (size_t i = 0; i < count; i++) {
+        used = 0;
+        for (int c = 0; c < HSW_COL_COUNT; c++) {
+            const char *text = hsw_cell(procs[i], (enum hsw_column)c, cell, sizeof cell);
+            if (hsw_columns[c].width == 0) {
+                int room = width > used ? width - used : 0;
+                fprintf(out, "%.*s", width > 0 ? room : (int)strlen(text), text);
+            } else {
+                used += fprintf(out, hsw_columns[c].numeric ? "%*.*s " : "%-*.*s ",
+                                hsw_columns[c].width, hsw_columns[c].width, text);
+            }
+        }
+        fputc('\n', out);
+    }
+}
+
+void hsw_table_csv(FILE *out, const struct hsw_proc *const *procs, size_t count, bool header,
+                   double timestamp)
+{
+    if (header)
+        fprintf(out, "time,pid,state,backend,tag,allocs_per_second,frees_per_second,"
+                     "bytes_per_second,live_bytes,peak_live_bytes,rss_bytes,fragmentation,"
+                     "allocs_per_request,malloc,calloc,realloc,free,aligned,failures,"
+                     "bytes_requested,bytes_allocated,bytes_freed,requests,threads,command\n");
+    for (size_t i = 0; i < count; i++) {
+        const struct hsw_proc *p = procs[i];
+        const struct heapswitch_counters *c = &p->now.counters;
+        fprintf(out, "%.3f,%d,%s,", timestamp, (int)p->now.pid, hsw_state_name(p->now.state));
+        hsw_csv_field(out, p->now.backend);
+        fputc(',', out);
+        hsw_csv_field(out, p->now.tag);
+        fprintf(out, ",%.1f,%.1f,%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.4f,%.1f,",
+                p->has_rates ? p->rates.allocs_per_second : 0,
+                p->has_rates ? p->rates.frees_per_second : 0,
+                p->has_rates ? p->rates.bytes_per_second : 0, p->now.live_bytes,
+                p->now.peak_live_bytes, p->now.rss_bytes, p->now.fragmentation,
+                p->has_rates ? p->rates.allocs_per_request : -1);
+        fprintf(out,
+                "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%u,",
+                c->malloc_calls, c->calloc_calls, c->realloc_calls, c->free_calls,
+                c->aligned_calls, c->failures, c->bytes_requested, c->bytes_allocated,
+                c->bytes_freed, c->requests, p->now.threads);
+        hsw_csv_field(out, p->now.cmdline);
+        fputc('\n', out);
+    }
+}
+
+static void json_number_or_null(FILE *out, const char *key, bool known, double value)
+{
+    if (known)
+        fprintf(out, ",\"%s\":%.4f", key, value);
+    else
+        fprintf(out, ",\"%s\":null", key);
+}
+
+void hsw_table_json(FILE *out, const struct hsw_proc *const *procs, size_t count,
+                    double timestamp)
+{
+    fprintf(out, "{\"time\":%.3f,\"processes\":[", timestamp);
+    for (size_t i = 0; i < count; i++) {
+        const struct hsw_proc *p = procs[i];
+        const struct heapswitch_counters *c = &p->now.counters;
+        fprintf(out, "%s{\"pid\":%d,\"state\":\"%s\",\"backend\":", i ? "," : "",
+                (int)p->now.pid, hsw_state_name(p->now.state));
+        hsw_json_string(out, p->now.backend);
+        fputs(",\"tag\":", out);
+        hsw_json_string(out, p->now.tag);
+        fputs(",\"exe\":", out);
+        hsw_json_string(out, p->now.exe);
+        fputs(",\"command\":", out);
+        hsw_json_string(out, p->now.cmdline);
+        fprintf(out,
+                ",\"calls\":{\"malloc\":%" PRIu64 ",\"calloc\":%" PRIu64
+                ",\"realloc\":%" PRIu64 ",\"free\":%" PRIu64 ",\"aligned\":%" PRIu64 "}",
+                c->malloc_calls, c->calloc_calls, c->realloc_calls, c->free_calls,
+                c->aligned_calls);
+        fprintf(out,
+                ",\"failures\":%" PRIu64 ",\"bytes_requested\":%" PRIu64
+                ",\"bytes_allocated\":%" PRIu64 ",\"bytes_freed\":%" PRIu64
+                ",\"live_bytes\":%" PRIu64 ",\"peak_live_bytes\":%" PRIu64
+                ",\"requests\":%" PRIu64 ",\"threads\":%u,\"rss_bytes\":%" PRIu64,
+                c->failures, c->bytes_requested, c->bytes_allocated, c->bytes_freed,
+                p->now.live_bytes, p->now.peak_live_bytes, c->requests, p->now.threads,
+                p->now.rss_bytes);
+        json_number_or_null(out, "fragmentation", p->now.fragmentation >= 0,
+                            p->now.fragmentation);
+        json_number_or_null(out, "allocs_per_second", p->has_rates, p->rates.allocs_per_second);
+        json_number_or_null(out, "frees_per_second", p->has_rates, p->rates.frees_per_second);
+        json_number_or_null(out, "bytes_per_second", p->has_rates, p->rates.bytes_per_second);
+        json_number_or_null(out, "allocs_per_request",
+                            p->has_rates && p->rates.allocs_per_request >= 0,
+                            p->rates.allocs_per_request);
+        fprintf(out, ",\"heap\":{\"valid\":%s,\"approximate\":%s,\"resident\":%" PRIu64
+                     ",\"active\":%" PRIu64 ",\"mapped\":%" PRIu64 ",\"retained\":%" PRIu64
+                     ",\"committed\":%" PRIu64 "}",
+                p->now.heap.valid ? "true" : "false", p->now.heap.approximate ? "true" : "false",
+                p->now.heap.resident, p->now.heap.active, p->now.heap.mapped,
+                p->now.heap.retained, p->now.heap.committed);
+        fputs(",\"size_classes\":[", out);
+        for (int k = 0; k < HEAPSWITCH_SIZE_CLASSES; k++)
+            fprintf(out, "%s%" PRIu64, k ? "," : "", c->size_classes[k]);
+        fputs("]}", out);
+    }
+    fputs("]}\n", out);
+}
