@@ -63,6 +63,24 @@ static void push_history(struct hsw_proc *proc)
         proc->history_length++;
 }
 
+/* When a process that is not running ended, in monotonic seconds: its
+ * exit time when the segment records one, else now. A segment kept after
+ * exit (HEAPSWITCH_KEEP=1) is thus dropped keep_gone_seconds after the
+ * exit, not listed again by every scan after it was dropped. */
+static double gone_time(const struct heapswitch_snapshot *snapshot)
+{
+    double now = hsw_now(), ago;
+    struct timespec wall;
+
+    if (snapshot->state != HEAPSWITCH_PROCESS_EXITED || snapshot->exited <= 0)
+        return now;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    ago = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 - snapshot->exited;
+    if (ago < 0)
+        ago = 0;
+    return ago < now ? now - ago : 1e-9;
+}
+
 static void visit(const struct heapswitch_snapshot *snapshot, void *context)
 {
     struct hsw_model *model = context;
@@ -93,7 +111,7 @@ static void visit(const struct heapswitch_snapshot *snapshot, void *context)
     proc->now = *snapshot;
     proc->seen = true;
     if (snapshot->state != HEAPSWITCH_PROCESS_RUNNING && proc->gone_since == 0)
-        proc->gone_since = hsw_now();
+        proc->gone_since = gone_time(snapshot);
     if (proc->has_rates)
         push_history(proc);
 }

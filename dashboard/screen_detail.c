@@ -1,0 +1,185 @@
+/* The detail view of `heapswitch top`: one process, with its sparklines
+ * (last 60 samples), the backend's heap figures, live vs resident vs RSS,
+ * calls by kind, and the size-class histogram as bars. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dashboard/format.h"
+#include "dashboard/top.h"
+#include "dashboard/tui.h"
+
+#define LABEL_WIDTH 11
+
+/* "[16,32)" for class k = sizes [2^(k-1), 2^k); class 0 is size 0. */
+static const char *class_label(int k, char *out, size_t size)
+{
+    static const char *const units[] = {"", "K", "M", "G"};
+    unsigned low = k >= 1 ? (unsigned)k - 1 : 0, high = (unsigned)k;
+
+    if (k == 0)
+        snprintf(out, size, "0");
+    else if (k == HEAPSWITCH_SIZE_CLASSES - 1)
+        snprintf(out, size, ">=%lu%s", 1ul << (low % 10), units[low / 10]);
+    else
+        snprintf(out, size, "[%lu%s,%lu%s)", 1ul << (low % 10), units[low / 10],
+                 1ul << (high % 10), units[high / 10]);
+    return out;
+}
+
+static void draw_series(int y, const struct hsw_proc *proc, enum hsw_series series,
+                        const char *label, bool bytes)
+{
+    const double *values = proc->history[series];
+    unsigned count = proc->history_length;
+    double max = 0, last = count ? values[count - 1] : 0;
+    int width = tui_columns() - LABEL_WIDTH - 30;
+    char now_text[32], max_text[32];
+
+    for (unsigned i = 0; i < count; i++)
+        if (values[i] > max)
+            max = values[i];
+    if (width > HSW_HISTORY)
+        width = HSW_HISTORY;
+    tui_text(y, 0, LABEL_WIDTH, TUI_LABEL, false, label);
+    if (width > 0)
+        tui_sparkline(y, LABEL_WIDTH, width, values, count);
+    if (bytes) {
+        hsw_format_bytes(now_text, sizeof now_text, last);
+        hsw_format_bytes(max_text, sizeof max_text, max);
+    } else {
+        hsw_format_count(now_text, sizeof now_text, last);
+        hsw_format_count(max_text, sizeof max_text, max);
+    }
+    tui_printf(y, LABEL_WIDTH + (width > 0 ? width : 0) + 1, TUI_NORMAL, "now %s  max %s",
+               now_text, max_text);
+}
+
+/* The size classes: as many rows as fit from `y`, the busiest classes
+ * when not all of them fit, in size order. */
+static void draw_histogram(int y, const struct hsw_proc *proc)
+{
+    const uint64_t *classes = proc->now.counters.size_classes;
+    int rows = tui_lines() - 1 - y, shown_count = 0, bar_x = LABEL_WIDTH + 10;
+    bool shown[HEAPSWITCH_SIZE_CLASSES] = {false};
+    uint64_t max = 0, total = 0;
+    char label[32], count[32];
+
+    tui_text(
+        y++, 0, -1, TUI_LABEL, false,
+        "Size classes (allocating calls by requested size, class k = [2^(k-1), 2^k))");
+    rows--;
+    for (int k = 0; k < HEAPSWITCH_SIZE_CLASSES; k++) {
+        total += classes[k];
+        if (classes[k] > max)
+            max = classes[k];
+    }
+    if (total == 0) {
+        tui_text(y, 2, -1, TUI_NORMAL, false, "(no allocation yet)");
+        return;
+    }
+    /* Pick the busiest classes, at most `rows` of them. */
+    while (shown_count < rows) {
+        int best = -1;
+        for (int k = 0; k < HEAPSWITCH_SIZE_CLASSES; k++)
+            if (!shown[k] && classes[k] > 0 && (best < 0 || classes[k] > classes[best]))
+                best = k;
+        if (best < 0)
+            break;
+        shown[best] = true;
+        shown_count++;
+    }
+    for (int k = 0; k < HEAPSWITCH_SIZE_CLASSES; k++) {
+        if (!shown[k])
+            continue;
+        tui_text(y, 0, LABEL_WIDTH, TUI_NORMAL, true,
+                 class_label(k, label, sizeof label));
+        tui_text(y, LABEL_WIDTH + 1, 8, TUI_NORMAL, true,
+                 hsw_format_count(count, sizeof count, (double)classes[k]));
+        tui_bar(y, bar_x, tui_columns() - bar_x - 7, (double)classes[k], (double)max);
+        tui_printf(y, tui_columns() - 6, TUI_NORMAL, "%5.1f%%",
+                   100.0 * (double)classes[k] / (double)total);
+        y++;
+    }
+}
+
+static void draw(struct top_state *state)
+{
+    const struct hsw_proc *proc = top_selected(state);
+    const struct heapswitch_snapshot *now;
+    const struct heapswitch_counters *c;
+    char a[32], b[32], d[32], e[32], f[32];
+    int y = 1;
+
+    top_draw_header(state);
+    top_draw_status(state, "Esc/Enter/q back  h help");
+    if (proc == NULL) {
+        state->view = TOP_VIEW_LIST;
+        tui_text(2, 2, -1, TUI_LABEL, false, "The process is no longer listed.");
+        return;
+    }
+    now = &proc->now;
+    c = &now->counters;
+    tui_printf(y++, 0, proc->gone_since ? TUI_GONE : TUI_LABEL,
+               "PID %d  backend %s  tag %s  %s  threads publishing %u%s", (int)now->pid,
+               now->backend, now->tag[0] ? now->tag : "-", hsw_state_name(now->state),
+               now->threads, now->overflow_threads ? " (some share a slot)" : "");
+    tui_printf(y++, 0, TUI_NORMAL, "command: %s",
+               now->cmdline[0] ? now->cmdline : now->exe);
+    draw_series(y++, proc, HSW_SERIES_ALLOCS, "allocs/s", false);
+    draw_series(y++, proc, HSW_SERIES_FREES, "frees/s", false);
+    draw_series(y++, proc, HSW_SERIES_BYTES, "bytes/s", true);
+    draw_series(y++, proc, HSW_SERIES_LIVE, "live", true);
+    if (now->heap.valid) {
+        tui_printf(y++, 0, TUI_NORMAL, "backend heap: resident %s  active %s  mapped %s",
+                   hsw_format_bytes(a, sizeof a, (double)now->heap.resident),
+                   hsw_format_bytes(b, sizeof b, (double)now->heap.active),
+                   hsw_format_bytes(d, sizeof d, (double)now->heap.mapped));
+        tui_printf(y++, 0, TUI_NORMAL,
+                   "              retained %s  committed %s  approximate %s  age %.1f s",
+                   hsw_format_bytes(a, sizeof a, (double)now->heap.retained),
+                   hsw_format_bytes(b, sizeof b, (double)now->heap.committed),
+                   now->heap.approximate ? "yes" : "no", now->heap.age_seconds);
+    } else {
+        tui_printf(y++, 0, TUI_NORMAL, "backend heap: not published yet");
+        y++;
+    }
+    if (now->fragmentation >= 0)
+        snprintf(e, sizeof e, "%.1f%%", now->fragmentation * 100);
+    else
+        snprintf(e, sizeof e, "-");
+    tui_printf(
+        y++, 0, TUI_NORMAL, "live %s  vs resident %s  vs RSS %s  fragmentation %s",
+        hsw_format_bytes(a, sizeof a, (double)now->live_bytes),
+        now->heap.valid ? hsw_format_bytes(b, sizeof b, (double)now->heap.resident) : "-",
+        now->rss_bytes ? hsw_format_bytes(d, sizeof d, (double)now->rss_bytes) : "-", e);
+    tui_printf(y++, 0, TUI_NORMAL,
+               "calls: malloc %" PRIu64 "  calloc %" PRIu64 "  realloc %" PRIu64
+               "  free %" PRIu64 "  aligned %" PRIu64,
+               c->malloc_calls, c->calloc_calls, c->realloc_calls, c->free_calls,
+               c->aligned_calls);
+    if (proc->has_rates && proc->rates.allocs_per_request >= 0)
+        hsw_format_count(a, sizeof a, proc->rates.allocs_per_request);
+    else
+        snprintf(a, sizeof a, "-");
+    tui_printf(y++, 0, c->failures ? TUI_BAD : TUI_NORMAL,
+               "failures %" PRIu64 "  requests %" PRIu64
+               "  allocs/request %s  peak live %s",
+               c->failures, c->requests, a,
+               hsw_format_bytes(f, sizeof f, (double)now->peak_live_bytes));
+    draw_histogram(y, proc);
+}
+
+static int key(struct top_state *state, int key_code)
+{
+    if (key_code == TUI_KEY_ESCAPE || key_code == TUI_KEY_ENTER || key_code == 'q' ||
+        key_code == TUI_KEY_BACKSPACE) {
+        state->view = TOP_VIEW_LIST;
+        return TOP_REDRAW;
+    }
+    return TOP_IGNORED;
+}
+
+const struct top_screen top_screen_detail = {.draw = draw, .key = key};

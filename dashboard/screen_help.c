@@ -1,0 +1,44 @@
+/* The help screen of `heapswitch top`: the keys, and how to go back. */
+#include "config.h"
+
+#include "dashboard/top.h"
+#include "dashboard/tui.h"
+
+static const char *const lines[] = {
+    "heapswitch top - keys",
+    "",
+    "  Up/Down PgUp/PgDn Home/End  move the selection",
+    "  Enter        details of the selected process (Esc, Enter or q: back)",
+    "  a            A/B view: groups compared, ratios, verdicts (a again: back)",
+    "  g            A/B view: group by backend or by tag",
+    "  < > F6       move the sort column left / right (F6: right)",
+    "  P M N        sort by allocs/s, live bytes, pid (again: reverse)",
+    "  F S B T C    sort by fragmentation, RSS, backend, tag, command",
+    "  R            reverse the sort order",
+    "  / F4         filter by text (command, backend, tag); Enter keeps, Esc clears",
+    "  space p      pause / resume refreshing",
+    "  h ? F1       this help",
+    "  q F10        quit",
+    "",
+    "Dimmed rows are processes that ended; they go after a few seconds.",
+    "Press any key to go back.",
+};
+
+static void draw(struct top_state *state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        tui_text((int)i, 0, -1, i == 0 ? TUI_HEADER : TUI_NORMAL, false, lines[i]);
+}
+
+static int key(struct top_state *state, int key_code)
+{
+    if (key_code == TUI_KEY_RESIZE)
+        return TOP_IGNORED;
+    if (key_code == 'q' || key_code == TUI_KEY_F10)
+        return TOP_QUIT;
+    state->view = state->help_return;
+    return TOP_REDRAW;
+}
+
+const struct top_screen top_screen_help = {.draw = draw, .key = key};

@@ -1,0 +1,84 @@
+# heapswitch run: exit statuses, LD_PRELOAD, the backend really in use,
+# bad input.
+. ./tests/testenv.sh || exit 99
+. "$abs_top_srcdir/tests/cli/common.sh"
+
+# Exit status passthrough.
+expect_status 0 "run -- true" "$HSW" run -- true
+expect_status 7 "the command's exit status passes through" "$HSW" run -- sh -c 'exit 7'
+expect_error 127 "a missing command exits 127" "$HSW" run -- ./no-such-command-here
+printf '#!/bin/sh\nexit 0\n' >"$work/not-executable"
+chmod 644 "$work/not-executable"
+expect_error 126 "a file that is not executable exits 126" "$HSW" run -- "$work/not-executable"
+expect_error 126 "a directory exits 126" "$HSW" run -- "$work"
+
+# LD_PRELOAD: the library first, an existing preload kept after it.
+"$HSW" run -- sh -c 'printf "%s\n" "$LD_PRELOAD"' >"$work/preload" 2>&1
+case $(cat "$work/preload") in
+    /*libheapswitch.so*) ok "LD_PRELOAD set to the library: $(cat "$work/preload")" ;;
+    *) fail "LD_PRELOAD is '$(cat "$work/preload")'" ;;
+esac
+LD_PRELOAD=libm.so.6 "$HSW" run -- sh -c 'printf "%s\n" "$LD_PRELOAD"' >"$work/preload" 2>&1
+set -- $(cat "$work/preload")
+case "$1|$2|$#" in
+    /*libheapswitch.so*"|libm.so.6|2") ok "prepended to an existing LD_PRELOAD: $*" ;;
+    *) fail "LD_PRELOAD with an existing one is '$*'" ;;
+esac
+library=$1
+LD_PRELOAD="$library libm.so.6" "$HSW" run -- sh -c 'printf "%s\n" "$LD_PRELOAD"' \
+    >"$work/preload" 2>&1
+count=$(tr ' ' '\n' <"$work/preload" | grep -c libheapswitch)
+check "not added twice when already preloaded ($(cat "$work/preload"))" test "$count" = 1
+
+# The backend is really in use: the report line, and the library's own
+# answer (python3 ctypes).
+for backend in system jemalloc mimalloc; do
+    hsw_backend_built "$backend" || continue
+    rm -f "$work/report"
+    expect_status 5 "run -b $backend --report: status 5" \
+        "$HSW" run -b "$backend" -t "$TAG" --report "$work/report" -- "$HOLD" run 25 5
+    if grep -q "\"backend\":\"$backend\"" "$work/report" &&
+        grep -q "\"tag\":\"$TAG\"" "$work/report"; then
+        ok "the report says backend $backend, tag $TAG"
+    else
+        fail "the report of -b $backend: $(cat "$work/report" 2>/dev/null)"
+    fi
+    if have_python; then
+        got=$("$HSW" run -b "$backend" -- python3 -c '
+import ctypes
+f = ctypes.CDLL(None).heapswitch_backend_name
+f.restype = ctypes.c_char_p
+print(f().decode())' 2>"$work/err")
+        check "python3 under -b $backend: heapswitch_backend_name() = '$got'" \
+            test "$got" = "$backend"
+    fi
+done
+HEAPSWITCH_BACKEND=jemalloc "$HSW" run --report "$work/report2" -- "$HOLD" run 3 >/dev/null
+if hsw_backend_built jemalloc; then
+    check "without -b, HEAPSWITCH_BACKEND is kept" grep -q '"backend":"jemalloc"' "$work/report2"
+fi
+# --strict: an unavailable backend stops the command (arena is not built).
+if ! hsw_backend_built arena; then
+    HEAPSWITCH_BACKEND=arena "$HSW" run --strict -- true 2>"$work/err"
+    status=$?
+    check "--strict with an unavailable backend from the environment fails ($status)" \
+        test "$status" -ne 0
+fi
+
+# Bad input: one line, exit 2.
+expect_error 2 "unknown backend" "$HSW" run -b tcmalloc -- true
+grep -q "tcmalloc" "$work/err" || fail "  the message names the backend"
+if ! hsw_backend_built arena; then
+    expect_error 2 "a backend not in this build" "$HSW" run -b arena -- true
+fi
+expect_error 2 "unknown option" "$HSW" run --frobnicate -- true
+expect_error 2 "missing --" "$HSW" run true
+expect_error 2 "nothing after --" "$HSW" run --
+expect_error 2 "nothing at all" "$HSW" run
+expect_error 2 "-b without a value" "$HSW" run -b
+expect_error 2 "a tag with a space" "$HSW" run -t "a b" -- true
+expect_error 2 "an empty --report" "$HSW" run --report "" -- true
+expect_status 0 "--help" "$HSW" run --help
+expect_error 2 "an unknown subcommand" "$HSW" frobnicate
+
+finish
