@@ -23,6 +23,7 @@ static const char *const option_names[HSW_OPT_COUNT] = {
     [HSW_OPT_STATS] = "HEAPSWITCH_STATS",
     [HSW_OPT_REPORT] = "HEAPSWITCH_REPORT",
     [HSW_OPT_KEEP] = "HEAPSWITCH_KEEP",
+    [HSW_OPT_ARENA_CHUNK] = "HEAPSWITCH_ARENA_CHUNK",
 };
 
 /* The process environment copied from /proc when `environ` is not set yet:
