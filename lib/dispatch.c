@@ -145,6 +145,7 @@ static void publish_ops(const struct hsw_backend_ops *ops)
     chosen_ops = *ops;
     if (chosen_ops.usable_size_of_new == NULL)
         chosen_ops.usable_size_of_new = usable_size_of_new_by_pointer;
+    hsw_fault_wrap(&chosen_ops);
     ops = &chosen_ops;
     __atomic_store_n(&hsw_ops.malloc, ops->malloc, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.free, ops->free, __ATOMIC_RELAXED);

@@ -32,6 +32,7 @@ enum hsw_option {
     HSW_OPT_REPORT,  /* HEAPSWITCH_REPORT: path of a JSON summary at exit */
     HSW_OPT_KEEP,    /* HEAPSWITCH_KEEP: keep the segment after exit */
     HSW_OPT_ARENA_CHUNK, /* HEAPSWITCH_ARENA_CHUNK: the arena backend's chunk size */
+    HSW_OPT_FAULT_EVERY, /* HEAPSWITCH_FAULT_EVERY: fail every Nth allocation (tests) */
     HSW_OPT_COUNT
 };
 
@@ -78,6 +79,12 @@ const char *hsw_active_backend_name(void);
 /* Whether ptr, a live block from malloc while the arena backend is
  * active, is one of its blocks. */
 int hsw_arena_owns(const void *ptr);
+
+/* ---- lib/fault.c ---------------------------------------------------- */
+
+/* With HEAPSWITCH_FAULT_EVERY=N set, wraps the allocating operations so
+ * that every Nth call fails with ENOMEM; otherwise leaves ops alone. */
+void hsw_fault_wrap(struct hsw_backend_ops *ops);
 
 /* ---- lib/counters.c -------------------------------------------------- */
 
