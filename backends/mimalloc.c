@@ -47,6 +47,18 @@ static void mimalloc_error(int error, void *unused)
         errno = ENOMEM;
 }
 
+static struct hsw_size_table size_table;
+
+static size_t mimalloc_good_size(size_t size)
+{
+    return mi_good_size(size);
+}
+
+static size_t mimalloc_usable_size_of_new(void *ptr, size_t requested)
+{
+    return hsw_size_table_lookup(&size_table, ptr, requested, mimalloc_usable_size);
+}
+
 static int mimalloc_init(struct hsw_backend_ops *ops, const char **why)
 {
     (void)why;
@@ -57,6 +69,9 @@ static int mimalloc_init(struct hsw_backend_ops *ops, const char **why)
     ops->realloc = mi_realloc;
     ops->aligned_alloc = mimalloc_aligned_alloc;
     ops->usable_size = mimalloc_usable_size;
+    ops->usable_size_of_new = hsw_size_table_build(&size_table, mimalloc_good_size, ops) == 0
+                                  ? mimalloc_usable_size_of_new
+                                  : NULL;
     return 0;
 }
 

@@ -6,6 +6,7 @@
 extern const struct hsw_backend hsw_backend_system;
 extern const struct hsw_backend hsw_backend_jemalloc;
 extern const struct hsw_backend hsw_backend_mimalloc;
+extern const struct hsw_backend hsw_backend_arena;
 
 const struct hsw_backend_entry hsw_backend_registry[] = {
     {"system", &hsw_backend_system, NULL},
@@ -19,7 +20,7 @@ const struct hsw_backend_entry hsw_backend_registry[] = {
 #else
     {"mimalloc", NULL, "this build has no mimalloc (configure found no libmimalloc-dev, or --without-mimalloc)"},
 #endif
-    {"arena", NULL, "the arena backend is not implemented yet"},
+    {"arena", &hsw_backend_arena, NULL},
 };
 
 const size_t hsw_backend_registry_count =

@@ -42,6 +42,12 @@ static size_t system_usable_size(void *ptr)
     return (field & CHUNK_SIZE_BITS) - overhead;
 }
 
+static size_t system_usable_size_of_new(void *ptr, size_t requested)
+{
+    (void)requested;
+    return system_usable_size(ptr);
+}
+
 static bool header_reading_agrees(const struct hsw_backend_ops *ops)
 {
     static const size_t sizes[] = {0, 1, 24, 25, 100, 1000, 4096, 100000, 300000, 5000000};
@@ -61,8 +67,10 @@ static int system_init(struct hsw_backend_ops *ops, const char **why)
 {
     if (hsw_library_resolve(NULL, LIBC_SO, &system_symbols, ops, why) != 0)
         return -1;
-    if (header_reading_agrees(ops))
+    if (header_reading_agrees(ops)) {
         ops->usable_size = system_usable_size;
+        ops->usable_size_of_new = system_usable_size_of_new;
+    }
     return 0;
 }
 

@@ -1,39 +1,41 @@
 #!/bin/sh
-# The demo: runs the example workload (examples/workload) plainly and under
-# two backends through libheapswitch, interleaved, and prints a timed
-# plain-text report: median wall time, CPU time and peak RSS per backend,
-# and whether every run printed the same result.
+# The demo: examples/request_server in its naive and tuned modes, each
+# under two backends, side by side for a few seconds. On a terminal the
+# live dashboard (heapswitch top) watches them; without one (or with
+# --report) a timed plain-text report of the same figures is printed.
 #
-#   examples/demo.sh [-r ROUNDS] [-b BACKEND,BACKEND] [-- REQUESTS THREADS]
+#   examples/demo.sh [-s SECONDS] [-b BACKEND,BACKEND] [--report]
 set -u
 
 usage() {
-    echo "usage: examples/demo.sh [-r ROUNDS] [-b BACKEND,BACKEND,...] [-- REQUESTS [THREADS]]" >&2
+    echo "usage: examples/demo.sh [-s SECONDS] [-b BACKEND,BACKEND] [--report]" >&2
     exit 2
 }
 
-rounds=5
+seconds=10
 backends=
+force_report=no
 while [ $# -gt 0 ]; do
     case $1 in
-        -r) [ $# -ge 2 ] || usage; rounds=$2; shift 2 ;;
+        -s) [ $# -ge 2 ] || usage; seconds=$2; shift 2 ;;
         -b) [ $# -ge 2 ] || usage; backends=$(echo "$2" | tr ',' ' '); shift 2 ;;
+        --report) force_report=yes; shift ;;
         -h | --help) usage ;;
-        --) shift; break ;;
         *) echo "demo: unknown argument '$1'" >&2; usage ;;
     esac
 done
-case $rounds in '' | *[!0-9]* | 0) echo "demo: -r needs a positive integer, not '$rounds'" >&2; exit 2 ;; esac
+case $seconds in '' | *[!0-9]* | 0) echo "demo: -s needs a positive number of seconds, not '$seconds'" >&2; exit 2 ;; esac
 
 [ -f ./tests/testenv.sh ] || { echo "demo: run it from the build directory, after ./configure && make" >&2; exit 1; }
 . ./tests/testenv.sh
-workload=./examples/workload
-[ -x "$workload" ] && [ -f "$LIBHEAPSWITCH" ] || { echo "demo: build first: make" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "demo: needs GNU time (apt-get install time)" >&2; exit 1; }
+server=./examples/request_server
+top=./dashboard/heapswitch
+[ -x "$server" ] && [ -f "$LIBHEAPSWITCH" ] || { echo "demo: build first: make" >&2; exit 1; }
+command -v python3 >/dev/null 2>&1 || { echo "demo: needs python3 for its report" >&2; exit 1; }
 
 if [ -z "$backends" ]; then
     backends=system
-    for candidate in jemalloc mimalloc; do
+    for candidate in mimalloc jemalloc arena; do
         if hsw_backend_built "$candidate"; then backends="$backends $candidate"; break; fi
     done
 fi
@@ -42,48 +44,54 @@ for backend in $backends; do
 done
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-args="$*"
+pids=
+cleanup() {
+    [ -n "$pids" ] && kill $pids 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-echo "heapswitch demo: $workload ${args:-(defaults)}, $rounds rounds, interleaved"
-echo "configurations: plain (no preload), then through libheapswitch with HEAPSWITCH_BACKEND=$(echo $backends | tr ' ' ',')"
-echo
-configs="plain $backends"
-round=1
-while [ "$round" -le "$rounds" ]; do
-    for config in $configs; do
-        if [ "$config" = plain ]; then
-            /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$workload" $args >"$work/out" 2>"$work/err"
-        else
-            HEAPSWITCH_BACKEND=$config HEAPSWITCH_STRICT=1 LD_PRELOAD="$LIBHEAPSWITCH" \
-                /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$workload" $args >"$work/out" 2>"$work/err"
-        fi
-        status=$?
-        if [ "$status" -ne 0 ]; then
-            echo "demo: $config run $round failed with status $status:" >&2
-            cat "$work/err" >&2
-            exit 1
-        fi
-        cat "$work/time" >>"$work/$config.times"
-        cat "$work/out" >>"$work/$config.outputs"
-        [ -t 1 ] && printf '\r  round %d/%d: %-10s' "$round" "$rounds" "$config"
+echo "heapswitch demo: examples/request_server --naive and --tuned under $(echo $backends | tr ' ' ','), $seconds s"
+for backend in $backends; do
+    for mode in naive tuned; do
+        HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 HEAPSWITCH_TAG=$mode \
+            HEAPSWITCH_REPORT="$work/report.jsonl" \
+            "$server" --$mode -s "$seconds" -t 1 >"$work/$backend-$mode.out" &
+        pids="$pids $!"
     done
-    round=$((round + 1))
 done
-[ -t 1 ] && printf '\r%40s\r' ''
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-printf '%-10s %10s %10s %12s %10s  %s\n' config "wall s" "cpu s" "max RSS KiB" "vs plain" output
-plain_wall=$(cut -d' ' -f1 "$work/plain.times" | median)
-for config in $configs; do
-    wall=$(cut -d' ' -f1 "$work/$config.times" | median)
-    cpu=$(awk '{ print $2 + $3 }' "$work/$config.times" | median)
-    rss=$(cut -d' ' -f4 "$work/$config.times" | median)
-    same=identical
-    [ "$(sort -u "$work/$config.outputs")" = "$(sort -u "$work/plain.outputs")" ] &&
-        [ "$(sort -u "$work/$config.outputs" | wc -l)" -eq 1 ] || same=DIFFERENT
-    printf '%-10s %10.3f %10.3f %12d %9.2fx  %s\n' "$config" "$wall" "$cpu" "$rss" \
-        "$(awk -v a="$wall" -v b="$plain_wall" 'BEGIN { print (b > 0) ? a / b : 0 }')" "$same"
-done
-echo
-echo "medians of $rounds runs; 'plain' is glibc's allocator without heapswitch."
+if [ "$force_report" = no ] && [ -t 0 ] && [ -t 1 ] && [ -x "$top" ] && "$top" top --help >/dev/null 2>&1; then
+    # The dashboard, for the run's duration; q leaves it early.
+    timeout --foreground "$seconds" "$top" top -d 1
+else
+    i=0
+    while [ "$i" -lt "$seconds" ]; do
+        sleep 1
+        i=$((i + 1))
+        [ -t 1 ] && printf '\r  %d/%d s' "$i" "$seconds"
+    done
+    [ -t 1 ] && printf '\r%20s\r' ''
+fi
+wait $pids 2>/dev/null
+pids=
+
+python3 - "$work/report.jsonl" "$seconds" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+seconds = float(sys.argv[2])
+print()
+print("%-9s %-6s %11s %11s %13s %12s %11s" % ("backend", "mode", "requests/s", "allocs/req",
+      "KiB/req", "peak live", "max RSS"))
+for row in sorted(rows, key=lambda r: (r["tag"], r["backend"])):
+    calls = row["calls"]
+    allocs = calls["malloc"] + calls["calloc"] + calls["realloc"] + calls["aligned"]
+    requests = max(row["requests"], 1)
+    print("%-9s %-6s %11.0f %11.0f %13.1f %8.0f KiB %7.1f MiB" % (row["backend"], row["tag"],
+          row["requests"] / seconds, allocs / requests, row["bytes_allocated"] / requests / 1024.0,
+          row["peak_live_bytes"] / 1024.0, row["max_rss_bytes"] / 1048576.0))
+print()
+print("allocs/req and KiB/req are exact counts from each process's counters;")
+print("tests/real/request_server checks that both modes render the same responses.")
+PY

@@ -31,6 +31,35 @@ const char *heapswitch_version(void);
  * increment in the calling thread's own counter slot. */
 void heapswitch_request_done(void);
 
+/* Whether ptr, a live block from malloc, was made by the arena backend
+ * (0 when another backend is active). */
+int heapswitch_arena_owns(const void *ptr);
+
+/* ---- Explicit arenas ---------------------------------------------------
+ * Request-scoped memory on purpose, whatever backend is active (the
+ * memory comes from mmap, not malloc): allocate freely during a request,
+ * then reset the arena to free everything at once. An arena is used by
+ * one thread at a time. Blocks are not freed one by one and must not be
+ * passed to free() or realloc(). */
+typedef struct heapswitch_arena heapswitch_arena;
+
+/* A new arena that grows by chunks of chunk_size bytes (0: 64 KiB).
+ * NULL with errno ENOMEM on failure. */
+heapswitch_arena *heapswitch_arena_create(size_t chunk_size);
+/* size bytes aligned to 16; NULL with errno ENOMEM. */
+void *heapswitch_arena_alloc(heapswitch_arena *arena, size_t size);
+/* size bytes aligned to alignment (a power of two); NULL with errno
+ * EINVAL for a bad alignment, ENOMEM when out of memory. */
+void *heapswitch_arena_alloc_aligned(heapswitch_arena *arena, size_t alignment, size_t size);
+/* A NUL-terminated copy of at most length bytes of text. */
+char *heapswitch_arena_strndup(heapswitch_arena *arena, const char *text, size_t length);
+/* Frees every block at once; keeps the first chunk for the next request. */
+void heapswitch_arena_reset(heapswitch_arena *arena);
+/* Frees every block and the arena itself. */
+void heapswitch_arena_destroy(heapswitch_arena *arena);
+/* Bytes the arena holds from the OS. */
+size_t heapswitch_arena_bytes_held(const heapswitch_arena *arena);
+
 /* ---- Reading the counters of running processes ----------------------
  * In libheapswitch-reader (-lheapswitch-reader), which never takes over
  * malloc: a dashboard linking it is not itself measured. Every process

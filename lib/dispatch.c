@@ -69,6 +69,13 @@ static size_t first_usable_size(void *ptr)
     return 0;
 }
 
+static size_t first_usable_size_of_new(void *ptr, size_t requested)
+{
+    if (hsw_ensure_ready())
+        return hsw_ops.usable_size_of_new(ptr, requested);
+    return 0;
+}
+
 struct hsw_backend_ops hsw_ops = {
     .malloc = first_malloc,
     .free = first_free,
@@ -76,6 +83,7 @@ struct hsw_backend_ops hsw_ops = {
     .realloc = first_realloc,
     .aligned_alloc = first_aligned_alloc,
     .usable_size = first_usable_size,
+    .usable_size_of_new = first_usable_size_of_new,
 };
 
 static const struct hsw_backend_entry *find_entry(const char *name)
@@ -123,8 +131,22 @@ static const char *describe_valid_names(void)
     return text;
 }
 
+static struct hsw_backend_ops chosen_ops;
+
+/* For backends with no faster way: the usable size of the block itself. */
+static size_t usable_size_of_new_by_pointer(void *ptr, size_t requested)
+{
+    (void)requested;
+    return chosen_ops.usable_size(ptr);
+}
+
 static void publish_ops(const struct hsw_backend_ops *ops)
 {
+    chosen_ops = *ops;
+    if (chosen_ops.usable_size_of_new == NULL)
+        chosen_ops.usable_size_of_new = usable_size_of_new_by_pointer;
+    hsw_fault_wrap(&chosen_ops);
+    ops = &chosen_ops;
     __atomic_store_n(&hsw_ops.malloc, ops->malloc, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.free, ops->free, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.calloc, ops->calloc, __ATOMIC_RELAXED);
@@ -132,6 +154,7 @@ static void publish_ops(const struct hsw_backend_ops *ops)
     __atomic_store_n(&hsw_ops.aligned_alloc, ops->aligned_alloc,
                      __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.usable_size, ops->usable_size, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.usable_size_of_new, ops->usable_size_of_new, __ATOMIC_RELAXED);
 }
 
 /* Reports why the requested backend cannot be used, then exits (strict)

@@ -31,6 +31,8 @@ enum hsw_option {
     HSW_OPT_STATS,   /* HEAPSWITCH_STATS: 0 turns counting and publishing off */
     HSW_OPT_REPORT,  /* HEAPSWITCH_REPORT: path of a JSON summary at exit */
     HSW_OPT_KEEP,    /* HEAPSWITCH_KEEP: keep the segment after exit */
+    HSW_OPT_ARENA_CHUNK, /* HEAPSWITCH_ARENA_CHUNK: the arena backend's chunk size */
+    HSW_OPT_FAULT_EVERY, /* HEAPSWITCH_FAULT_EVERY: fail every Nth allocation (tests) */
     HSW_OPT_COUNT
 };
 
@@ -71,6 +73,18 @@ extern struct hsw_backend_ops hsw_ops;
 bool hsw_ensure_ready(void);
 /* The active backend's name ("system" until initialised). */
 const char *hsw_active_backend_name(void);
+
+/* ---- backends/arena.c ----------------------------------------------- */
+
+/* Whether ptr, a live block from malloc while the arena backend is
+ * active, is one of its blocks. */
+int hsw_arena_owns(const void *ptr);
+
+/* ---- lib/fault.c ---------------------------------------------------- */
+
+/* With HEAPSWITCH_FAULT_EVERY=N set, wraps the allocating operations so
+ * that every Nth call fails with ENOMEM; otherwise leaves ops alone. */
+void hsw_fault_wrap(struct hsw_backend_ops *ops);
 
 /* ---- lib/counters.c -------------------------------------------------- */
 

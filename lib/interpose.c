@@ -47,6 +47,8 @@ static inline void *counted(enum hsw_call_kind kind, size_t requested, void *ptr
 {
     if (HSW_UNLIKELY(ptr == NULL))
         hsw_count_failure(kind, requested);
+    else if (kind == HSW_CALL_MALLOC || kind == HSW_CALL_CALLOC)
+        hsw_count_alloc(kind, requested, OP(usable_size_of_new)(ptr, requested), 0);
     else
         hsw_count_alloc(kind, requested, OP(usable_size)(ptr), 0);
     return ptr;

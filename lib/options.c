@@ -23,6 +23,8 @@ static const char *const option_names[HSW_OPT_COUNT] = {
     [HSW_OPT_STATS] = "HEAPSWITCH_STATS",
     [HSW_OPT_REPORT] = "HEAPSWITCH_REPORT",
     [HSW_OPT_KEEP] = "HEAPSWITCH_KEEP",
+    [HSW_OPT_ARENA_CHUNK] = "HEAPSWITCH_ARENA_CHUNK",
+    [HSW_OPT_FAULT_EVERY] = "HEAPSWITCH_FAULT_EVERY",
 };
 
 /* The process environment copied from /proc when `environ` is not set yet:

@@ -45,8 +45,9 @@ run 1 "" "HEAPSWITCH_BACKEND='tcmalloc' is not a backend ($valid.*); exiting bec
     HEAPSWITCH_BACKEND=tcmalloc HEAPSWITCH_STRICT=1
 run 0 system "is not a backend" HEAPSWITCH_BACKEND=tcmalloc HEAPSWITCH_STRICT=0
 run 0 system "ignoring HEAPSWITCH_STRICT='sometimes'" HEAPSWITCH_STRICT=sometimes
-run 0 system "not in this build: .*arena" HEAPSWITCH_BACKEND=arena
-run 1 "" "HEAPSWITCH_BACKEND='arena' .*exiting" HEAPSWITCH_BACKEND=arena HEAPSWITCH_STRICT=yes
+run 0 arena "" HEAPSWITCH_BACKEND=arena
+run 0 arena "ignoring HEAPSWITCH_ARENA_CHUNK='3M'" HEAPSWITCH_BACKEND=arena HEAPSWITCH_ARENA_CHUNK=3M
+run 0 arena "" HEAPSWITCH_BACKEND=arena HEAPSWITCH_ARENA_CHUNK=256K
 for backend in jemalloc mimalloc; do
     if hsw_backend_built "$backend"; then
         run 0 "$backend" "" HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1

@@ -71,6 +71,14 @@ static inline bool test_owned_by_mimalloc(void *ptr)
     return in_heap != NULL && in_heap(ptr);
 }
 
+/* The arena backend's own answer: its chunk header. */
+static inline bool test_owned_by_arena(void *ptr)
+{
+    int (*owns)(const void *) = (int (*)(const void *))dlsym(RTLD_DEFAULT,
+                                                              "heapswitch_arena_owns");
+    return owns != NULL && owns(ptr);
+}
+
 /* Bytes glibc's allocator has handed out, in its arenas and mmapped. */
 static inline size_t test_glibc_in_use(void)
 {
@@ -106,6 +114,10 @@ static inline size_t test_glibc_in_use(void)
         else if (strcmp(want_, "mimalloc") == 0)                            \
             CHECK(mi_ && !glibc_, "%s: mimalloc=%d glibc %zu -> %zu",       \
                   label, mi_, before_, after_);                             \
+        else if (strcmp(want_, "arena") == 0)                               \
+            CHECK(test_owned_by_arena(ptr_) && !glibc_ && !mi_,             \
+                  "%s: arena=%d glibc %zu -> %zu mimalloc=%d", label,       \
+                  test_owned_by_arena(ptr_), before_, after_, mi_);         \
         release(ptr_);                                                      \
     } while (0)
 

@@ -190,6 +190,24 @@ int main(void)
     CHECK(strcmp(after.backend, test_expected_backend()) == 0, "backend %s", after.backend);
     compare("1 thread", &before.counters, &after.counters, expectations, 1);
 
+    /* Every request size up to past 16 KiB: the counters' usable size of
+     * each new block is exactly the backend's own. */
+    memset(expectations, 0, sizeof expectations);
+    read_self(&before);
+    for (size_t size = 0; size <= 16500; size++) {
+        void *block = size % 2 ? malloc(size) : calloc(1, size);
+        note_alloc(&expectations[0], size, block);
+        if (size % 2)
+            expectations[0].malloc_calls++;
+        else
+            expectations[0].calloc_calls++;
+        expectations[0].freed += malloc_usable_size(block);
+        free(block);
+        expectations[0].free_calls++;
+    }
+    read_self(&after);
+    compare("every size", &before.counters, &after.counters, expectations, 1);
+
     /* Threads created before and joined after the measurement, so the
      * loader's own allocations for them stay outside it. */
     run_threads("8 threads", THREADS, ROUNDS);

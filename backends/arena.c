@@ -1,0 +1,459 @@
+/* The arena backend: heapswitch's own bump allocator, for request-scoped
+ * work, where most blocks live exactly as long as one request.
+ *
+ * Each thread bumps a pointer through its current chunk. Chunks are
+ * aligned to their size, so the chunk of any pointer is one mask away;
+ * each block has a 16-byte header holding its usable size. A chunk counts
+ * the blocks it handed out and the blocks freed: its owner counts its own
+ * frees with plain adds while the chunk is current, and every other free
+ * (another thread's, or any free once the chunk is retired) is an atomic
+ * add. A current chunk whose blocks are all free is rewound and reused; a
+ * retired one (full, or its thread exited) is recycled by whoever frees
+ * its last block, into a small cache, and unmapped beyond it. Requests
+ * over a quarter of a chunk get a mapping of their own, also aligned so
+ * the mask finds its header. realloc grows in place when the block is the
+ * last one of the caller's current chunk.
+ *
+ * The price: one long-lived block pins its whole chunk. docs and the
+ * fragmentation figure say so.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "backends/backend.h"
+#include "lib/internal.h" /* options: HEAPSWITCH_ARENA_CHUNK */
+
+#define CHUNK_MAGIC UINT64_C(0x314e524157534848) /* "HHSWARN1" */
+#define HEADER 16                                /* per block: its usable size */
+#define DEFAULT_CHUNK ((size_t)1 << 20)
+#define MIN_CHUNK ((size_t)64 << 10)
+#define MAX_CHUNK ((size_t)256 << 20)
+#define CACHE_LIMIT 8
+
+enum chunk_kind { CHUNK_SMALL = 1, CHUNK_LARGE = 2 };
+
+struct chunk {
+    uint64_t magic;
+    uint32_t kind;
+    int recycled;          /* set once, by whoever recycles it */
+    size_t mapping_size;   /* bytes mapped at this address */
+    char *bump;            /* owner only: the next free byte */
+    char *end;
+    uint64_t allocated;    /* owner only: blocks handed out */
+    uint64_t local_freed;  /* owner only, while current */
+    uint64_t remote_freed; /* atomic: every other free */
+    uint64_t final_allocated; /* `allocated` when retired */
+    int retired;           /* atomic */
+    struct chunk *next;    /* in the cache */
+} __attribute__((aligned(64)));
+
+static size_t chunk_size = DEFAULT_CHUNK;
+static uintptr_t chunk_mask = ~(uintptr_t)(DEFAULT_CHUNK - 1);
+static size_t large_threshold = DEFAULT_CHUNK / 4;
+
+static __thread struct chunk *current __attribute__((tls_model("initial-exec")));
+static pthread_key_t exit_key;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct chunk *cache;
+static unsigned cache_count;
+static uint64_t mapped_bytes;  /* atomic */
+static uint64_t cached_bytes;  /* under cache_lock */
+
+/* A block is never at the very start of a chunk, except a large block
+ * aligned to a chunk size or more: that one's header is the chunk before
+ * it. Both cases are the chunk holding the byte before the block. */
+static struct chunk *chunk_of(const void *ptr)
+{
+    return (struct chunk *)(((uintptr_t)ptr - 1) & chunk_mask);
+}
+
+static size_t *size_slot(void *block)
+{
+    return (size_t *)((char *)block - HEADER);
+}
+
+/* Maps `size` bytes at a chunk-aligned address `start` such that
+ * start + chunk_size is aligned to `alignment` (a multiple of chunk_size). */
+static void *map_aligned(size_t size, size_t alignment)
+{
+    size_t span = size + alignment;
+    char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *start;
+
+    if (raw == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    start = (char *)((((uintptr_t)raw + chunk_size + alignment - 1) & ~(uintptr_t)(alignment - 1)) -
+                     chunk_size);
+    if (start > raw)
+        munmap(raw, (size_t)(start - raw));
+    if (raw + span > start + size)
+        munmap(start + size, (size_t)(raw + span - (start + size)));
+    __atomic_fetch_add(&mapped_bytes, size, __ATOMIC_RELAXED);
+    return start;
+}
+
+static void unmap(struct chunk *chunk)
+{
+    size_t size = chunk->mapping_size;
+
+    __atomic_fetch_sub(&mapped_bytes, size, __ATOMIC_RELAXED);
+    munmap(chunk, size);
+}
+
+static void rewind_chunk(struct chunk *chunk)
+{
+    chunk->bump = (char *)chunk + sizeof *chunk;
+    chunk->allocated = 0;
+    chunk->local_freed = 0;
+    __atomic_store_n(&chunk->remote_freed, 0, __ATOMIC_RELAXED);
+    chunk->final_allocated = 0;
+    __atomic_store_n(&chunk->retired, 0, __ATOMIC_RELAXED);
+    chunk->recycled = 0;
+}
+
+static struct chunk *new_chunk(void)
+{
+    struct chunk *chunk = NULL;
+
+    pthread_mutex_lock(&cache_lock);
+    if (cache != NULL) {
+        chunk = cache;
+        cache = chunk->next;
+        cache_count--;
+        cached_bytes -= chunk->mapping_size;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    if (chunk == NULL) {
+        chunk = map_aligned(chunk_size, chunk_size);
+        if (chunk == NULL)
+            return NULL;
+        chunk->magic = CHUNK_MAGIC;
+        chunk->kind = CHUNK_SMALL;
+        chunk->mapping_size = chunk_size;
+        chunk->end = (char *)chunk + chunk_size;
+    }
+    rewind_chunk(chunk);
+    return chunk;
+}
+
+/* Its last block is free: into the cache, or back to the OS. */
+static void recycle(struct chunk *chunk)
+{
+    int expected = 0;
+
+    if (!__atomic_compare_exchange_n(&chunk->recycled, &expected, 1, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
+        return;
+    pthread_mutex_lock(&cache_lock);
+    if (cache_count < CACHE_LIMIT) {
+        chunk->next = cache;
+        cache = chunk;
+        cache_count++;
+        cached_bytes += chunk->mapping_size;
+        chunk = NULL;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    if (chunk != NULL)
+        unmap(chunk);
+}
+
+/* The owner lets go of its current chunk: from now on every free of its
+ * blocks is atomic, and the last one recycles it. */
+static void retire(struct chunk *chunk)
+{
+    uint64_t freed;
+
+    chunk->final_allocated = chunk->allocated;
+    __atomic_store_n(&chunk->retired, 1, __ATOMIC_RELEASE);
+    freed = __atomic_add_fetch(&chunk->remote_freed, chunk->local_freed, __ATOMIC_ACQ_REL);
+    if (freed == chunk->final_allocated)
+        recycle(chunk);
+}
+
+static void thread_exit(void *unused)
+{
+    (void)unused;
+    if (current != NULL) {
+        struct chunk *chunk = current;
+        current = NULL;
+        retire(chunk);
+    }
+}
+
+static void *large_alloc(size_t alignment, size_t size)
+{
+    size_t offset = sizeof(struct chunk) + HEADER, map_alignment = chunk_size;
+    size_t page = (size_t)getpagesize(), total;
+    struct chunk *chunk;
+
+    if (alignment >= chunk_size) {
+        /* The block starts a chunk; its header is the chunk before. */
+        offset = chunk_size;
+        map_alignment = alignment;
+    } else if (alignment > HEADER) {
+        offset = (offset + alignment - 1) & ~(alignment - 1);
+    }
+    if (size > SIZE_MAX / 2 - offset - map_alignment) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    total = (offset + size + page - 1) & ~(page - 1);
+    chunk = map_aligned(total, map_alignment);
+    if (chunk == NULL)
+        return NULL;
+    chunk->magic = CHUNK_MAGIC;
+    chunk->kind = CHUNK_LARGE;
+    chunk->mapping_size = total;
+    chunk->end = (char *)chunk + total;
+    *size_slot((char *)chunk + offset) = total - offset;
+    return (char *)chunk + offset;
+}
+
+/* Carves a block from the chunk, or returns NULL if it does not fit. */
+static void *carve(struct chunk *chunk, size_t alignment, size_t size)
+{
+    uintptr_t start = (uintptr_t)chunk->bump + HEADER;
+    char *block;
+
+    start = (start + alignment - 1) & ~(uintptr_t)(alignment - 1);
+    block = (char *)start;
+    if (block > chunk->end || size > (size_t)(chunk->end - block))
+        return NULL;
+    *size_slot(block) = size;
+    chunk->bump = block + size;
+    chunk->allocated++;
+    return block;
+}
+
+static void *slow_alloc(size_t alignment, size_t size)
+{
+    struct chunk *chunk = current;
+    void *block;
+
+    if (size > large_threshold || alignment > chunk_size / 8)
+        return large_alloc(alignment, size);
+    if (size == 0)
+        size = 16;
+    if (chunk != NULL) {
+        block = carve(chunk, alignment, size);
+        if (block != NULL)
+            return block;
+        if (chunk->allocated ==
+            chunk->local_freed + __atomic_load_n(&chunk->remote_freed, __ATOMIC_ACQUIRE)) {
+            rewind_chunk(chunk);
+            return carve(chunk, alignment, size);
+        }
+        current = NULL;
+        retire(chunk);
+    } else {
+        /* The thread's first chunk: retire it when the thread exits. */
+        pthread_setspecific(exit_key, (void *)1);
+    }
+    chunk = new_chunk();
+    if (chunk == NULL)
+        return NULL;
+    current = chunk;
+    return carve(chunk, alignment, size);
+}
+
+static void *arena_malloc(size_t request)
+{
+    struct chunk *chunk = current;
+    size_t size = (request + 15) & ~(size_t)15;
+
+    if (__builtin_expect(chunk != NULL && request <= large_threshold, 1)) {
+        char *block = chunk->bump + HEADER;
+        if (size == 0)
+            size = 16;
+        if (__builtin_expect(size + HEADER <= (size_t)(chunk->end - chunk->bump), 1)) {
+            *size_slot(block) = size;
+            chunk->bump = block + size;
+            chunk->allocated++;
+            return block;
+        }
+    }
+    /* A request near SIZE_MAX rounds to a small size: keep the request. */
+    return slow_alloc(16, size >= request ? size : request);
+}
+
+static void remote_free(struct chunk *chunk)
+{
+    uint64_t freed = __atomic_add_fetch(&chunk->remote_freed, 1, __ATOMIC_ACQ_REL);
+
+    if (__atomic_load_n(&chunk->retired, __ATOMIC_ACQUIRE) && freed == chunk->final_allocated)
+        recycle(chunk);
+}
+
+static void arena_free(void *ptr)
+{
+    struct chunk *chunk;
+
+    if (ptr == NULL)
+        return;
+    chunk = chunk_of(ptr);
+    if (__builtin_expect(chunk == current, 1)) {
+        /* The last block of the current chunk: rewind it. */
+        if (++chunk->local_freed + __atomic_load_n(&chunk->remote_freed, __ATOMIC_ACQUIRE) ==
+            chunk->allocated)
+            rewind_chunk(chunk);
+        return;
+    }
+    if (chunk->kind == CHUNK_LARGE) {
+        unmap(chunk);
+        return;
+    }
+    remote_free(chunk);
+}
+
+static size_t arena_usable_size(void *ptr)
+{
+    return *size_slot(ptr);
+}
+
+static void *arena_calloc(size_t count, size_t size)
+{
+    size_t total;
+    void *block;
+
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    block = arena_malloc(total);
+    if (block != NULL)
+        memset(block, 0, total);
+    return block;
+}
+
+static void *arena_aligned_alloc(size_t alignment, size_t size)
+{
+    if (alignment <= 16)
+        return arena_malloc(size);
+    if (size <= SIZE_MAX - 15)
+        size = (size + 15) & ~(size_t)15;
+    return slow_alloc(alignment, size);
+}
+
+static void *arena_realloc(void *ptr, size_t size)
+{
+    struct chunk *chunk;
+    size_t old_size, new_size;
+    void *fresh;
+
+    if (ptr == NULL)
+        return arena_malloc(size);
+    old_size = *size_slot(ptr);
+    if (size <= old_size)
+        return ptr;
+    chunk = chunk_of(ptr);
+    new_size = (size + 15) & ~(size_t)15;
+    /* The last block of the caller's current chunk grows in place. */
+    if (chunk == current && size <= large_threshold && (char *)ptr + old_size == chunk->bump &&
+        new_size <= (size_t)(chunk->end - (char *)ptr)) {
+        *size_slot(ptr) = new_size;
+        chunk->bump = (char *)ptr + new_size;
+        return ptr;
+    }
+    fresh = arena_malloc(size);
+    if (fresh == NULL)
+        return NULL;
+    memcpy(fresh, ptr, old_size);
+    arena_free(ptr);
+    return fresh;
+}
+
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&cache_lock);
+}
+
+static void fork_release(void)
+{
+    pthread_mutex_unlock(&cache_lock);
+}
+
+/* HEAPSWITCH_ARENA_CHUNK: a power of two from 64K to 256M (K, M suffixes). */
+static void read_chunk_size(void)
+{
+    const char *text = hsw_option_string(HSW_OPT_ARENA_CHUNK);
+    size_t value = 0;
+    const char *at = text;
+
+    if (text == NULL || text[0] == '\0')
+        return;
+    for (; *at >= '0' && *at <= '9' && value < MAX_CHUNK; at++)
+        value = value * 10 + (size_t)(*at - '0');
+    if (*at == 'K' || *at == 'k')
+        value <<= 10, at++;
+    else if (*at == 'M' || *at == 'm')
+        value <<= 20, at++;
+    if (*at != '\0' || value < MIN_CHUNK || value > MAX_CHUNK || (value & (value - 1)) != 0) {
+        hsw_log("ignoring HEAPSWITCH_ARENA_CHUNK='", text,
+                "' (a power of two from 64K to 256M, e.g. 1M)", NULL);
+        return;
+    }
+    chunk_size = value;
+    chunk_mask = ~(uintptr_t)(value - 1);
+    large_threshold = value / 4;
+}
+
+static int arena_init(struct hsw_backend_ops *ops, const char **why)
+{
+    read_chunk_size();
+    if (pthread_key_create(&exit_key, thread_exit) != 0) {
+        *why = "no pthread key is left for its thread-exit hook";
+        return -1;
+    }
+    pthread_atfork(fork_prepare, fork_release, fork_release);
+    ops->malloc = arena_malloc;
+    ops->free = arena_free;
+    ops->calloc = arena_calloc;
+    ops->realloc = arena_realloc;
+    ops->aligned_alloc = arena_aligned_alloc;
+    ops->usable_size = arena_usable_size;
+    ops->usable_size_of_new = NULL; /* its header read is as fast */
+    return 0;
+}
+
+static int arena_heap_figures(struct hsw_backend_heap *heap)
+{
+    uint64_t mapped = __atomic_load_n(&mapped_bytes, __ATOMIC_RELAXED);
+
+    pthread_mutex_lock(&cache_lock);
+    heap->retained = cached_bytes;
+    pthread_mutex_unlock(&cache_lock);
+    heap->mapped = mapped;
+    heap->resident = mapped;
+    heap->committed = mapped;
+    heap->active = mapped > heap->retained ? mapped - heap->retained : 0;
+    return 0;
+}
+
+/* Whether ptr, a live block from malloc while this backend is active, is
+ * one of its blocks: its chunk header says so. */
+int hsw_arena_owns(const void *ptr)
+{
+    const struct chunk *chunk;
+
+    if (ptr == NULL)
+        return 0;
+    chunk = chunk_of(ptr);
+    return chunk->magic == CHUNK_MAGIC;
+}
+
+const struct hsw_backend hsw_backend_arena = {
+    .name = "arena",
+    .description = "heapswitch's bump allocator (per-thread chunks)",
+    .init = arena_init,
+    .heap_figures = arena_heap_figures,
+};

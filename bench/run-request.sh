@@ -1,0 +1,65 @@
+#!/bin/sh
+# make bench (second part): the request-scoped workload (bench/request_scoped)
+# under every backend, preloaded directly and through heapswitch, interleaved
+# over BENCH_ROUNDS rounds; median requests per second (min-max) and median
+# peak RSS. Then the same with a long-lived mix (-k 50: every 50th string
+# outlives its request in a 10,000-entry cache), where a bump allocator pays
+# for the chunks that long-lived blocks pin.
+set -u
+. ./tests/testenv.sh
+rounds=${BENCH_ROUNDS:-5}
+program=./bench/request_scoped
+[ -x "$program" ] && [ -f "$LIBHEAPSWITCH" ] || { echo "run-request.sh: build first (make bench)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "run-request.sh: needs GNU time (apt-get install time)" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+configs="system-direct hsw-system"
+[ -n "$JEMALLOC_SO" ] && configs="$configs jemalloc-direct hsw-jemalloc"
+[ -n "$MIMALLOC_SO" ] && configs="$configs mimalloc-direct hsw-mimalloc"
+configs="$configs hsw-arena hsw-arena-stats0"
+
+run_one() { # config args...
+    config=$1
+    shift
+    case $config in
+        system-direct) set -- env "$@" ;;
+        jemalloc-direct) set -- env LD_PRELOAD="$JEMALLOC_SO" "$@" ;;
+        mimalloc-direct) set -- env LD_PRELOAD="$MIMALLOC_SO" "$@" ;;
+        hsw-arena-stats0) set -- env LD_PRELOAD="$LIBHEAPSWITCH" HEAPSWITCH_BACKEND=arena HEAPSWITCH_STATS=0 HEAPSWITCH_STRICT=1 "$@" ;;
+        hsw-*) set -- env LD_PRELOAD="$LIBHEAPSWITCH" HEAPSWITCH_BACKEND="${config#hsw-}" HEAPSWITCH_STRICT=1 "$@" ;;
+    esac
+    /usr/bin/time -f '%M' -o "$work/rss" "$@" >"$work/out" || { echo "run-request.sh: $config failed" >&2; exit 1; }
+    printf '%s %s\n' "$(sed -n 's/.*requests_per_second=\([0-9.]*\).*/\1/p' "$work/out")" "$(cat "$work/rss")"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+measure() { # label args...
+    label=$1
+    shift
+    rm -f "$work"/*.samples
+    round=1
+    while [ "$round" -le "$rounds" ]; do
+        for config in $configs; do
+            run_one "$config" "$program" "$@" >>"$work/$config.samples"
+        done
+        round=$((round + 1))
+    done
+    echo
+    echo "== $label: $program $*  ($rounds interleaved rounds)"
+    printf '%-18s %14s %22s %12s %10s\n' config "requests/s" "min-max" "peak RSS" "vs mimalloc"
+    base=$(cut -d' ' -f1 "$work/mimalloc-direct.samples" 2>/dev/null | median)
+    for config in $configs; do
+        rate=$(cut -d' ' -f1 "$work/$config.samples" | median)
+        low=$(cut -d' ' -f1 "$work/$config.samples" | sort -n | head -n 1)
+        high=$(cut -d' ' -f1 "$work/$config.samples" | sort -n | tail -n 1)
+        rss=$(cut -d' ' -f2 "$work/$config.samples" | median)
+        printf '%-18s %14.0f %10.0f-%-11.0f %9s KiB %9.2fx\n' "$config" "$rate" "$low" "$high" "$rss" \
+            "$(awk -v a="$rate" -v b="${base:-0}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+    done
+}
+
+echo "heapswitch request-scoped benchmark; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
+measure "request-scoped, 2 threads" -r 4000 -s 2000 -t 2
+measure "long-lived mix, 2 threads" -r 4000 -s 2000 -t 2 -k 50

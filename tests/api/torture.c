@@ -1,0 +1,226 @@
+/* A seeded random sequence of every malloc-family call with every byte
+ * pattern-checked; producer/consumer threads freeing each other's blocks;
+ * request-like bursts; and ENOMEM under RLIMIT_AS with recovery after. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "tests/harness.h"
+
+enum { SLOTS = 4096, STEPS = 150000, QUEUE = 1024, MESSAGES = 100000 };
+
+struct block {
+    unsigned char *ptr;
+    size_t size;
+    unsigned char seed;
+};
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t next_random(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void fill(unsigned char *ptr, size_t size, unsigned char seed)
+{
+    for (size_t i = 0; i < size; i++)
+        ptr[i] = (unsigned char)(seed + i * 31);
+}
+
+static int intact(const unsigned char *ptr, size_t size, unsigned char seed)
+{
+    for (size_t i = 0; i < size; i++)
+        if (ptr[i] != (unsigned char)(seed + i * 31))
+            return 0;
+    return 1;
+}
+
+/* Sizes mostly small, sometimes large, now and then huge. */
+static size_t random_size(void)
+{
+    uint64_t r = next_random();
+    if (r % 100 < 80)
+        return r % 256;
+    if (r % 100 < 98)
+        return r % 16384;
+    return r % (1u << 20);
+}
+
+static void random_sequence(void)
+{
+    static struct block slots[SLOTS];
+    int broken = 0;
+
+    for (int step = 0; step < STEPS && broken < 5; step++) {
+        struct block *slot = &slots[next_random() % SLOTS];
+        uint64_t action = next_random() % 6;
+        size_t size = random_size();
+        unsigned char seed = (unsigned char)next_random();
+
+        if (slot->ptr != NULL && !intact(slot->ptr, slot->size, slot->seed)) {
+            CHECK(0, "step %d: block of %zu bytes corrupted", step, slot->size);
+            broken++;
+        }
+        if (slot->ptr != NULL && action < 2) {
+            free(slot->ptr);
+            slot->ptr = NULL;
+            continue;
+        }
+        if (slot->ptr != NULL && action < 4) {
+            unsigned char *grown = realloc(slot->ptr, size);
+            size_t kept = size < slot->size ? size : slot->size;
+            if (size == 0) {
+                slot->ptr = NULL;
+                continue;
+            }
+            CHECK(grown != NULL, "realloc(%zu)", size);
+            if (grown == NULL)
+                continue;
+            if (!intact(grown, kept, slot->seed)) {
+                CHECK(0, "step %d: realloc to %zu lost bytes", step, size);
+                broken++;
+            }
+            slot->ptr = grown;
+        } else {
+            free(slot->ptr);
+            switch (action) {
+            case 0:
+            case 4:
+                slot->ptr = malloc(size);
+                break;
+            case 1:
+            case 2:
+                slot->ptr = calloc(1, size);
+                for (size_t i = 0; slot->ptr != NULL && i < size; i++)
+                    if (slot->ptr[i] != 0) {
+                        CHECK(0, "step %d: calloc(%zu) byte %zu not zero", step, size, i);
+                        broken++;
+                        break;
+                    }
+                break;
+            default: {
+                size_t alignment = (size_t)16 << (next_random() % 13);
+                slot->ptr = aligned_alloc(alignment, size);
+                CHECK(slot->ptr == NULL || (uintptr_t)slot->ptr % alignment == 0,
+                      "aligned_alloc(%zu)", alignment);
+            }
+            }
+            CHECK(slot->ptr != NULL, "allocation of %zu failed", size);
+            if (slot->ptr == NULL)
+                continue;
+        }
+        CHECK(malloc_usable_size(slot->ptr) >= size, "usable size below %zu", size);
+        slot->size = size;
+        slot->seed = seed;
+        fill(slot->ptr, size, seed);
+    }
+    for (int i = 0; i < SLOTS; i++) {
+        if (slots[i].ptr != NULL)
+            CHECK(intact(slots[i].ptr, slots[i].size, slots[i].seed), "final check %d", i);
+        free(slots[i].ptr);
+        slots[i].ptr = NULL;
+    }
+}
+
+/* A bounded queue: the producer allocates, the consumer checks and frees. */
+static struct block queue[QUEUE];
+static unsigned head, tail;
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_changed = PTHREAD_COND_INITIALIZER;
+static int consumer_errors;
+
+static void *producer(void *arg)
+{
+    (void)arg;
+    for (unsigned m = 0; m < MESSAGES; m++) {
+        struct block item = {NULL, 1 + (m * 2654435761u) % 2000, (unsigned char)m};
+        item.ptr = malloc(item.size);
+        fill(item.ptr, item.size, item.seed);
+        pthread_mutex_lock(&queue_lock);
+        while (head - tail == QUEUE)
+            pthread_cond_wait(&queue_changed, &queue_lock);
+        queue[head++ % QUEUE] = item;
+        pthread_cond_broadcast(&queue_changed);
+        pthread_mutex_unlock(&queue_lock);
+    }
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    (void)arg;
+    for (unsigned m = 0; m < MESSAGES; m++) {
+        struct block item;
+        pthread_mutex_lock(&queue_lock);
+        while (head == tail)
+            pthread_cond_wait(&queue_changed, &queue_lock);
+        item = queue[tail++ % QUEUE];
+        pthread_cond_broadcast(&queue_changed);
+        pthread_mutex_unlock(&queue_lock);
+        if (!intact(item.ptr, item.size, item.seed))
+            consumer_errors++;
+        free(item.ptr);
+    }
+    return NULL;
+}
+
+static void cross_thread_frees(void)
+{
+    pthread_t threads[2];
+
+    pthread_create(&threads[0], NULL, producer, NULL);
+    pthread_create(&threads[1], NULL, consumer, NULL);
+    pthread_join(threads[0], NULL);
+    pthread_join(threads[1], NULL);
+    CHECK(consumer_errors == 0, "%d blocks arrived corrupted", consumer_errors);
+}
+
+/* Out of address space: NULL and ENOMEM, nothing broken, and allocation
+ * works again once memory is given back. */
+static void address_space_limit(void)
+{
+    struct rlimit old, limited;
+    void *blocks[4096];
+    int count = 0, saw_enomem = 0;
+
+    getrlimit(RLIMIT_AS, &old);
+    limited = old;
+    limited.rlim_cur = 1u << 30; /* 1 GiB: above what this process maps already */
+    if (setrlimit(RLIMIT_AS, &limited) != 0) {
+        printf("skipping the RLIMIT_AS check: %s\n", strerror(errno));
+        return;
+    }
+    while (count < 4096) {
+        errno = 0;
+        blocks[count] = malloc(1u << 20);
+        if (blocks[count] == NULL) {
+            saw_enomem = errno == ENOMEM;
+            break;
+        }
+        memset(blocks[count], 1, 4096);
+        count++;
+    }
+    CHECK(count < 4096 && saw_enomem, "no ENOMEM after %d MiB (errno %d)", count, errno);
+    for (int i = 0; i < count; i++)
+        free(blocks[i]);
+    setrlimit(RLIMIT_AS, &old);
+    blocks[0] = malloc(1u << 20);
+    CHECK(blocks[0] != NULL, "allocation after the limit was lifted");
+    free(blocks[0]);
+}
+
+int main(void)
+{
+    random_sequence();
+    cross_thread_frees();
+    address_space_limit();
+    return test_finish("torture");
+}
