@@ -191,23 +191,6 @@ static int parse_backends(struct ab *ab, char *list)
 
 /* ---- Running ---------------------------------------------------------- */
 
-/* Prepends the library to LD_PRELOAD, once (as `heapswitch run` does). */
-static int set_preload(const char *library)
-{
-    const char *existing = getenv("LD_PRELOAD");
-    char *value;
-    int result;
-
-    if (existing == NULL || existing[0] == '\0')
-        return setenv("LD_PRELOAD", library, 1);
-    if (strstr(existing, library) != NULL)
-        return 0;
-    if (asprintf(&value, "%s %s", library, existing) < 0)
-        return -1;
-    result = setenv("LD_PRELOAD", value, 1);
-    free(value);
-    return result;
-}
 
 static void progress(struct ab *ab, const char *what, const char *backend)
 {
@@ -359,7 +342,7 @@ static int run_once(struct ab *ab, const char *backend, struct sample *sample)
                     close(null);
             }
         }
-        if (set_preload(ab->library) == 0 && setenv("HEAPSWITCH_BACKEND", backend, 1) == 0 &&
+        if (hsw_set_preload(ab->library) == 0 && setenv("HEAPSWITCH_BACKEND", backend, 1) == 0 &&
             setenv("HEAPSWITCH_STRICT", "1", 1) == 0 &&
             setenv("HEAPSWITCH_STATS", "1", 1) == 0 &&
             setenv("HEAPSWITCH_REPORT", report, 1) == 0)

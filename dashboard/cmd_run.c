@@ -38,23 +38,6 @@ static int valid_tag(const char *tag)
     return 1;
 }
 
-/* Prepends the library to LD_PRELOAD, once. */
-static int set_preload(const char *library)
-{
-    const char *existing = getenv("LD_PRELOAD");
-    char *value;
-    int result;
-
-    if (existing == NULL || existing[0] == '\0')
-        return setenv("LD_PRELOAD", library, 1);
-    if (strstr(existing, library) != NULL)
-        return 0;
-    if (asprintf(&value, "%s %s", library, existing) < 0)
-        return -1;
-    result = setenv("LD_PRELOAD", value, 1);
-    free(value);
-    return result;
-}
 
 static int run(int argc, char **argv)
 {
@@ -106,7 +89,7 @@ static int run(int argc, char **argv)
         hsw_error("run", "%s", why);
         return 1;
     }
-    if (set_preload(library) != 0 || (backend && setenv("HEAPSWITCH_BACKEND", backend, 1)) ||
+    if (hsw_set_preload(library) != 0 || (backend && setenv("HEAPSWITCH_BACKEND", backend, 1)) ||
         (tag && setenv("HEAPSWITCH_TAG", tag, 1)) ||
         (report && setenv("HEAPSWITCH_REPORT", report, 1)) ||
         (strict && setenv("HEAPSWITCH_STRICT", "1", 1))) {

@@ -101,3 +101,40 @@ const char *hsw_backend_list(void)
     }
     return list;
 }
+
+/* Whether LD_PRELOAD (entries separated by spaces or colons) already
+ * names the file at `real_library`. */
+static int preloaded_already(const char *list, const char *real_library)
+{
+    char entry[PATH_MAX], resolved[PATH_MAX];
+
+    while (*list != '\0') {
+        size_t length = strcspn(list, " :");
+        if (length > 0 && length < sizeof entry) {
+            memcpy(entry, list, length);
+            entry[length] = '\0';
+            if (realpath(entry, resolved) != NULL && strcmp(resolved, real_library) == 0)
+                return 1;
+        }
+        list += length;
+        list += strspn(list, " :");
+    }
+    return 0;
+}
+
+int hsw_set_preload(const char *library)
+{
+    const char *existing = getenv("LD_PRELOAD");
+    char real_library[PATH_MAX], *value;
+    int result;
+
+    if (existing == NULL || existing[0] == '\0')
+        return setenv("LD_PRELOAD", library, 1);
+    if (realpath(library, real_library) != NULL && preloaded_already(existing, real_library))
+        return 0;
+    if (asprintf(&value, "%s %s", library, existing) < 0)
+        return -1;
+    result = setenv("LD_PRELOAD", value, 1);
+    free(value);
+    return result;
+}

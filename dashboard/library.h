@@ -6,6 +6,9 @@
  * the build tree this program was built in. NULL (with why set) if none
  * exists. The string is static. */
 const char *hsw_library_path(const char **why);
+/* Puts library first in LD_PRELOAD, keeping what was there; does
+ * nothing if an entry there already is the same file. 0 or -1. */
+int hsw_set_preload(const char *library);
 /* Whether this build has the backend (system, jemalloc, mimalloc, arena). */
 int hsw_backend_known(const char *name, const char **why);
 /* "system, jemalloc, mimalloc" */
