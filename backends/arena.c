@@ -302,7 +302,9 @@ static void arena_free(void *ptr)
         return;
     chunk = chunk_of(ptr);
     if (__builtin_expect(chunk == current, 1)) {
-        /* The last block of the current chunk: rewind it. */
+        /* The last block of the current chunk: rewind it. chunk_of() of a
+         * block is never NULL, so neither is current here. */
+        // NOLINTNEXTLINE(clang-analyzer-core.NullDereference)
         if (++chunk->local_freed + __atomic_load_n(&chunk->remote_freed, __ATOMIC_ACQUIRE) ==
             chunk->allocated)
             rewind_chunk(chunk);
@@ -399,7 +401,7 @@ static void read_chunk_size(void)
         value <<= 20, at++;
     if (*at != '\0' || value < MIN_CHUNK || value > MAX_CHUNK || (value & (value - 1)) != 0) {
         hsw_log("ignoring HEAPSWITCH_ARENA_CHUNK='", text,
-                "' (a power of two from 64K to 256M, e.g. 1M)", NULL);
+                "' (a power of two from 64K to 256M, e.g. 1M)", (const char *)NULL);
         return;
     }
     chunk_size = value;

@@ -23,9 +23,15 @@ static void *enomem_if_null(void *ptr)
     return ptr;
 }
 
+/* mi_malloc_aligned_at(..., 0), not mi_malloc_aligned(): in mimalloc 2.0.9
+ * (Debian 12) the latter takes a shortcut for power-of-two sizes up to
+ * 1 KiB that are at least the alignment, assuming such small blocks are
+ * naturally aligned, and so returns e.g. 256 bytes aligned to 256 only
+ * 128-aligned (microsoft/mimalloc#602, #700, fixed in 2.1). The _at entry
+ * point goes straight to the general path, which checks the alignment. */
 static void *mimalloc_aligned_alloc(size_t alignment, size_t size)
 {
-    return enomem_if_null(mi_malloc_aligned(size, alignment));
+    return enomem_if_null(mi_malloc_aligned_at(size, alignment, 0));
 }
 
 static void *mimalloc_calloc(size_t count, size_t size)

@@ -85,7 +85,7 @@ static int run(int argc, char **argv)
         nanosleep(&pause, NULL);
         hsw_model_refresh(&model, false);
     }
-    rows = calloc(model.count + 1, sizeof *rows);
+    rows = calloc(model.count + 1, sizeof *rows); // NOLINT(bugprone-sizeof-expression): an array of pointers
     if (rows == NULL) {
         hsw_error("stat", "out of memory");
         return 1;

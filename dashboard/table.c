@@ -127,7 +127,7 @@ void hsw_sort(const struct hsw_proc **procs, size_t count, enum hsw_column colum
 {
     sort_column = column;
     sort_reverse = reverse;
-    qsort(procs, count, sizeof procs[0], compare);
+    qsort(procs, count, sizeof procs[0], compare); // NOLINT(bugprone-sizeof-expression): sorts pointers
 }
 
 void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count,

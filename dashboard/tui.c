@@ -151,7 +151,7 @@ static int printable(const char *text, int width, char *out, size_t size)
         int cells;
 
         if (byte < 0x80) {
-            out[used++] = byte >= 0x20 && byte != 0x7f ? (char)byte : '?';
+            out[used++] = (char)(byte >= 0x20 && byte != 0x7f ? byte : '?');
             text++;
             columns++;
             continue;
@@ -192,7 +192,7 @@ int tui_text(int y, int x, int width, enum tui_color color, bool right, const ch
         x += width - columns;
     /* The last cell of the screen cannot be written without scrolling on
      * some terminals: ncurses reports an error, which does not matter. */
-    wattrset(stdscr, attr_of(color));
+    wattrset(stdscr, (int)attr_of(color)); /* ncurses takes attributes as int */
     mvwaddstr(stdscr, y, x, buffer);
     wattrset(stdscr, A_NORMAL);
     return columns;
@@ -213,7 +213,7 @@ void tui_fill(int y, int x, enum tui_color color)
 {
     if (y < 0 || y >= LINES || x >= COLS)
         return;
-    wattrset(stdscr, attr_of(color));
+    wattrset(stdscr, (int)attr_of(color)); /* ncurses takes attributes as int */
     wmove(stdscr, y, x);
     for (int at = x; at < COLS; at++)
         waddch(stdscr, ' ');
@@ -250,8 +250,8 @@ void tui_bar(int y, int x, int width, double value, double max)
     }
     buffer[used] = '\0';
     if (used == 0) /* something, however small */
-        strcpy(buffer, utf8 ? "▏" : "|");
-    wattrset(stdscr, attr_of(TUI_BAR));
+        strcpy(buffer, utf8 ? "▏" : "|"); // NOLINT(clang-analyzer-security.insecureAPI.strcpy): 4 bytes, constant
+    wattrset(stdscr, (int)attr_of(TUI_BAR));
     mvwaddstr(stdscr, y, x, buffer);
     wattrset(stdscr, A_NORMAL);
 }
@@ -294,7 +294,7 @@ void tui_sparkline(int y, int x, int width, const double *values, unsigned count
         }
     }
     buffer[used] = '\0';
-    wattrset(stdscr, attr_of(TUI_BAR));
+    wattrset(stdscr, (int)attr_of(TUI_BAR));
     mvwaddstr(stdscr, y, x, buffer);
     wattrset(stdscr, A_NORMAL);
 }

@@ -53,7 +53,7 @@ void *hsw_bootstrap_alloc(size_t alignment, size_t size)
                          alignment) - base;
         end = start + size;
         if (end > HSW_BOOTSTRAP_SIZE) {
-            hsw_log("bootstrap region exhausted; allocation refused", NULL);
+            hsw_log("bootstrap region exhausted; allocation refused", (const char *)NULL);
             errno = ENOMEM;
             return NULL;
         }

@@ -165,7 +165,7 @@ static void refuse_backend(const char *wanted, bool strict,
     hsw_log("HEAPSWITCH_BACKEND='", wanted, "' ", problem, detail, " (valid: ",
             describe_valid_names(), "); ",
             strict ? "exiting because HEAPSWITCH_STRICT=1" : "using system",
-            NULL);
+            (const char *)NULL);
     if (strict)
         _exit(1);
 }
@@ -195,7 +195,7 @@ static const struct hsw_backend *select_backend(void)
 
     entry = find_entry("system");
     if (entry->backend->init(&ops, &why) != 0) {
-        hsw_log("the system backend failed too: ", why, NULL);
+        hsw_log("the system backend failed too: ", why, (const char *)NULL);
         abort();
     }
     active_name = entry->backend->name;

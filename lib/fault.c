@@ -72,7 +72,7 @@ void hsw_fault_wrap(struct hsw_backend_ops *ops)
         value = value * 10 + (uint64_t)(*at - '0');
     }
     if (value == 0) {
-        hsw_log("ignoring HEAPSWITCH_FAULT_EVERY='", text, "' (a positive integer)", NULL);
+        hsw_log("ignoring HEAPSWITCH_FAULT_EVERY='", text, "' (a positive integer)", (const char *)NULL);
         return;
     }
     every = value;

@@ -22,7 +22,7 @@ void hsw_log(const char *first, ...)
         size_t length = strlen(piece);
         if (length > sizeof line - 1 - used)
             length = sizeof line - 1 - used;
-        memcpy(line + used, piece, length);
+        memcpy(line + used, piece, length); // NOLINT(bugprone-not-null-terminated-result): a line for write(), not a string
         used += length;
         piece = index == 0 ? first : va_arg(pieces, const char *);
     }

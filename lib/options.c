@@ -102,6 +102,6 @@ bool hsw_option_bool(enum hsw_option option, bool fallback)
             return false;
     }
     hsw_log("ignoring ", option_names[option], "='", value,
-            "' (expected 1/0, true/false, yes/no or on/off)", NULL);
+            "' (expected 1/0, true/false, yes/no or on/off)", (const char *)NULL);
     return fallback;
 }

@@ -66,7 +66,7 @@ static bool copy_field(char *out, size_t out_size, const char *field, size_t fie
     if (length == field_size || length >= out_size)
         return false;
     for (size_t i = 0; i < length; i++)
-        out[i] = (unsigned char)field[i] < 0x20 ? '?' : field[i];
+        out[i] = (char)((unsigned char)field[i] < 0x20 ? '?' : field[i]);
     out[length] = '\0';
     return true;
 }

@@ -128,7 +128,7 @@ void hsw_report_write(const char *path)
 
     fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0 || write(fd, json.text, json.used) != (ssize_t)json.used)
-        hsw_log("cannot write the report to HEAPSWITCH_REPORT=", path, NULL);
+        hsw_log("cannot write the report to HEAPSWITCH_REPORT=", path, (const char *)NULL);
     if (fd >= 0)
         close(fd);
 }

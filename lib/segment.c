@@ -47,7 +47,7 @@ static void format_name(char *out, uid_t uid, pid_t pid)
 {
     size_t at = strlen("/" HSW_SEGMENT_NAME_PREFIX);
 
-    memcpy(out, "/" HSW_SEGMENT_NAME_PREFIX, at);
+    memcpy(out, "/" HSW_SEGMENT_NAME_PREFIX, at); // NOLINT(bugprone-not-null-terminated-result): hsw_format_u64 terminates
     at += hsw_format_u64(out + at, uid);
     out[at++] = '-';
     hsw_format_u64(out + at, (uint64_t)pid);
@@ -87,7 +87,7 @@ static void warn_unavailable(const char *step, int error)
 
     hsw_log("cannot ", step, " /dev/shm", segment_name, " (",
             error_name != NULL ? error_name : "error",
-            "); counting and publishing are off for this process", NULL);
+            "); counting and publishing are off for this process", (const char *)NULL);
 }
 
 static int create_file(void)
@@ -193,7 +193,7 @@ bool hsw_segment_open(const struct hsw_backend *backend)
     keep_segment = hsw_option_bool(HSW_OPT_KEEP, false);
     if (report != NULL && report[0] != '\0') {
         if (strlen(report) >= sizeof report_path)
-            hsw_log("ignoring HEAPSWITCH_REPORT: the path is too long", NULL);
+            hsw_log("ignoring HEAPSWITCH_REPORT: the path is too long", (const char *)NULL);
         else
             copy_text(report_path, sizeof report_path, report);
     }

@@ -1,6 +1,8 @@
 /* A seeded random sequence of every malloc-family call with every byte
  * pattern-checked; producer/consumer threads freeing each other's blocks;
- * request-like bursts; and ENOMEM under RLIMIT_AS with recovery after. */
+ * request-like bursts; and ENOMEM under RLIMIT_AS with recovery after.
+ * TORTURE_STEPS and TORTURE_MESSAGES (make check-long) raise the number of
+ * random steps and of producer/consumer messages; the defaults are below. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,6 +14,26 @@
 #include "tests/harness.h"
 
 enum { SLOTS = 4096, STEPS = 150000, QUEUE = 1024, MESSAGES = 100000 };
+
+static unsigned long steps = STEPS, messages = MESSAGES;
+
+/* A positive count from the environment, or fallback. */
+static unsigned long count_from_env(const char *name, unsigned long fallback)
+{
+    const char *text = getenv(name);
+    char *end;
+    unsigned long value;
+
+    if (text == NULL || text[0] == '\0')
+        return fallback;
+    errno = 0;
+    value = strtoul(text, &end, 10);
+    if (errno != 0 || *end != '\0' || value == 0 || text[0] == '-') {
+        fprintf(stderr, "torture: ignoring %s='%s'\n", name, text);
+        return fallback;
+    }
+    return value;
+}
 
 struct block {
     unsigned char *ptr;
@@ -59,14 +81,14 @@ static void random_sequence(void)
     static struct block slots[SLOTS];
     int broken = 0;
 
-    for (int step = 0; step < STEPS && broken < 5; step++) {
+    for (unsigned long step = 0; step < steps && broken < 5; step++) {
         struct block *slot = &slots[next_random() % SLOTS];
         uint64_t action = next_random() % 6;
         size_t size = random_size();
         unsigned char seed = (unsigned char)next_random();
 
         if (slot->ptr != NULL && !intact(slot->ptr, slot->size, slot->seed)) {
-            CHECK(0, "step %d: block of %zu bytes corrupted", step, slot->size);
+            CHECK(0, "step %lu: block of %zu bytes corrupted", step, slot->size);
             broken++;
         }
         if (slot->ptr != NULL && action < 2) {
@@ -85,7 +107,7 @@ static void random_sequence(void)
             if (grown == NULL)
                 continue;
             if (!intact(grown, kept, slot->seed)) {
-                CHECK(0, "step %d: realloc to %zu lost bytes", step, size);
+                CHECK(0, "step %lu: realloc to %zu lost bytes", step, size);
                 broken++;
             }
             slot->ptr = grown;
@@ -101,7 +123,8 @@ static void random_sequence(void)
                 slot->ptr = calloc(1, size);
                 for (size_t i = 0; slot->ptr != NULL && i < size; i++)
                     if (slot->ptr[i] != 0) {
-                        CHECK(0, "step %d: calloc(%zu) byte %zu not zero", step, size, i);
+                        CHECK(0, "step %lu: calloc(%zu) byte %zu not zero", step, size,
+                              i);
                         broken++;
                         break;
                     }
@@ -140,8 +163,9 @@ static int consumer_errors;
 static void *producer(void *arg)
 {
     (void)arg;
-    for (unsigned m = 0; m < MESSAGES; m++) {
-        struct block item = {NULL, 1 + (m * 2654435761u) % 2000, (unsigned char)m};
+    for (unsigned long m = 0; m < messages; m++) {
+        struct block item = {NULL, 1 + ((unsigned)m * 2654435761u) % 2000,
+                             (unsigned char)m};
         item.ptr = malloc(item.size);
         fill(item.ptr, item.size, item.seed);
         pthread_mutex_lock(&queue_lock);
@@ -157,7 +181,7 @@ static void *producer(void *arg)
 static void *consumer(void *arg)
 {
     (void)arg;
-    for (unsigned m = 0; m < MESSAGES; m++) {
+    for (unsigned long m = 0; m < messages; m++) {
         struct block item;
         pthread_mutex_lock(&queue_lock);
         while (head == tail)
@@ -219,6 +243,10 @@ static void address_space_limit(void)
 
 int main(void)
 {
+    steps = count_from_env("TORTURE_STEPS", STEPS);
+    messages = count_from_env("TORTURE_MESSAGES", MESSAGES);
+    if (steps != STEPS || messages != MESSAGES)
+        printf("torture: %lu steps, %lu messages\n", steps, messages);
     random_sequence();
     cross_thread_frees();
     address_space_limit();

@@ -1,6 +1,7 @@
 #!/bin/sh
 # python3 doing real work (JSON round trip, sorting, threads, a C++-free
-# stdlib full of small allocations) under the backend, output compared
+# stdlib full of small allocations, python3 and sort(1) children through
+# subprocess, fed and read through pipes) under the backend, output compared
 # with a plain run; the script also asks the library which backend served it.
 set -u
 . "$(dirname "$0")/common.sh"
@@ -8,7 +9,7 @@ require python3
 
 script=$(mktemp) && register_cleanup "$script"
 cat >"$script" <<'PY'
-import ctypes, hashlib, json, random, sys, threading
+import ctypes, hashlib, json, os, random, subprocess, sys, threading
 
 random.seed(7)
 records = [{"id": i, "name": "user%05d" % i, "tags": [random.choice("abcdef") * random.randint(1, 9) for _ in range(5)],
@@ -32,12 +33,49 @@ for t in threads: t.join()
 print(hashlib.sha256(text.encode()).hexdigest())
 print(records[0]["id"], records[-1]["id"], len(words))
 print(" ".join(results))
+
+def backend_name():
+    try:
+        lib = ctypes.CDLL(None)
+        lib.heapswitch_backend_name.restype = ctypes.c_char_p
+        return lib.heapswitch_backend_name().decode()
+    except AttributeError:
+        return "(not loaded)"
+
+# Children through subprocess (fork and exec, pipes): they inherit
+# LD_PRELOAD and the backend, and must give the same answers as this process.
+child_code = """
+import ctypes, hashlib, json, sys
+data = json.loads(sys.stdin.read())
+data.sort(key=lambda r: (-r["score"], r["id"]))
 try:
     lib = ctypes.CDLL(None)
     lib.heapswitch_backend_name.restype = ctypes.c_char_p
-    print("backend:", lib.heapswitch_backend_name().decode(), file=sys.stderr)
+    backend = lib.heapswitch_backend_name().decode()
 except AttributeError:
-    print("backend: (not loaded)", file=sys.stderr)
+    backend = "(not loaded)"
+print(backend)
+print(hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest())
+"""
+part = records[:8000]
+want = hashlib.sha256(json.dumps(sorted(part, key=lambda r: (-r["score"], r["id"])),
+                                 sort_keys=True).encode()).hexdigest()
+children = [subprocess.Popen([sys.executable, "-c", child_code], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True) for _ in range(3)]
+for child in children:
+    out, _ = child.communicate(json.dumps(part))
+    assert child.returncode == 0, child.returncode
+    backend, digest = out.splitlines()
+    assert backend == backend_name(), (backend, backend_name())
+    assert digest == want, "a child sorted differently"
+lines = ["%s %08d" % (r["name"], int(r["score"] * 1e8)) for r in records[:30000]]
+random.shuffle(lines)
+sorted_out = subprocess.run(["sort"], input="\n".join(lines) + "\n", capture_output=True,
+                            text=True, check=True, env=dict(os.environ, LC_ALL="C")).stdout
+assert sorted_out.splitlines() == sorted(lines), "sort(1) and sorted() disagree"
+print(want, hashlib.sha256(sorted_out.encode()).hexdigest())
+
+print("backend:", backend_name(), file=sys.stderr)
 PY
 
-compare_with_plain "python3 json/sort/threads" python3 "$script"
+compare_with_plain "python3 json/sort/threads/subprocess" python3 "$script"
