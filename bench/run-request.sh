@@ -63,3 +63,44 @@ measure() { # label args...
 echo "heapswitch request-scoped benchmark; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
 measure "request-scoped, 2 threads" -r 4000 -s 2000 -t 2
 measure "long-lived mix, 2 threads" -r 4000 -s 2000 -t 2 -k 50
+
+# examples/request_server, naive and tuned, under every backend (it links
+# libheapswitch, so there is no "direct" run of it): requests per second,
+# allocations per request from its report, peak RSS.
+server=./examples/request_server
+if [ -x "$server" ] && command -v python3 >/dev/null 2>&1; then
+    echo
+    echo "== examples/request_server -r 3000 -t 2 (--naive and --tuned; $rounds interleaved rounds)"
+    printf '%-9s %-6s %14s %22s %12s %12s\n' backend mode "requests/s" "min-max" "allocs/req" "peak RSS"
+    backends="system"
+    for b in jemalloc mimalloc arena; do hsw_backend_built "$b" && backends="$backends $b"; done
+    round=1
+    while [ "$round" -le "$rounds" ]; do
+        for mode in naive tuned; do
+            for backend in $backends; do
+                : >"$work/report"
+                HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 HEAPSWITCH_REPORT="$work/report" \
+                    /usr/bin/time -f '%M' -o "$work/rss" "$server" --$mode -r 3000 -t 2 >"$work/out" ||
+                    { echo "run-request.sh: request_server --$mode under $backend failed" >&2; exit 1; }
+                python3 -c '
+import json, re, sys
+line = json.loads(open(sys.argv[1]).readline())
+calls = line["calls"]
+out = open(sys.argv[2]).read()
+seconds = float(re.search(r"in ([0-9.]+) s", out).group(1))
+print(line["requests"] / seconds, (calls["malloc"] + calls["calloc"] + calls["realloc"] + calls["aligned"]) / line["requests"], open(sys.argv[3]).read().strip())' \
+                    "$work/report" "$work/out" "$work/rss" >>"$work/server-$backend-$mode.samples"
+            done
+        done
+        round=$((round + 1))
+    done
+    for mode in naive tuned; do
+        for backend in $backends; do
+            f=$work/server-$backend-$mode.samples
+            printf '%-9s %-6s %14.0f %10.0f-%-11.0f %12.1f %8s KiB\n' "$backend" "$mode" \
+                "$(cut -d' ' -f1 "$f" | median)" "$(cut -d' ' -f1 "$f" | sort -n | head -n 1)" \
+                "$(cut -d' ' -f1 "$f" | sort -n | tail -n 1)" "$(cut -d' ' -f2 "$f" | median)" \
+                "$(cut -d' ' -f3 "$f" | median)"
+        done
+    done
+fi

@@ -73,7 +73,7 @@ static const struct {
 #else
     {"mimalloc", 0},
 #endif
-    {"arena", 0},
+    {"arena", 1},
 };
 
 int hsw_backend_known(const char *name, const char **why)

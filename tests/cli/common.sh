@@ -23,21 +23,9 @@ unset HEAPSWITCH_BACKEND HEAPSWITCH_STRICT HEAPSWITCH_TAG HEAPSWITCH_STATS \
 test_name=$(basename "$0" .sh)
 TAG=cli-$test_name-$$
 
-failures=0
+. "$abs_top_srcdir/tests/checks.sh"
 started_pids=
 work=$(mktemp -d "${TMPDIR:-/tmp}/heapswitch-cli-$test_name.XXXXXX") || exit 99
-
-ok() { echo "ok: $*"; }
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-# check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
-check() {
-    description=$1
-    shift
-    if "$@"; then ok "$description"; else fail "$description"; fi
-}
 
 track() { started_pids="$started_pids $1"; }
 

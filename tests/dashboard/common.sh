@@ -22,21 +22,9 @@ unset HEAPSWITCH_BACKEND HEAPSWITCH_STRICT HEAPSWITCH_TAG HEAPSWITCH_STATS \
     HEAPSWITCH_REPORT HEAPSWITCH_KEEP LD_PRELOAD
 test_name=$(basename "$0" .sh)
 
-failures=0
+. "$abs_top_srcdir/tests/checks.sh"
 started_pids=
 work=$(mktemp -d "${TMPDIR:-/tmp}/heapswitch-top-$test_name.XXXXXX") || exit 99
-
-ok() { echo "ok: $*"; }
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-# check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
-check() {
-    description=$1
-    shift
-    if "$@"; then ok "$description"; else fail "$description"; fi
-}
 # track PID: stopped at exit.
 track() { started_pids="$started_pids $1"; }
 

@@ -32,22 +32,9 @@ TAG=${HSW_SEG_TAG:-seg-$test_name-$HEAPSWITCH_BACKEND-$$}
 HSW_SEG_TAG=$TAG
 export HSW_SEG_TAG
 
-failures=0
+. "$abs_top_srcdir/tests/checks.sh"
 started_pids=
 planted=
-
-ok() { echo "ok: $*"; }
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# check LABEL COMMAND...: ok when the command succeeds.
-check() {
-    check_label=$1
-    shift
-    if "$@"; then ok "$check_label"; else fail "$check_label"; fi
-}
 
 # expect_eq LABEL ACTUAL EXPECTED
 expect_eq() {
