@@ -233,6 +233,21 @@ if export_on "127.0.0.1:$((port + 2))"; then
 else
     fail "export did not start: $(cat "$work/server.err")"
 fi
+# Without --listen it binds the loopback address only (127.0.0.1:9464),
+# seen in the kernel's socket table; skipped if that port is taken.
+if ! grep -q ':24F8 .* 0A ' /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
+    "$HSW" export 2>"$work/default.err" &
+    default_server=$!
+    track $default_server
+    wait_for 5 grep -q serving "$work/default.err"
+    listeners=$(awk '$4 == "0A" && $2 ~ /:24F8$/ { print $2 }' /proc/net/tcp /proc/net/tcp6)
+    check "default --listen is loopback only (listening on: $listeners)" test "$listeners" = "0100007F:24F8"
+    kill -TERM $default_server
+    wait $default_server
+else
+    echo "skip: port 9464 is in use here; the default address is not checked"
+fi
+
 kill -USR1 "$pid" 2>/dev/null
 
 finish
