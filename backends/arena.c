@@ -36,6 +36,8 @@
 #define MIN_CHUNK ((size_t)64 << 10)
 #define MAX_CHUNK ((size_t)256 << 20)
 #define CACHE_LIMIT 8
+#define LARGE_CACHE_SLOTS 8
+#define LARGE_CACHE_BYTES ((size_t)256 << 20)
 
 enum chunk_kind { CHUNK_SMALL = 1, CHUNK_LARGE = 2 };
 
@@ -66,6 +68,10 @@ static struct chunk *cache;
 static unsigned cache_count;
 static uint64_t mapped_bytes;  /* atomic */
 static uint64_t cached_bytes;  /* under cache_lock */
+/* Freed large mappings kept for reuse (their pages already touched), as
+ * glibc does by raising its mmap threshold: under cache_lock. */
+static struct chunk *large_cache[LARGE_CACHE_SLOTS];
+static size_t large_cached_bytes;
 
 /* A block is never at the very start of a chunk, except a large block
  * aligned to a chunk size or more: that one's header is the chunk before
@@ -190,6 +196,48 @@ static void thread_exit(void *unused)
     }
 }
 
+/* A cached large mapping of at least `total` bytes, not much more, made
+ * with the plain chunk alignment; or NULL. */
+static struct chunk *take_large(size_t total)
+{
+    struct chunk *found = NULL;
+
+    pthread_mutex_lock(&cache_lock);
+    for (unsigned i = 0; i < LARGE_CACHE_SLOTS && found == NULL; i++) {
+        struct chunk *candidate = large_cache[i];
+        if (candidate != NULL && candidate->mapping_size >= total &&
+            candidate->mapping_size - total <= total) {
+            found = candidate;
+            large_cache[i] = NULL;
+            large_cached_bytes -= candidate->mapping_size;
+        }
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return found;
+}
+
+/* Keeps a freed large mapping for reuse if there is room, else unmaps it. */
+static void release_large(struct chunk *chunk)
+{
+    bool kept = false;
+
+    /* Only mappings aligned like chunks (alignment below a chunk) are reused. */
+    if (chunk->recycled == 0 && chunk->mapping_size <= LARGE_CACHE_BYTES / 2) {
+        pthread_mutex_lock(&cache_lock);
+        for (unsigned i = 0; i < LARGE_CACHE_SLOTS && !kept; i++) {
+            if (large_cache[i] == NULL &&
+                large_cached_bytes + chunk->mapping_size <= LARGE_CACHE_BYTES) {
+                large_cache[i] = chunk;
+                large_cached_bytes += chunk->mapping_size;
+                kept = true;
+            }
+        }
+        pthread_mutex_unlock(&cache_lock);
+    }
+    if (!kept)
+        unmap(chunk);
+}
+
 static void *large_alloc(size_t alignment, size_t size)
 {
     size_t offset = sizeof(struct chunk) + HEADER, map_alignment = chunk_size;
@@ -208,14 +256,19 @@ static void *large_alloc(size_t alignment, size_t size)
         return NULL;
     }
     total = (offset + size + page - 1) & ~(page - 1);
-    chunk = map_aligned(total, map_alignment);
-    if (chunk == NULL)
-        return NULL;
-    chunk->magic = CHUNK_MAGIC;
-    chunk->kind = CHUNK_LARGE;
-    chunk->mapping_size = total;
-    chunk->end = (char *)chunk + total;
-    *size_slot((char *)chunk + offset) = total - offset;
+    chunk = map_alignment == chunk_size ? take_large(total) : NULL;
+    if (chunk == NULL) {
+        chunk = map_aligned(total, map_alignment);
+        if (chunk == NULL)
+            return NULL;
+        chunk->magic = CHUNK_MAGIC;
+        chunk->kind = CHUNK_LARGE;
+        chunk->mapping_size = total;
+        chunk->end = (char *)chunk + total;
+        /* `recycled` marks a mapping aligned beyond a chunk: never reused. */
+        chunk->recycled = map_alignment != chunk_size;
+    }
+    *size_slot((char *)chunk + offset) = chunk->mapping_size - offset;
     return (char *)chunk + offset;
 }
 
@@ -311,7 +364,7 @@ static void arena_free(void *ptr)
         return;
     }
     if (chunk->kind == CHUNK_LARGE) {
-        unmap(chunk);
+        release_large(chunk);
         return;
     }
     remote_free(chunk);
@@ -432,7 +485,7 @@ static int arena_heap_figures(struct hsw_backend_heap *heap)
     uint64_t mapped = __atomic_load_n(&mapped_bytes, __ATOMIC_RELAXED);
 
     pthread_mutex_lock(&cache_lock);
-    heap->retained = cached_bytes;
+    heap->retained = cached_bytes + large_cached_bytes;
     pthread_mutex_unlock(&cache_lock);
     heap->mapped = mapped;
     heap->resident = mapped;
