@@ -29,6 +29,11 @@ LD_PRELOAD="$library libm.so.6" "$HSW" run -- sh -c 'printf "%s\n" "$LD_PRELOAD"
     >"$work/preload" 2>&1
 count=$(tr ' ' '\n' <"$work/preload" | grep -c libheapswitch)
 check "not added twice when already preloaded ($(cat "$work/preload"))" test "$count" = 1
+# The same file by another name (the unversioned symlink, a relative path).
+LD_PRELOAD="lib/.libs/libheapswitch.so:libm.so.6" "$HSW" run -- sh -c 'printf "%s\n" "$LD_PRELOAD"' \
+    >"$work/preload" 2>&1
+count=$(tr ' :' '\n\n' <"$work/preload" | grep -c libheapswitch)
+check "not added twice when preloaded by another name ($(cat "$work/preload"))" test "$count" = 1
 
 # The backend is really in use: the report line, and the library's own
 # answer (python3 ctypes).
