@@ -476,7 +476,8 @@ static int arena_init(struct hsw_backend_ops *ops, const char **why)
     ops->realloc = arena_realloc;
     ops->aligned_alloc = arena_aligned_alloc;
     ops->usable_size = arena_usable_size;
-    ops->usable_size_of_new = NULL; /* its header read is as fast */
+    ops->free_counted = NULL;
+    ops->new_block_usable = NULL;
     return 0;
 }
 

@@ -26,10 +26,16 @@ struct hsw_backend_ops {
     void *(*aligned_alloc)(size_t alignment, size_t size);
     /* pre: ptr is this backend's and not NULL. */
     size_t (*usable_size)(void *ptr);
-    /* The usable size of a block malloc or calloc just returned for
-     * `requested` bytes, found faster than usable_size(ptr) (the counters
-     * ask at every call). NULL: lib/ uses usable_size. */
-    size_t (*usable_size_of_new)(void *ptr, size_t requested);
+    /* Frees ptr and returns the usable size it had: the counters need the
+     * size of every freed block, and a backend that finds it while freeing
+     * saves a lookup. pre: ptr is this backend's and not NULL.
+     * NULL: lib/ calls usable_size, then free. */
+    size_t (*free_counted)(void *ptr);
+    /* The usable size of a new block from malloc or calloc by requested
+     * size, for requests up to HSW_SIZE_TABLE_MAX (index (requested+7)/8),
+     * where it depends on the size alone: the counters read it instead of
+     * calling usable_size at every allocation. NULL: they call it. */
+    const uint32_t *new_block_usable;
 };
 
 /* A backend's own figures about its heap, for the fragmentation figure.
@@ -82,20 +88,13 @@ int hsw_library_resolve(const void *anchor, const char *soname,
 #define HSW_SIZE_TABLE_MAX 16384
 struct hsw_size_table {
     uint32_t usable[HSW_SIZE_TABLE_MAX / 8 + 1]; /* by (requested + 7) / 8 */
-    int ready;
 };
-/* Fills the table from good_size; returns 0, or -1 (table unused) when a
+/* Fills the table from good_size and checks it against sample blocks of
+ * ops; returns the table for ops->new_block_usable, or NULL (unused) when a
  * sample block's usable size disagrees with it. */
-int hsw_size_table_build(struct hsw_size_table *table, size_t (*good_size)(size_t),
-                         const struct hsw_backend_ops *ops);
-static inline size_t hsw_size_table_lookup(const struct hsw_size_table *table, void *ptr,
-                                           size_t requested,
-                                           size_t (*usable_size)(void *))
-{
-    if (requested <= HSW_SIZE_TABLE_MAX)
-        return table->usable[(requested + 7) / 8];
-    return usable_size(ptr);
-}
+const uint32_t *hsw_size_table_build(struct hsw_size_table *table,
+                                     size_t (*good_size)(size_t),
+                                     const struct hsw_backend_ops *ops);
 
 /* backends/registry.c: every backend name heapswitch knows, in the order
  * they are listed to users. `backend` is NULL for a name this build lacks. */

@@ -52,11 +52,6 @@ static size_t jemalloc_good_size(size_t size)
     return nallocx(size, 0);
 }
 
-static size_t jemalloc_usable_size_of_new(void *ptr, size_t requested)
-{
-    return hsw_size_table_lookup(&size_table, ptr, requested, jemalloc_usable_size);
-}
-
 static int jemalloc_init(struct hsw_backend_ops *ops, const char **why)
 {
     if (hsw_library_resolve((const void *)&mallctl, NULL, &jemalloc_symbols, ops, why) != 0)
@@ -64,9 +59,7 @@ static int jemalloc_init(struct hsw_backend_ops *ops, const char **why)
     jemalloc_realloc = ops->realloc;
     ops->realloc = jemalloc_realloc_enomem;
     ops->usable_size = jemalloc_usable_size;
-    ops->usable_size_of_new = hsw_size_table_build(&size_table, jemalloc_good_size, ops) == 0
-                                  ? jemalloc_usable_size_of_new
-                                  : NULL;
+    ops->new_block_usable = hsw_size_table_build(&size_table, jemalloc_good_size, ops);
     return 0;
 }
 

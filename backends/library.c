@@ -55,7 +55,8 @@ int hsw_library_resolve(const void *anchor, const char *soname,
         *why = "its shared library lacks a malloc-family symbol";
         return -1;
     }
-    ops->usable_size_of_new = NULL;
+    ops->free_counted = NULL;
+    ops->new_block_usable = NULL;
     /* The handle is kept: the library must stay for the process's life. */
     return 0;
 }

@@ -11,8 +11,9 @@
 
 #include "backends/backend.h"
 
-int hsw_size_table_build(struct hsw_size_table *table, size_t (*good_size)(size_t),
-                         const struct hsw_backend_ops *ops)
+const uint32_t *hsw_size_table_build(struct hsw_size_table *table,
+                                     size_t (*good_size)(size_t),
+                                     const struct hsw_backend_ops *ops)
 {
     static const size_t samples[] = {0,    1,    7,    8,     9,     16,    17,   24,
                                      31,   33,   100,  127,   129,   500,   1000, 1025,
@@ -20,7 +21,6 @@ int hsw_size_table_build(struct hsw_size_table *table, size_t (*good_size)(size_
                                      14000, 14336, 14337, 15000, 16383, 16384};
 
     /* Index i covers requests 8i-7 .. 8i; index 0 is malloc(0), served as 1. */
-    table->ready = 0;
     for (size_t i = 0; i <= HSW_SIZE_TABLE_MAX / 8; i++)
         table->usable[i] = (uint32_t)good_size(i == 0 ? 1 : i * 8);
     for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
@@ -28,12 +28,11 @@ int hsw_size_table_build(struct hsw_size_table *table, size_t (*good_size)(size_
         size_t usable;
 
         if (block == NULL)
-            return -1;
+            return NULL;
         usable = ops->usable_size(block);
         ops->free(block);
         if (usable != table->usable[(samples[i] + 7) / 8])
-            return -1;
+            return NULL;
     }
-    table->ready = 1;
-    return 0;
+    return table->usable;
 }

@@ -42,10 +42,14 @@ static size_t system_usable_size(void *ptr)
     return (field & CHUNK_SIZE_BITS) - overhead;
 }
 
-static size_t system_usable_size_of_new(void *ptr, size_t requested)
+static void (*glibc_free)(void *ptr);
+
+static size_t system_free_counted(void *ptr)
 {
-    (void)requested;
-    return system_usable_size(ptr);
+    size_t usable = system_usable_size(ptr);
+
+    glibc_free(ptr);
+    return usable;
 }
 
 /* Runs at every start-up: small blocks, and one above the mmap threshold. */
@@ -69,8 +73,9 @@ static int system_init(struct hsw_backend_ops *ops, const char **why)
     if (hsw_library_resolve(NULL, LIBC_SO, &system_symbols, ops, why) != 0)
         return -1;
     if (header_reading_agrees(ops)) {
+        glibc_free = ops->free;
         ops->usable_size = system_usable_size;
-        ops->usable_size_of_new = system_usable_size_of_new;
+        ops->free_counted = system_free_counted;
     }
     return 0;
 }

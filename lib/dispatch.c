@@ -69,10 +69,10 @@ static size_t first_usable_size(void *ptr)
     return 0;
 }
 
-static size_t first_usable_size_of_new(void *ptr, size_t requested)
+static size_t first_free_counted(void *ptr)
 {
     if (hsw_ensure_ready())
-        return hsw_ops.usable_size_of_new(ptr, requested);
+        return hsw_ops.free_counted(ptr);
     return 0;
 }
 
@@ -83,7 +83,8 @@ struct hsw_backend_ops hsw_ops = {
     .realloc = first_realloc,
     .aligned_alloc = first_aligned_alloc,
     .usable_size = first_usable_size,
-    .usable_size_of_new = first_usable_size_of_new,
+    .free_counted = first_free_counted,
+    .new_block_usable = NULL,
 };
 
 static const struct hsw_backend_entry *find_entry(const char *name)
@@ -133,18 +134,20 @@ static const char *describe_valid_names(void)
 
 static struct hsw_backend_ops chosen_ops;
 
-/* For backends with no faster way: the usable size of the block itself. */
-static size_t usable_size_of_new_by_pointer(void *ptr, size_t requested)
+/* For backends with no faster way: look the size up, then free. */
+static size_t free_counted_by_lookup(void *ptr)
 {
-    (void)requested;
-    return chosen_ops.usable_size(ptr);
+    size_t usable = chosen_ops.usable_size(ptr);
+
+    chosen_ops.free(ptr);
+    return usable;
 }
 
 static void publish_ops(const struct hsw_backend_ops *ops)
 {
     chosen_ops = *ops;
-    if (chosen_ops.usable_size_of_new == NULL)
-        chosen_ops.usable_size_of_new = usable_size_of_new_by_pointer;
+    if (chosen_ops.free_counted == NULL)
+        chosen_ops.free_counted = free_counted_by_lookup;
     hsw_fault_wrap(&chosen_ops);
     ops = &chosen_ops;
     __atomic_store_n(&hsw_ops.malloc, ops->malloc, __ATOMIC_RELAXED);
@@ -154,7 +157,8 @@ static void publish_ops(const struct hsw_backend_ops *ops)
     __atomic_store_n(&hsw_ops.aligned_alloc, ops->aligned_alloc,
                      __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.usable_size, ops->usable_size, __ATOMIC_RELAXED);
-    __atomic_store_n(&hsw_ops.usable_size_of_new, ops->usable_size_of_new, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.free_counted, ops->free_counted, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.new_block_usable, ops->new_block_usable, __ATOMIC_RELAXED);
 }
 
 /* Reports why the requested backend cannot be used, then exits (strict)

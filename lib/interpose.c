@@ -42,13 +42,24 @@ static inline bool counting(void)
     return HSW_LIKELY(__atomic_load_n(&hsw_counting, __ATOMIC_RELAXED));
 }
 
+/* The usable size of a block malloc or calloc just returned: one load
+ * from the backend's table for the sizes most programs ask for. */
+static inline size_t usable_size_of_new(void *ptr, size_t requested)
+{
+    const uint32_t *table = OP(new_block_usable);
+
+    if (HSW_LIKELY(table != NULL && requested <= HSW_SIZE_TABLE_MAX))
+        return table[(requested + 7) / 8];
+    return OP(usable_size)(ptr);
+}
+
 /* Counts an allocating call's result; returns it. */
 static inline void *counted(enum hsw_call_kind kind, size_t requested, void *ptr)
 {
     if (HSW_UNLIKELY(ptr == NULL))
         hsw_count_failure(kind, requested);
     else if (kind == HSW_CALL_MALLOC || kind == HSW_CALL_CALLOC)
-        hsw_count_alloc(kind, requested, OP(usable_size_of_new)(ptr, requested), 0);
+        hsw_count_alloc(kind, requested, usable_size_of_new(ptr, requested), 0);
     else
         hsw_count_alloc(kind, requested, OP(usable_size)(ptr), 0);
     return ptr;
@@ -74,8 +85,7 @@ __attribute__((noinline)) static void counted_free(void *ptr)
         hsw_count_free(HSW_CALL_FREE, 0);
         return;
     }
-    hsw_count_free(HSW_CALL_FREE, ptr != NULL ? OP(usable_size)(ptr) : 0);
-    OP(free)(ptr);
+    hsw_count_free(HSW_CALL_FREE, ptr != NULL ? OP(free_counted)(ptr) : 0);
 }
 
 void hsw_free(void *ptr)
