@@ -5,13 +5,16 @@
  * library itself, so calls reach the same fast paths as when jemalloc is
  * preloaded directly; `mallctl` exists only in jemalloc and anchors the
  * lookup to the right library. jemalloc's realloc returns NULL without
- * setting errno for impossible sizes, so it alone is wrapped. Heap
+ * setting errno for impossible sizes, so it alone is wrapped. The size of
+ * a freed block comes from jemalloc's own per-thread count of freed bytes,
+ * checked against sallocx() at start-up. Heap
  * figures come from mallctl after an `epoch` refresh; they lag behind
  * thread caches, so they are approximate.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <jemalloc/jemalloc.h>
 #include <stdint.h>
 
@@ -45,6 +48,72 @@ static size_t jemalloc_usable_size(void *ptr)
     return sallocx(ptr, 0);
 }
 
+/* jemalloc counts, per thread, the usable bytes the thread frees
+ * ("thread.deallocatedp" points at the count). Its rise across a free is
+ * the freed block's size: two loads, where sallocx() looks the block up.
+ * NULL until the thread's first counted free. */
+static __thread const uint64_t *thread_deallocated __attribute__((tls_model("initial-exec")));
+static void (*jemalloc_free)(void *ptr);
+
+static const uint64_t *find_thread_deallocated(void)
+{
+    uint64_t *counter = NULL;
+    size_t length = sizeof counter;
+
+    if (mallctl("thread.deallocatedp", (void *)&counter, &length, NULL, 0) != 0)
+        return NULL;
+    thread_deallocated = counter;
+    return counter;
+}
+
+static size_t free_with_lookup(void *ptr)
+{
+    size_t usable = sallocx(ptr, 0);
+
+    jemalloc_free(ptr);
+    return usable;
+}
+
+static size_t jemalloc_free_counted(void *ptr)
+{
+    const uint64_t *counter = thread_deallocated;
+    uint64_t before;
+
+    if (__builtin_expect(counter == NULL, 0)) {
+        counter = find_thread_deallocated();
+        if (counter == NULL)
+            return free_with_lookup(ptr);
+    }
+    /* Atomic loads: the compiler must not reuse the first across the call. */
+    before = __atomic_load_n(counter, __ATOMIC_RELAXED);
+    jemalloc_free(ptr);
+    return (size_t)(__atomic_load_n(counter, __ATOMIC_RELAXED) - before);
+}
+
+/* Checks the count against sallocx() on blocks of every kind of size. */
+static bool deallocated_count_agrees(const struct hsw_backend_ops *ops)
+{
+    static const size_t sizes[] = {0, 1, 8, 17, 100, 1000, 4096, 14337, 16385, 100000, 3000000};
+    const uint64_t *counter = find_thread_deallocated();
+
+    if (counter == NULL)
+        return false;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        void *block = ops->malloc(sizes[i]);
+        size_t usable;
+        uint64_t before;
+
+        if (block == NULL)
+            return false;
+        usable = sallocx(block, 0);
+        before = __atomic_load_n(counter, __ATOMIC_RELAXED);
+        ops->free(block);
+        if (__atomic_load_n(counter, __ATOMIC_RELAXED) - before != usable)
+            return false;
+    }
+    return true;
+}
+
 static struct hsw_size_table size_table;
 
 static size_t jemalloc_good_size(size_t size)
@@ -59,6 +128,8 @@ static int jemalloc_init(struct hsw_backend_ops *ops, const char **why)
     jemalloc_realloc = ops->realloc;
     ops->realloc = jemalloc_realloc_enomem;
     ops->usable_size = jemalloc_usable_size;
+    jemalloc_free = ops->free;
+    ops->free_counted = deallocated_count_agrees(ops) ? jemalloc_free_counted : free_with_lookup;
     ops->new_block_usable = hsw_size_table_build(&size_table, jemalloc_good_size, ops);
     return 0;
 }

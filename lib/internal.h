@@ -113,9 +113,12 @@ void hsw_count_request(void);
 /* Refreshes the heap figures if ~250 ms have passed since the last time. */
 void hsw_refresh_maybe(void);
 
+/* The histogram class of a size: its bit length (0 for 0), at most the
+ * last class. 2 * size + 1 is never 0, so no branch for size 0; a size
+ * that overflows it is past PTRDIFF_MAX, and only ever a failed request. */
 static inline unsigned hsw_size_class(size_t size)
 {
-    unsigned size_class = size == 0 ? 0 : 64 - (unsigned)__builtin_clzl(size);
+    unsigned size_class = 63 - (unsigned)__builtin_clzl(2 * size + 1);
     return size_class < HSW_SIZE_CLASSES ? size_class : HSW_SIZE_CLASSES - 1;
 }
 
@@ -141,20 +144,18 @@ static inline void hsw_count_alloc(enum hsw_call_kind kind, size_t requested,
         hsw_refresh_maybe();
 }
 
-/* Counts a call that gave back a block of `usable` bytes (0 for NULL). */
+/* Counts a call that gave back a block of `usable` bytes (0 for NULL).
+ * Refreshes are left to the allocating calls: a program always has some. */
 static inline void hsw_count_free(enum hsw_call_kind kind, size_t usable)
 {
     struct hsw_slot *slot = hsw_thread_slot;
-    uint64_t calls;
 
     if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
         hsw_count_free_slow(kind, usable);
         return;
     }
-    calls = ++slot->calls[kind];
+    slot->calls[kind]++;
     slot->bytes_freed += usable;
-    if (HSW_UNLIKELY((calls & HSW_REFRESH_CALL_MASK) == 0))
-        hsw_refresh_maybe();
 }
 
 /* ---- lib/segment.c --------------------------------------------------- */
