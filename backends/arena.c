@@ -3,16 +3,17 @@
  *
  * Each thread bumps a pointer through its current chunk. Chunks are
  * aligned to their size, so the chunk of any pointer is one mask away;
- * each block has a 16-byte header holding its usable size. A chunk counts
- * the blocks it handed out and the blocks freed: its owner counts its own
- * frees with plain adds while the chunk is current, and every other free
- * (another thread's, or any free once the chunk is retired) is an atomic
- * add. A current chunk whose blocks are all free is rewound and reused; a
- * retired one (full, or its thread exited) is recycled by whoever frees
- * its last block, into a small cache, and unmapped beyond it. Requests
- * over a quarter of a chunk get a mapping of their own, also aligned so
- * the mask finds its header. realloc grows in place when the block is the
- * last one of the caller's current chunk.
+ * each block has a 16-byte header holding its usable size. The owner
+ * keeps what its fast paths touch in its own thread-local state (next
+ * block, chunk end, current chunk, and `live`: blocks handed out minus
+ * its own frees, plain adds); every other free (another thread's, or any free
+ * once the chunk is retired) is an atomic add to the chunk's
+ * remote_freed. A current chunk whose blocks are all free (live ==
+ * remote_freed) is rewound and reused; a retired one (full, or its thread
+ * exited) is recycled by whoever frees its last block, into a small cache,
+ * and unmapped beyond it. Requests over a quarter of a chunk get a mapping
+ * of their own, also aligned so the mask finds its header. realloc grows
+ * in place when the block is the last one of the caller's current chunk.
  *
  * The price: one long-lived block pins its whole chunk. docs and the
  * fragmentation figure say so.
@@ -39,28 +40,48 @@
 #define LARGE_CACHE_SLOTS 8
 #define LARGE_CACHE_BYTES ((size_t)256 << 20)
 
+/* Added to remote_freed when the chunk is retired: then one atomic add
+ * tells a remote free both whether the chunk is retired and how many
+ * blocks are free, with no second load that could race with the retiring
+ * owner (or read a chunk the owner has just recycled and unmapped). */
+#define RETIRED (UINT64_C(1) << 63)
+
 enum chunk_kind { CHUNK_SMALL = 1, CHUNK_LARGE = 2 };
 
+/* The owner writes nothing here while the chunk is current: remote frees
+ * do not bounce a line the owner's fast paths write. 128 bytes, as when
+ * it held the bump state, so that blocks and large-block usable sizes
+ * start where they did. */
 struct chunk {
     uint64_t magic;
     uint32_t kind;
     int recycled;          /* set once, by whoever recycles it */
     size_t mapping_size;   /* bytes mapped at this address */
-    char *bump;            /* owner only: the next free byte */
-    char *end;
-    uint64_t allocated;    /* owner only: blocks handed out */
-    uint64_t local_freed;  /* owner only, while current */
-    uint64_t remote_freed; /* atomic: every other free */
-    uint64_t final_allocated; /* `allocated` when retired */
-    int retired;           /* atomic */
+    uint64_t remote_freed; /* atomic: every free but the owner's while
+                              current; RETIRED added when retired */
+    uint64_t final_live;   /* the owner's `live` when it retired it */
     struct chunk *next;    /* in the cache */
-} __attribute__((aligned(64)));
+} __attribute__((aligned(128)));
+
+_Static_assert(sizeof(struct chunk) == 128, "blocks start 128 bytes into a chunk");
+
+/* A thread's current chunk: all that malloc and free touch on their fast
+ * paths, one initial-exec TLS block away. Without a chunk every field is
+ * 0, so malloc finds no room and free no match without testing for it. */
+struct thread_arena {
+    char *next;          /* the next block (its header is just before):
+                            what malloc returns, with no add */
+    char *end;           /* the chunk's end: the room for the next block
+                            is end - next, a multiple of 16 */
+    struct chunk *chunk; /* the current chunk, or NULL */
+    uint64_t live;       /* blocks handed out minus this thread's frees */
+};
 
 static size_t chunk_size = DEFAULT_CHUNK;
 static uintptr_t chunk_mask = ~(uintptr_t)(DEFAULT_CHUNK - 1);
 static size_t large_threshold = DEFAULT_CHUNK / 4;
 
-static __thread struct chunk *current __attribute__((tls_model("initial-exec")));
+static __thread struct thread_arena here __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -116,15 +137,17 @@ static void unmap(struct chunk *chunk)
     munmap(chunk, size);
 }
 
-static void rewind_chunk(struct chunk *chunk)
+/* Makes `chunk`, empty, the thread's current chunk, from its start.
+ * Its blocks are all free, so no remote free can race with the reset. */
+static void adopt(struct thread_arena *t, struct chunk *chunk)
 {
-    chunk->bump = (char *)chunk + sizeof *chunk;
-    chunk->allocated = 0;
-    chunk->local_freed = 0;
     __atomic_store_n(&chunk->remote_freed, 0, __ATOMIC_RELAXED);
-    chunk->final_allocated = 0;
-    __atomic_store_n(&chunk->retired, 0, __ATOMIC_RELAXED);
+    chunk->final_live = 0;
     chunk->recycled = 0;
+    t->chunk = chunk;
+    t->next = (char *)chunk + sizeof *chunk + HEADER;
+    t->end = (char *)chunk + chunk_size;
+    t->live = 0;
 }
 
 static struct chunk *new_chunk(void)
@@ -146,9 +169,7 @@ static struct chunk *new_chunk(void)
         chunk->magic = CHUNK_MAGIC;
         chunk->kind = CHUNK_SMALL;
         chunk->mapping_size = chunk_size;
-        chunk->end = (char *)chunk + chunk_size;
     }
-    rewind_chunk(chunk);
     return chunk;
 }
 
@@ -174,26 +195,26 @@ static void recycle(struct chunk *chunk)
 }
 
 /* The owner lets go of its current chunk: from now on every free of its
- * blocks is atomic, and the last one recycles it. */
-static void retire(struct chunk *chunk)
+ * blocks is atomic, and the last one recycles it. final_live is written
+ * before the release add that publishes RETIRED, so a remote free whose
+ * add sees RETIRED also sees final_live. Exactly one add (this one, or a
+ * remote free's) returns RETIRED + final_live. */
+static void retire(struct thread_arena *t)
 {
-    uint64_t freed;
+    struct chunk *chunk = t->chunk;
+    uint64_t live = t->live;
 
-    chunk->final_allocated = chunk->allocated;
-    __atomic_store_n(&chunk->retired, 1, __ATOMIC_RELEASE);
-    freed = __atomic_add_fetch(&chunk->remote_freed, chunk->local_freed, __ATOMIC_ACQ_REL);
-    if (freed == chunk->final_allocated)
+    *t = (struct thread_arena){0};
+    chunk->final_live = live;
+    if (__atomic_add_fetch(&chunk->remote_freed, RETIRED, __ATOMIC_ACQ_REL) == RETIRED + live)
         recycle(chunk);
 }
 
 static void thread_exit(void *unused)
 {
     (void)unused;
-    if (current != NULL) {
-        struct chunk *chunk = current;
-        current = NULL;
-        retire(chunk);
-    }
+    if (here.chunk != NULL)
+        retire(&here);
 }
 
 /* A cached large mapping of at least `total` bytes, not much more, made
@@ -264,7 +285,6 @@ static void *large_alloc(size_t alignment, size_t size)
         chunk->magic = CHUNK_MAGIC;
         chunk->kind = CHUNK_LARGE;
         chunk->mapping_size = total;
-        chunk->end = (char *)chunk + total;
         /* `recycled` marks a mapping aligned beyond a chunk: never reused. */
         chunk->recycled = map_alignment != chunk_size;
     }
@@ -272,42 +292,49 @@ static void *large_alloc(size_t alignment, size_t size)
     return (char *)chunk + offset;
 }
 
-/* Carves a block from the chunk, or returns NULL if it does not fit. */
-static void *carve(struct chunk *chunk, size_t alignment, size_t size)
+/* Carves a block from the current chunk, or returns NULL if it does not
+ * fit. */
+static void *carve(struct thread_arena *t, size_t alignment, size_t size)
 {
-    uintptr_t start = (uintptr_t)chunk->bump + HEADER;
+    uintptr_t start = (uintptr_t)t->next;
     char *block;
 
     start = (start + alignment - 1) & ~(uintptr_t)(alignment - 1);
     block = (char *)start;
-    if (block > chunk->end || size > (size_t)(chunk->end - block))
+    if (block > t->end || size > (size_t)(t->end - block))
         return NULL;
     *size_slot(block) = size;
-    chunk->bump = block + size;
-    chunk->allocated++;
+    t->next = block + size + HEADER;
+    t->live++;
     return block;
+}
+
+/* Whether every block of the current chunk is free: the owner's count of
+ * live blocks is what other threads have freed. */
+static bool all_free(const struct thread_arena *t)
+{
+    return t->live == __atomic_load_n(&t->chunk->remote_freed, __ATOMIC_ACQUIRE);
 }
 
 static void *slow_alloc(size_t alignment, size_t size)
 {
-    struct chunk *chunk = current;
+    struct thread_arena *t = &here;
+    struct chunk *chunk;
     void *block;
 
     if (size > large_threshold || alignment > chunk_size / 8)
         return large_alloc(alignment, size);
     if (size == 0)
         size = 16;
-    if (chunk != NULL) {
-        block = carve(chunk, alignment, size);
+    if (t->chunk != NULL) {
+        block = carve(t, alignment, size);
         if (block != NULL)
             return block;
-        if (chunk->allocated ==
-            chunk->local_freed + __atomic_load_n(&chunk->remote_freed, __ATOMIC_ACQUIRE)) {
-            rewind_chunk(chunk);
-            return carve(chunk, alignment, size);
+        if (all_free(t)) {
+            adopt(t, t->chunk);
+            return carve(t, alignment, size);
         }
-        current = NULL;
-        retire(chunk);
+        retire(t);
     } else {
         /* The thread's first chunk: retire it when the thread exits. */
         pthread_setspecific(exit_key, (void *)1);
@@ -315,59 +342,103 @@ static void *slow_alloc(size_t alignment, size_t size)
     chunk = new_chunk();
     if (chunk == NULL)
         return NULL;
-    current = chunk;
-    return carve(chunk, alignment, size);
+    adopt(t, chunk);
+    return carve(t, alignment, size);
+}
+
+/* Out of line, so that the fast path needs no stack frame. */
+__attribute__((noinline, cold)) static void *malloc_slow(size_t request)
+{
+    size_t size = (request + 15) & ~(size_t)15;
+
+    /* A request near SIZE_MAX rounds to a small size: keep the request. */
+    return slow_alloc(16, size >= request ? size : request);
 }
 
 static void *arena_malloc(size_t request)
 {
-    struct chunk *chunk = current;
-    size_t size = (request + 15) & ~(size_t)15;
+    struct thread_arena *t = &here;
+    char *block = t->next;
 
-    if (__builtin_expect(chunk != NULL && request <= large_threshold, 1)) {
-        char *block = chunk->bump + HEADER;
-        if (size == 0)
-            size = 16;
-        if (__builtin_expect(size + HEADER <= (size_t)(chunk->end - chunk->bump), 1)) {
-            *size_slot(block) = size;
-            chunk->bump = block + size;
-            chunk->allocated++;
-            return block;
-        }
+    /* The room is a multiple of 16, so a request below it fits rounded up
+     * to 16 too, and a request of 0 (16 bytes) fits a room above 0. The
+     * compare is signed: after a block that ends right at the chunk's end
+     * the room is -16. Without a chunk the room is 0. */
+    if (__builtin_expect((ptrdiff_t)request < t->end - block && request <= large_threshold, 1)) {
+        /* Rounded up to 16, at least 16, without a branch. */
+        size_t size = (request + 15 + (request == 0)) & ~(size_t)15;
+
+        *size_slot(block) = size;
+        t->next = block + size + HEADER;
+        t->live++;
+        return block;
     }
-    /* A request near SIZE_MAX rounds to a small size: keep the request. */
-    return slow_alloc(16, size >= request ? size : request);
+    return malloc_slow(request);
 }
 
 static void remote_free(struct chunk *chunk)
 {
     uint64_t freed = __atomic_add_fetch(&chunk->remote_freed, 1, __ATOMIC_ACQ_REL);
 
-    if (__atomic_load_n(&chunk->retired, __ATOMIC_ACQUIRE) && freed == chunk->final_allocated)
+    /* Only a retired chunk is recycled, and its final_live is then set. */
+    if (freed >= RETIRED && freed - RETIRED == chunk->final_live)
         recycle(chunk);
 }
 
-static void arena_free(void *ptr)
+/* The slow paths of free below take free_counted's result and return it,
+ * so that they are tail calls and the fast paths need no stack frame. */
+
+/* Every block of the current chunk is free: start it over. */
+__attribute__((noinline, cold)) static size_t rewind_current(size_t usable)
+{
+    adopt(&here, here.chunk);
+    return usable;
+}
+
+/* A free that is not of a block of this thread's current chunk: NULL, a
+ * large block, or a block of another chunk. */
+__attribute__((noinline)) static size_t free_elsewhere(void *ptr, size_t usable)
 {
     struct chunk *chunk;
 
     if (ptr == NULL)
-        return;
+        return usable;
     chunk = chunk_of(ptr);
-    if (__builtin_expect(chunk == current, 1)) {
-        /* The last block of the current chunk: rewind it. chunk_of() of a
-         * block is never NULL, so neither is current here. */
-        // NOLINTNEXTLINE(clang-analyzer-core.NullDereference)
-        if (++chunk->local_freed + __atomic_load_n(&chunk->remote_freed, __ATOMIC_ACQUIRE) ==
-            chunk->allocated)
-            rewind_chunk(chunk);
-        return;
-    }
-    if (chunk->kind == CHUNK_LARGE) {
+    if (chunk->kind == CHUNK_LARGE)
         release_large(chunk);
-        return;
+    else
+        remote_free(chunk);
+    return usable;
+}
+
+/* free and free_counted: a block of the current chunk is a plain count
+ * and one compare; everything else is out of line. chunk_of(NULL) is the
+ * top of the address space, never a current chunk, so NULL needs no test
+ * here. The remote_freed load is a plain move on x86-64. Returns usable. */
+static inline __attribute__((always_inline)) size_t free_block(void *ptr, size_t usable)
+{
+    struct thread_arena *t = &here;
+    struct chunk *chunk = chunk_of(ptr);
+
+    if (__builtin_expect(chunk == t->chunk, 1)) {
+        uint64_t live = --t->live;
+
+        if (__builtin_expect(live == __atomic_load_n(&chunk->remote_freed, __ATOMIC_ACQUIRE), 0))
+            return rewind_current(usable);
+        return usable;
     }
-    remote_free(chunk);
+    return free_elsewhere(ptr, usable);
+}
+
+static void arena_free(void *ptr)
+{
+    free_block(ptr, 0);
+}
+
+/* The header is read first: free may unmap a large block. */
+static size_t arena_free_counted(void *ptr)
+{
+    return free_block(ptr, *size_slot(ptr));
 }
 
 static size_t arena_usable_size(void *ptr)
@@ -413,10 +484,11 @@ static void *arena_realloc(void *ptr, size_t size)
     chunk = chunk_of(ptr);
     new_size = (size + 15) & ~(size_t)15;
     /* The last block of the caller's current chunk grows in place. */
-    if (chunk == current && size <= large_threshold && (char *)ptr + old_size == chunk->bump &&
-        new_size <= (size_t)(chunk->end - (char *)ptr)) {
+    if (chunk == here.chunk && size <= large_threshold &&
+        (char *)ptr + old_size + HEADER == here.next &&
+        new_size <= (size_t)(here.end - (char *)ptr)) {
         *size_slot(ptr) = new_size;
-        chunk->bump = (char *)ptr + new_size;
+        here.next = (char *)ptr + new_size + HEADER;
         return ptr;
     }
     fresh = arena_malloc(size);
@@ -462,6 +534,19 @@ static void read_chunk_size(void)
     large_threshold = value / 4;
 }
 
+static struct hsw_size_table size_table;
+
+/* malloc's rounding: up to 16, at least 16. For the table's index
+ * (requested + 7) / 8, requests 8i-7 .. 8i round alike (to 8i for even i,
+ * 8i + 8 for odd i), and index 0 (a request of 0) is 16: the table is
+ * exact for every request, and so is the counters' usable size. Every
+ * table request (at most 16 KiB) is at most large_threshold (a quarter of
+ * at least 64 KiB), so none is a large block. */
+static size_t arena_good_size(size_t size)
+{
+    return size == 0 ? 16 : (size + 15) & ~(size_t)15;
+}
+
 static int arena_init(struct hsw_backend_ops *ops, const char **why)
 {
     read_chunk_size();
@@ -476,8 +561,8 @@ static int arena_init(struct hsw_backend_ops *ops, const char **why)
     ops->realloc = arena_realloc;
     ops->aligned_alloc = arena_aligned_alloc;
     ops->usable_size = arena_usable_size;
-    ops->free_counted = NULL;
-    ops->new_block_usable = NULL;
+    ops->free_counted = arena_free_counted;
+    ops->new_block_usable = hsw_size_table_build(&size_table, arena_good_size, ops);
     return 0;
 }
 

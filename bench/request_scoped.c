@@ -7,6 +7,11 @@
  * entries (the oldest dropped): a long-lived mix, where a bump allocator
  * pays for pinned chunks.
  *
+ * Each string is copied from a precomputed repeated alphabet: a division
+ * per byte ('a' + (id + i + k) % 26, as the fill once was) made the
+ * benchmark measure division, not allocation (~92% of instructions under
+ * mimalloc). The bytes, and the checksum, are the same.
+ *
  *   request_scoped [-r REQUESTS] [-s STRINGS_PER_REQUEST] [-t THREADS] [-k K]
  */
 #include <errno.h>
@@ -20,6 +25,21 @@
 #include <unistd.h>
 
 static unsigned long requests = 20000, strings_per_request = 2000, keep_every = 0;
+
+/* Strings are MIN_LENGTH .. MIN_LENGTH + LENGTH_SPREAD - 1 bytes (8 to
+ * 63: copy_string relies on it). */
+#define MIN_LENGTH 8
+#define LENGTH_SPREAD 56
+/* Byte k of string i of request id is 'a' + (id + i + k) % 26: the string
+ * is this buffer from (id + i) % 26 on. */
+static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz"
+                               "abcdefghijklmnopqrstuvwxyz"
+                               "abcdefghijklmnopqrstuvwxyz"
+                               "abcdefghijklmnopqrstuvwxyz";
+_Static_assert(sizeof alphabet - 1 >= 25 + MIN_LENGTH + LENGTH_SPREAD - 1,
+               "every string fits in the alphabet buffer from any start");
+_Static_assert(MIN_LENGTH >= 8 && MIN_LENGTH + LENGTH_SPREAD - 1 <= 64,
+               "copy_string copies 8 to 64 bytes");
 
 #define CACHE_ENTRIES 10000
 static _Thread_local char *cache[CACHE_ENTRIES];
@@ -41,18 +61,36 @@ static void push(struct vector *vector, char *item)
     vector->items[vector->count++] = item;
 }
 
+/* Copies a string of 8 to 63 bytes as two overlapping memcpys of a fixed
+ * size, which compile to plain moves. A memcpy of the variable length
+ * compiles (GCC -O2, knowing the range) to `rep movsq`, whose start-up
+ * cost cut requests/s by about a third under mimalloc: the fill would
+ * again outweigh the allocator. */
+static void copy_string(char *text, const char *from, size_t length)
+{
+    if (length >= 32) {
+        memcpy(text, from, 32);
+        memcpy(text + length - 32, from + length - 32, 32);
+    } else if (length >= 16) {
+        memcpy(text, from, 16);
+        memcpy(text + length - 16, from + length - 16, 16);
+    } else {
+        memcpy(text, from, 8);
+        memcpy(text + length - 8, from + length - 8, 8);
+    }
+}
+
 static uint64_t one_request(unsigned long id)
 {
     struct vector fields[4] = {{0}};
     uint64_t hash = 1469598103934665603u;
 
     for (unsigned long i = 0; i < strings_per_request; i++) {
-        size_t length = 8 + (id * 131 + i * 17) % 56;
+        size_t length = MIN_LENGTH + (id * 131 + i * 17) % LENGTH_SPREAD;
         char *text = malloc(length + 1);
         if (text == NULL)
             abort();
-        for (size_t k = 0; k < length; k++)
-            text[k] = (char)('a' + (id + i + k) % 26);
+        copy_string(text, alphabet + (id + i) % 26, length);
         text[length] = '\0';
         push(&fields[i % 4], text);
     }

@@ -4,7 +4,11 @@
 # over BENCH_ROUNDS rounds; median requests per second (min-max) and median
 # peak RSS. Then the same with a long-lived mix (-k 50: every 50th string
 # outlives its request in a 10,000-entry cache), where a bump allocator pays
-# for the chunks that long-lived blocks pin.
+# for the chunks that long-lived blocks pin. Two ratios: against mimalloc
+# preloaded directly, and against mimalloc through heapswitch, which pays
+# the same dispatch and counting costs as every hsw-* row (a -stats0 row,
+# counting off, against hsw-mimalloc-stats0), so that it compares the
+# allocators themselves.
 set -u
 . ./tests/testenv.sh
 rounds=${BENCH_ROUNDS:-5}
@@ -16,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 
 configs="system-direct hsw-system"
 [ -n "$JEMALLOC_SO" ] && configs="$configs jemalloc-direct hsw-jemalloc"
-[ -n "$MIMALLOC_SO" ] && configs="$configs mimalloc-direct hsw-mimalloc"
+[ -n "$MIMALLOC_SO" ] && configs="$configs mimalloc-direct hsw-mimalloc hsw-mimalloc-stats0"
 configs="$configs hsw-arena hsw-arena-stats0"
 
 run_one() { # config args...
@@ -26,7 +30,9 @@ run_one() { # config args...
         system-direct) set -- env "$@" ;;
         jemalloc-direct) set -- env LD_PRELOAD="$JEMALLOC_SO" "$@" ;;
         mimalloc-direct) set -- env LD_PRELOAD="$MIMALLOC_SO" "$@" ;;
-        hsw-arena-stats0) set -- env LD_PRELOAD="$LIBHEAPSWITCH" HEAPSWITCH_BACKEND=arena HEAPSWITCH_STATS=0 HEAPSWITCH_STRICT=1 "$@" ;;
+        hsw-*-stats0)
+            backend=${config#hsw-}
+            set -- env LD_PRELOAD="$LIBHEAPSWITCH" HEAPSWITCH_BACKEND="${backend%-stats0}" HEAPSWITCH_STATS=0 HEAPSWITCH_STRICT=1 "$@" ;;
         hsw-*) set -- env LD_PRELOAD="$LIBHEAPSWITCH" HEAPSWITCH_BACKEND="${config#hsw-}" HEAPSWITCH_STRICT=1 "$@" ;;
     esac
     /usr/bin/time -f '%M' -o "$work/rss" "$@" >"$work/out" || { echo "run-request.sh: $config failed" >&2; exit 1; }
@@ -34,6 +40,9 @@ run_one() { # config args...
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# rate / base as "1.23x", or "-" without a base (that allocator not built).
+ratio() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "-" }'; }
 
 measure() { # label args...
     label=$1
@@ -48,15 +57,24 @@ measure() { # label args...
     done
     echo
     echo "== $label: $program $*  ($rounds interleaved rounds)"
-    printf '%-18s %14s %22s %12s %10s\n' config "requests/s" "min-max" "peak RSS" "vs mimalloc"
+    printf '%-20s %14s %22s %12s %11s %15s\n' config "requests/s" "min-max" "peak RSS" "vs mimalloc" \
+        "vs hsw-mimalloc"
     base=$(cut -d' ' -f1 "$work/mimalloc-direct.samples" 2>/dev/null | median)
+    hsw_base=$(cut -d' ' -f1 "$work/hsw-mimalloc.samples" 2>/dev/null | median)
+    hsw_base_stats0=$(cut -d' ' -f1 "$work/hsw-mimalloc-stats0.samples" 2>/dev/null | median)
     for config in $configs; do
         rate=$(cut -d' ' -f1 "$work/$config.samples" | median)
         low=$(cut -d' ' -f1 "$work/$config.samples" | sort -n | head -n 1)
         high=$(cut -d' ' -f1 "$work/$config.samples" | sort -n | tail -n 1)
         rss=$(cut -d' ' -f2 "$work/$config.samples" | median)
-        printf '%-18s %14.0f %10.0f-%-11.0f %9s KiB %9.2fx\n' "$config" "$rate" "$low" "$high" "$rss" \
-            "$(awk -v a="$rate" -v b="${base:-0}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+        # Through heapswitch, against mimalloc with the same counting cost.
+        case $config in
+            hsw-*-stats0) same_cost=$(ratio "$rate" "$hsw_base_stats0") ;;
+            hsw-*) same_cost=$(ratio "$rate" "$hsw_base") ;;
+            *) same_cost=- ;;
+        esac
+        printf '%-20s %14.0f %10.0f-%-11.0f %8s KiB %11s %15s\n' "$config" "$rate" "$low" "$high" "$rss" \
+            "$(ratio "$rate" "$base")" "$same_cost"
     done
 }
 
