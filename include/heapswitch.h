@@ -87,7 +87,7 @@ struct heapswitch_counters {
     uint64_t bytes_allocated; /* usable sizes handed out */
     uint64_t bytes_freed;     /* usable sizes given back */
     uint64_t requests;        /* heapswitch_request_done() calls */
-    /* Allocating calls by requested size: class 0 is size 0, class k is
+    /* Allocating calls (failed ones too) by requested size: class 0 is size 0, class k is
      * [2^(k-1), 2^k), the last class everything from 2^30 up. */
     uint64_t size_classes[HEAPSWITCH_SIZE_CLASSES];
 };

@@ -159,12 +159,14 @@ void hsw_count_failure(enum hsw_call_kind kind, size_t requested)
         slot->calls[kind]++;
         slot->failures++;
         slot->bytes_requested += requested;
+        slot->size_classes[hsw_size_class(requested)]++;
         return;
     }
     slot = shared_slot();
     add_shared(&slot->calls[kind], 1);
     add_shared(&slot->failures, 1);
     add_shared(&slot->bytes_requested, requested);
+    add_shared(&slot->size_classes[hsw_size_class(requested)], 1);
 }
 
 void hsw_count_request(void)

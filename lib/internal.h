@@ -113,13 +113,19 @@ void hsw_count_request(void);
 /* Refreshes the heap figures if ~250 ms have passed since the last time. */
 void hsw_refresh_maybe(void);
 
-/* The histogram class of a size: its bit length (0 for 0), at most the
- * last class. 2 * size + 1 is never 0, so no branch for size 0; a size
- * that overflows it is past PTRDIFF_MAX, and only ever a failed request. */
+/* The histogram class of a size below 2^62: its bit length (0 for 0).
+ * 2 * size + 1 is never 0, so size 0 needs no branch. */
+static inline unsigned hsw_small_size_class(size_t size)
+{
+    return 63 - (unsigned)__builtin_clzl(2 * size + 1);
+}
+
+/* The histogram class of any size: its bit length, at most the last class. */
 static inline unsigned hsw_size_class(size_t size)
 {
-    unsigned size_class = 63 - (unsigned)__builtin_clzl(2 * size + 1);
-    return size_class < HSW_SIZE_CLASSES ? size_class : HSW_SIZE_CLASSES - 1;
+    if (size >= (size_t)1 << (HSW_SIZE_CLASSES - 1))
+        return HSW_SIZE_CLASSES - 1;
+    return hsw_small_size_class(size);
 }
 
 /* Counts an allocating call that succeeded (a realloc also gave back

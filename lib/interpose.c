@@ -66,10 +66,54 @@ static inline void *counted(enum hsw_call_kind kind, size_t requested, void *ptr
 }
 
 /* The counted paths live out of line, so that with counting off the
- * exported functions stay a test and a tail jump. */
-__attribute__((noinline)) static void *counted_malloc(size_t size)
+ * exported functions stay a test and a tail jump.
+ *
+ * malloc, the most frequent call, has its own path for a thread with its
+ * own slot: what the size alone tells (the call, bytes requested, its size
+ * class, and the new block's usable size where the backend's table has
+ * it) is counted before the backend runs, so that little has to survive
+ * the call; the usable size is added once the block exists. */
+__attribute__((noinline)) static void *counted_malloc_general(size_t size)
 {
     return counted(HSW_CALL_MALLOC, size, OP(malloc)(size));
+}
+
+/* A new block whose usable size the table does not have: ask for it. */
+__attribute__((noinline)) static void *add_looked_up_usable(void *ptr)
+{
+    hsw_thread_slot->bytes_allocated += OP(usable_size)(ptr);
+    return ptr;
+}
+
+__attribute__((noinline)) static void *counted_malloc(size_t size)
+{
+    struct hsw_slot *slot = hsw_thread_slot;
+    const uint32_t *table = OP(new_block_usable);
+    uint64_t calls;
+    size_t usable = 0; /* not known yet: no block is 0 bytes */
+    void *ptr;
+
+    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED))
+        return counted_malloc_general(size);
+    if (HSW_LIKELY(table != NULL && size <= HSW_SIZE_TABLE_MAX))
+        usable = table[(size + 7) / 8];
+    calls = ++slot->calls[HSW_CALL_MALLOC];
+    slot->bytes_requested += size;
+    slot->size_classes[hsw_size_class(size)]++;
+    if (HSW_UNLIKELY((calls & HSW_REFRESH_CALL_MASK) == 0))
+        hsw_refresh_maybe();
+    ptr = OP(malloc)(size);
+    /* The slot is read again rather than kept: one register less to save
+     * around the call. A thread's slot does not change inside malloc. */
+    slot = hsw_thread_slot;
+    if (HSW_UNLIKELY(ptr == NULL)) {
+        slot->failures++;
+        return NULL;
+    }
+    if (usable == 0)
+        return add_looked_up_usable(ptr);
+    slot->bytes_allocated += usable;
+    return ptr;
 }
 
 void *hsw_malloc(size_t size)

@@ -57,7 +57,7 @@ struct hsw_slot {
     uint64_t bytes_allocated; /* usable sizes of blocks handed out */
     uint64_t bytes_freed;     /* usable sizes of blocks given back */
     uint64_t requests;        /* heapswitch_request_done() calls */
-    uint64_t size_classes[HSW_SIZE_CLASSES]; /* allocating calls by size */
+    uint64_t size_classes[HSW_SIZE_CLASSES]; /* allocating calls by requested size, failed ones too */
     uint64_t reserved[5];
 } __attribute__((aligned(64)));
 

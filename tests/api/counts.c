@@ -74,6 +74,7 @@ static void work(struct expected *e, unsigned seed, unsigned rounds)
             e->malloc_calls++;
             e->failures++;
             e->requested += impossible;
+            e->size_classes[size_class(impossible)]++;
             free(never);
             e->free_calls++;
             request_done();
