@@ -36,6 +36,11 @@ struct hsw_backend_ops {
      * where it depends on the size alone: the counters read it instead of
      * calling usable_size at every allocation. NULL: they call it. */
     const uint32_t *new_block_usable;
+    /* Runs once in a thread, at its first counted allocating call, just
+     * after the backend served it: a moment of the thread's ordinary life
+     * (a free can come after the thread's destructors have run, when
+     * setting up per-thread state would leak it). NULL: nothing to do. */
+    void (*thread_started)(void);
 };
 
 /* A backend's own figures about its heap, for the fragmentation figure.

@@ -51,8 +51,13 @@ static size_t jemalloc_usable_size(void *ptr)
 /* jemalloc counts, per thread, the usable bytes the thread frees
  * ("thread.deallocatedp" points at the count). Its rise across a free is
  * the freed block's size: two loads, where sallocx() looks the block up.
- * NULL until the thread's first counted free. */
+ * The pointer is asked for at the thread's first counted allocation
+ * (thread_started): mallctl() sets up jemalloc's full per-thread state,
+ * which a thread whose first call is a free at exit would leak, with its
+ * thread cache still linked into an arena. NULL until then, or when this
+ * jemalloc's count did not match sallocx() at start-up. */
 static __thread const uint64_t *thread_deallocated __attribute__((tls_model("initial-exec")));
+static bool deallocated_count_usable;
 static void (*jemalloc_free)(void *ptr);
 
 static const uint64_t *find_thread_deallocated(void)
@@ -62,8 +67,13 @@ static const uint64_t *find_thread_deallocated(void)
 
     if (mallctl("thread.deallocatedp", (void *)&counter, &length, NULL, 0) != 0)
         return NULL;
-    thread_deallocated = counter;
     return counter;
+}
+
+static void jemalloc_thread_started(void)
+{
+    if (deallocated_count_usable)
+        thread_deallocated = find_thread_deallocated();
 }
 
 static size_t free_with_lookup(void *ptr)
@@ -79,11 +89,8 @@ static size_t jemalloc_free_counted(void *ptr)
     const uint64_t *counter = thread_deallocated;
     uint64_t before;
 
-    if (__builtin_expect(counter == NULL, 0)) {
-        counter = find_thread_deallocated();
-        if (counter == NULL)
-            return free_with_lookup(ptr);
-    }
+    if (__builtin_expect(counter == NULL, 0))
+        return free_with_lookup(ptr);
     /* Atomic loads: the compiler must not reuse the first across the call. */
     before = __atomic_load_n(counter, __ATOMIC_RELAXED);
     jemalloc_free(ptr);
@@ -129,7 +136,9 @@ static int jemalloc_init(struct hsw_backend_ops *ops, const char **why)
     ops->realloc = jemalloc_realloc_enomem;
     ops->usable_size = jemalloc_usable_size;
     jemalloc_free = ops->free;
-    ops->free_counted = deallocated_count_agrees(ops) ? jemalloc_free_counted : free_with_lookup;
+    deallocated_count_usable = deallocated_count_agrees(ops);
+    ops->free_counted = deallocated_count_usable ? jemalloc_free_counted : free_with_lookup;
+    ops->thread_started = jemalloc_thread_started;
     ops->new_block_usable = hsw_size_table_build(&size_table, jemalloc_good_size, ops);
     return 0;
 }

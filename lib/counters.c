@@ -1,18 +1,20 @@
 /* Per-thread counter slots: claiming, releasing, the shared slot, and the
  * periodic heap-figure refresh.
  *
- * A thread claims a free slot of the segment at its first counted call
- * (a compare-and-swap on the slot's owner, off the hot path) and is from
- * then on its only writer. A pthread key destructor gives the slot back
+ * A thread claims a free slot of the segment at its first counted
+ * allocating call, or its 64th free (a compare-and-swap on the slot's
+ * owner, off the hot path), and is from then on its only writer. A pthread key destructor gives the slot back
  * when the thread exits; the counts stay in it, and the next owner adds to
- * them, so totals never drop. Threads that find no free slot, and exiting
- * threads after their destructor ran, write the shared last slot with
- * atomic adds.
+ * them, so totals never drop; the slot of a thread that exited without
+ * giving it back is taken over when no slot is free. Threads that find no
+ * free slot, threads' first frees, and exiting threads after their
+ * destructor ran write the shared last slot with atomic adds.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,40 +67,87 @@ void hsw_counters_stop(void)
         pthread_setspecific(slot_key, NULL);
 }
 
-/* A thread's first counted call: find it a slot. */
-static struct hsw_slot *claim_slot(void)
+/* Whether thread `tid` of this process has exited. */
+static bool thread_gone(pid_t pid, uint64_t tid)
+{
+    return tid != 0 && syscall(SYS_tgkill, pid, (pid_t)tid, 0) != 0 && errno == ESRCH;
+}
+
+/* Takes `slot` for thread `tid` if its owner is `owner` (0: free). */
+static bool take_slot(struct hsw_slot *slot, uint64_t owner, uint64_t tid)
+{
+    return __atomic_load_n(&slot->owner_tid, __ATOMIC_RELAXED) == owner &&
+           __atomic_compare_exchange_n(&slot->owner_tid, &owner, tid, false, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
+}
+
+/* A free slot; failing that, the slot of a thread that exited without
+ * giving it back (its first call came after its destructors had run, as
+ * glibc's own frees at thread exit do). NULL: all are in use. */
+static struct hsw_slot *find_slot(uint64_t tid)
 {
     struct hsw_slot *slots = hsw_segment_slots();
-    uint64_t tid = (uint64_t)gettid();
-    int saved_errno = errno;
+    pid_t pid = getpid();
 
     for (unsigned i = 0; i < HSW_THREAD_SLOTS; i++) {
         struct hsw_slot *slot = &slots[(tid + i) % HSW_THREAD_SLOTS];
-        uint64_t free_owner = 0;
-
-        if (__atomic_load_n(&slot->owner_tid, __ATOMIC_RELAXED) == 0 &&
-            __atomic_compare_exchange_n(&slot->owner_tid, &free_owner, tid, false,
-                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-            /* Set before pthread_setspecific, which may allocate. */
-            hsw_thread_slot = slot;
-            pthread_setspecific(slot_key, slot);
-            hsw_refresh_maybe();
-            errno = saved_errno;
+        if (take_slot(slot, 0, tid))
             return slot;
-        }
     }
-    hsw_thread_slot = HSW_SLOT_SHARED;
-    __atomic_fetch_add(&hsw_segment->overflow_threads, 1, __ATOMIC_RELAXED);
-    return HSW_SLOT_SHARED;
+    for (unsigned i = 0; i < HSW_THREAD_SLOTS; i++) {
+        struct hsw_slot *slot = &slots[(tid + i) % HSW_THREAD_SLOTS];
+        uint64_t owner = __atomic_load_n(&slot->owner_tid, __ATOMIC_RELAXED);
+        if (owner != tid && thread_gone(pid, owner) && take_slot(slot, owner, tid))
+            return slot;
+    }
+    return NULL;
 }
 
+/* A thread's first counted call: find it a slot. An allocating call
+ * comes from the thread's ordinary life, where the backend may set up
+ * per-thread state and take its locks; a free may come after the
+ * thread's destructors, where neither is safe. */
+static struct hsw_slot *claim_slot(bool allocating)
+{
+    uint64_t tid = (uint64_t)gettid();
+    int saved_errno = errno;
+    struct hsw_slot *slot = find_slot(tid);
+
+    if (slot == NULL) {
+        hsw_thread_slot = HSW_SLOT_SHARED;
+        __atomic_fetch_add(&hsw_segment->overflow_threads, 1, __ATOMIC_RELAXED);
+        errno = saved_errno;
+        return HSW_SLOT_SHARED;
+    }
+    /* Set before pthread_setspecific, which may allocate. */
+    hsw_thread_slot = slot;
+    pthread_setspecific(slot_key, slot);
+    if (allocating) {
+        if (hsw_ops.thread_started != NULL)
+            hsw_ops.thread_started();
+        hsw_refresh_maybe();
+    }
+    errno = saved_errno;
+    return slot;
+}
+
+/* Frees a thread made before it had a slot. */
+static __thread unsigned frees_without_slot __attribute__((tls_model("initial-exec")));
+/* A thread that only frees gets a slot after this many frees: the few
+ * that come after a thread's destructors (glibc's, at every thread exit)
+ * would take a slot that no destructor gives back. */
+#define FREES_BEFORE_SLOT 64
+
 /* The slot to count into, or NULL when this thread shares the last one. */
-static struct hsw_slot *own_slot(void)
+static struct hsw_slot *own_slot(bool allocating)
 {
     struct hsw_slot *slot = hsw_thread_slot;
 
-    if (slot == NULL)
-        slot = claim_slot();
+    if (slot == NULL) {
+        if (!allocating && ++frees_without_slot < FREES_BEFORE_SLOT)
+            return NULL;
+        slot = claim_slot(allocating);
+    }
     return slot == HSW_SLOT_SHARED ? NULL : slot;
 }
 
@@ -119,7 +168,7 @@ void hsw_count_alloc_slow(enum hsw_call_kind kind, size_t requested, size_t usab
 
     if (!__atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE))
         return;
-    slot = own_slot();
+    slot = own_slot(true);
     if (slot != NULL) {
         hsw_count_alloc(kind, requested, usable, freed);
         return;
@@ -138,7 +187,7 @@ void hsw_count_free_slow(enum hsw_call_kind kind, size_t usable)
 
     if (!__atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE))
         return;
-    slot = own_slot();
+    slot = own_slot(false);
     if (slot != NULL) {
         hsw_count_free(kind, usable);
         return;
@@ -154,7 +203,7 @@ void hsw_count_failure(enum hsw_call_kind kind, size_t requested)
 
     if (!__atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE))
         return;
-    slot = own_slot();
+    slot = own_slot(true);
     if (slot != NULL) {
         slot->calls[kind]++;
         slot->failures++;
@@ -175,7 +224,7 @@ void hsw_count_request(void)
 
     if (!__atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE))
         return;
-    slot = own_slot();
+    slot = own_slot(true);
     if (slot != NULL)
         slot->requests++;
     else

@@ -159,6 +159,7 @@ static void publish_ops(const struct hsw_backend_ops *ops)
     __atomic_store_n(&hsw_ops.usable_size, ops->usable_size, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.free_counted, ops->free_counted, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.new_block_usable, ops->new_block_usable, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.thread_started, ops->thread_started, __ATOMIC_RELAXED);
 }
 
 /* Reports why the requested backend cannot be used, then exits (strict)
@@ -178,7 +179,7 @@ static const struct hsw_backend *select_backend(void)
 {
     const char *wanted = hsw_option_string(HSW_OPT_BACKEND);
     const struct hsw_backend_entry *entry;
-    struct hsw_backend_ops ops;
+    struct hsw_backend_ops ops = {0}; /* optional fields stay NULL */
     const char *why = NULL;
     bool strict = hsw_option_bool(HSW_OPT_STRICT, false);
 
@@ -198,6 +199,7 @@ static const struct hsw_backend *select_backend(void)
     }
 
     entry = find_entry("system");
+    ops = (struct hsw_backend_ops){0}; /* nothing left from a failed init */
     if (entry->backend->init(&ops, &why) != 0) {
         hsw_log("the system backend failed too: ", why, (const char *)NULL);
         abort();
