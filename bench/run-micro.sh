@@ -8,6 +8,8 @@
 #                 jemalloc/mimalloc = LD_PRELOAD of the backend's library
 #   heapswitch    LD_PRELOAD=libheapswitch.so HEAPSWITCH_BACKEND=<backend>
 #   hsw stats=0   the same with HEAPSWITCH_STATS=0
+# The arena, heapswitch's own, has no direct run: its row compares
+# counting on with counting off.
 # All configurations run once per round, interleaved (forward order in odd
 # rounds, reverse in even ones), so that drift of a noisy machine hits all
 # of them alike; the table gives the median and the range over the rounds.
@@ -107,6 +109,14 @@ for backend in jemalloc mimalloc; do
     fi
     backends="$backends $backend"
 done
+
+# The arena is heapswitch's own: there is nothing to preload directly.
+if hsw_backend_built arena; then
+    backends="$backends arena"
+fi
+configs_of() { # BACKEND
+    if [ "$1" = arena ]; then echo "hsw hsw0"; else echo "direct hsw hsw0"; fi
+}
 
 # The command (environment assignments, program, arguments) of a
 # configuration, as one line: printed as is, and run through env(1).
@@ -236,7 +246,7 @@ if [ "$callgrind" = 1 ]; then
     echo "  Ir/pair includes the benchmark loop itself (same in every column)."
     echo "== command lines (valgrind --tool=callgrind goes before $program)"
     for backend in $backends; do
-        for config in direct hsw hsw0; do
+        for config in $(configs_of "$backend"); do
             check_config "$backend" "$config"
             echo "  $(command_line "$backend" "$config" -t 1 -n N -w $warmup -r 1)"
         done
@@ -244,12 +254,19 @@ if [ "$callgrind" = 1 ]; then
     echo
     printf '%-9s %12s %12s %9s %12s %9s\n' backend direct heapswitch added "hsw stats=0" added
     for backend in $backends; do
-        for config in direct hsw hsw0; do
+        for config in $(configs_of "$backend"); do
             low=$(callgrind_ir "$(command_line "$backend" "$config" -t 1 -n "$n1" -w $warmup -r 1)")
             high=$(callgrind_ir "$(command_line "$backend" "$config" -t 1 -n "$n2" -w $warmup -r 1)")
             case $low$high in '' | *[!0-9]*) die "no instruction count from callgrind ($backend, $config)" ;; esac
             eval "ir_$config=\$(awk -v a=$low -v b=$high -v n=$((n2 - n1)) 'BEGIN { printf \"%.2f\", (b - a) / n }')"
         done
+        if [ "$backend" = arena ]; then
+            # No direct run: "added" is what counting adds to the arena.
+            # shellcheck disable=SC2154
+            awk -v b="$backend" -v h="$ir_hsw" -v z="$ir_hsw0" 'BEGIN {
+                printf "%-9s %12s %12.2f %+9.2f %12.2f %9s   (added: counting on vs off)\n", b, "-", h, h - z, z, "-" }'
+            continue
+        fi
         # shellcheck disable=SC2154
         awk -v b="$backend" -v d="$ir_direct" -v h="$ir_hsw" -v z="$ir_hsw0" 'BEGIN {
             printf "%-9s %12.2f %12.2f %+9.2f %12.2f %+9.2f\n", b, d, h, h - d, z, z - d }'
@@ -262,7 +279,7 @@ fi
 jobs=
 for t in $threads_list; do
     for backend in $backends; do
-        for config in direct hsw hsw0; do
+        for config in $(configs_of "$backend"); do
             jobs="$jobs $t:$backend:$config"
         done
     done
@@ -282,13 +299,13 @@ echo "  before round 1, one discarded warm-up pass over all configurations (-n $
 echo "== command lines"
 for t in $threads_list; do
     for backend in $backends; do
-        for config in direct hsw hsw0; do
+        for config in $(configs_of "$backend"); do
             echo "  $(command_line "$backend" "$config" -t "$t" -n "$iterations" -r 1)"
         done
     done
 done
 for backend in $backends; do
-    for config in direct hsw hsw0; do
+    for config in $(configs_of "$backend"); do
         check_config "$backend" "$config"
     done
 done
@@ -339,6 +356,14 @@ for t in $threads_list; do
     for backend in $backends; do
         # shellcheck disable=SC2046
         set -- $(summary "$t" "$backend" direct) $(summary "$t" "$backend" hsw) $(summary "$t" "$backend" hsw0)
+        if [ "$backend" = arena ]; then
+            # No direct run: +ns is what counting adds (on vs off).
+            awk -v b="$backend" -v t="$t" -v hm="$4" -v hl="$5" -v hh="$6" -v zm="$7" -v zl="$8" -v zh="$9" 'BEGIN {
+                printf "%-9s %3d  %-22s %-22s %+7.2f %6s  %-22s %7s %6s  (+ns: counting on vs off)\n", b, t, "-",
+                    sprintf("%.2f (%.2f-%.2f)", hm, hl, hh), hm - zm, "-",
+                    sprintf("%.2f (%.2f-%.2f)", zm, zl, zh), "-", "-" }'
+            continue
+        fi
         awk -v b="$backend" -v t="$t" \
             -v dm="$1" -v dl="$2" -v dh="$3" -v hm="$4" -v hl="$5" -v hh="$6" -v zm="$7" -v zl="$8" -v zh="$9" 'BEGIN {
                 printf "%-9s %3d  %-22s %-22s %+7.2f %6.3f  %-22s %+7.2f %6.3f\n", b, t,
@@ -352,7 +377,7 @@ echo
 echo "== samples in round order (ns per pair)"
 for t in $threads_list; do
     for backend in $backends; do
-        for config in direct hsw hsw0; do
+        for config in $(configs_of "$backend"); do
             values=$(awk -v t="$t" -v b="$backend" -v c="$config" \
                 '$1 == t && $2 == b && $3 == c { printf " %s", $5 }' "$tmp/samples")
             printf '  %-9s %3d %-6s%s\n' "$backend" "$t" "$config" "$values"
