@@ -3,10 +3,11 @@
  *
  * A thread claims a free slot of the segment at its first counted
  * allocating call, or its 64th free (a compare-and-swap on the slot's
- * owner, off the hot path), and is from then on its only writer. A pthread key destructor gives the slot back
- * when the thread exits; the counts stay in it, and the next owner adds to
- * them, so totals never drop; the slot of a thread that exited without
- * giving it back is taken over when no slot is free. Threads that find no
+ * owner, off the hot path), and is from then on its only writer. A
+ * pthread key destructor gives the slot back when the thread exits; the
+ * counts stay in it, and the next owner adds to them, so totals never
+ * drop. The slot of a thread that exited without giving it back is freed
+ * at the next refresh, or when no slot is free. Threads that find no
  * free slot, threads' first frees, and exiting threads after their
  * destructor ran write the shared last slot with atomic adds.
  */
@@ -73,34 +74,48 @@ static bool thread_gone(pid_t pid, uint64_t tid)
     return tid != 0 && syscall(SYS_tgkill, pid, (pid_t)tid, 0) != 0 && errno == ESRCH;
 }
 
-/* Takes `slot` for thread `tid` if its owner is `owner` (0: free). */
-static bool take_slot(struct hsw_slot *slot, uint64_t owner, uint64_t tid)
-{
-    return __atomic_load_n(&slot->owner_tid, __ATOMIC_RELAXED) == owner &&
-           __atomic_compare_exchange_n(&slot->owner_tid, &owner, tid, false, __ATOMIC_ACQUIRE,
-                                       __ATOMIC_RELAXED);
-}
-
-/* A free slot; failing that, the slot of a thread that exited without
- * giving it back (its first call came after its destructors had run, as
- * glibc's own frees at thread exit do). NULL: all are in use. */
-static struct hsw_slot *find_slot(uint64_t tid)
+/* Frees the slots of threads that exited without giving theirs back (a
+ * thread whose first claim came after its last destructor round); their
+ * counts stay for the next owner. Off the hot path: at a refresh, and
+ * when a thread finds no free slot. */
+static void release_dead_slots(void)
 {
     struct hsw_slot *slots = hsw_segment_slots();
     pid_t pid = getpid();
 
     for (unsigned i = 0; i < HSW_THREAD_SLOTS; i++) {
-        struct hsw_slot *slot = &slots[(tid + i) % HSW_THREAD_SLOTS];
-        if (take_slot(slot, 0, tid))
-            return slot;
+        uint64_t owner = __atomic_load_n(&slots[i].owner_tid, __ATOMIC_RELAXED);
+        if (thread_gone(pid, owner))
+            __atomic_compare_exchange_n(&slots[i].owner_tid, &owner, 0, false,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     }
+}
+
+/* A free slot for thread `tid`, or NULL when all are in use. */
+static struct hsw_slot *find_free_slot(uint64_t tid)
+{
+    struct hsw_slot *slots = hsw_segment_slots();
+
     for (unsigned i = 0; i < HSW_THREAD_SLOTS; i++) {
         struct hsw_slot *slot = &slots[(tid + i) % HSW_THREAD_SLOTS];
-        uint64_t owner = __atomic_load_n(&slot->owner_tid, __ATOMIC_RELAXED);
-        if (owner != tid && thread_gone(pid, owner) && take_slot(slot, owner, tid))
+        uint64_t free_owner = 0;
+
+        if (__atomic_load_n(&slot->owner_tid, __ATOMIC_RELAXED) == 0 &&
+            __atomic_compare_exchange_n(&slot->owner_tid, &free_owner, tid, false,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return slot;
     }
     return NULL;
+}
+
+static struct hsw_slot *find_slot(uint64_t tid)
+{
+    struct hsw_slot *slot = find_free_slot(tid);
+
+    if (slot != NULL)
+        return slot;
+    release_dead_slots();
+    return find_free_slot(tid);
 }
 
 /* A thread's first counted call: find it a slot. An allocating call
@@ -254,6 +269,7 @@ void hsw_refresh_maybe(void)
     __atomic_store_n(&last_refresh_ns, now, __ATOMIC_RELAXED);
     if (hsw_segment != NULL) {
         int saved_errno = errno;
+        release_dead_slots();
         hsw_segment_refresh(now);
         errno = saved_errno;
     }

@@ -2,12 +2,15 @@
  * have run (glibc frees its per-thread buffers then): heapswitch must
  * neither set up backend state it would leak there (jemalloc's thread
  * cache: a later heap refresh walked the dead thread's cache and
- * crashed), nor lose the counter slot such a thread took. Each round's
+ * crashed), nor lose the counter slot such a thread took, nor go on
+ * reporting it as a live thread. Each round's
  * threads outlive the 250 ms refresh interval, so that the main thread's
  * next calls refresh the heap figures with the dead threads behind them. */
 #include "config.h"
 
+#include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,6 +35,32 @@ static void *strerror_thread(void *arg)
 
 static void *nothing_thread(void *arg)
 {
+    return arg;
+}
+
+/* A destructor that sets its key again until glibc's last round of
+ * destructors, then allocates: the thread's slot is claimed when no
+ * destructor will run again to give it back, so only taking over the
+ * slots of exited threads keeps them from running out. */
+static pthread_key_t late_key;
+
+static void late_destructor(void *value)
+{
+    uintptr_t round = (uintptr_t)value;
+
+    if (round < PTHREAD_DESTRUCTOR_ITERATIONS) {
+        pthread_setspecific(late_key, (void *)(round + 1));
+        return;
+    }
+    char *volatile block = malloc(32);
+    if (block != NULL)
+        block[0] = 1;
+    free(block);
+}
+
+static void *late_thread(void *arg)
+{
+    pthread_setspecific(late_key, (void *)1);
     return arg;
 }
 
@@ -75,6 +104,10 @@ int main(void)
     /* More exiting threads than the segment has slots. */
     run_threads(nothing_thread, FAST_THREADS);
     run_threads(strerror_thread, FAST_THREADS);
+    CHECK(pthread_key_create(&late_key, late_destructor) == 0, "pthread_key_create");
+    run_threads(late_thread, FAST_THREADS);
+    /* Past the refresh interval, so that the next calls refresh. */
+    usleep(300 * 1000);
     churn();
 
     if (heapswitch_read_pid(getpid(), &snapshot, why, sizeof why) == 0) {
