@@ -107,10 +107,12 @@ static size_t *size_slot(void *block)
     return (size_t *)((char *)block - HEADER);
 }
 
-/* Maps `size` bytes at a chunk-aligned address `start` such that
- * start + chunk_size is aligned to `alignment` (a multiple of chunk_size). */
-static void *map_aligned(size_t size, size_t alignment)
+/* Maps a chunk of `size` bytes, of `kind`, at a chunk-aligned address
+ * `start` such that start + chunk_size is aligned to `alignment` (a
+ * multiple of chunk_size), and fills in what its header says of it. */
+static struct chunk *map_chunk(size_t size, size_t alignment, enum chunk_kind kind)
 {
+    struct chunk *chunk;
     size_t span = size + alignment;
     char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     char *start;
@@ -126,7 +128,11 @@ static void *map_aligned(size_t size, size_t alignment)
     if (raw + span > start + size)
         munmap(start + size, (size_t)(raw + span - (start + size)));
     __atomic_fetch_add(&mapped_bytes, size, __ATOMIC_RELAXED);
-    return start;
+    chunk = (struct chunk *)start;
+    chunk->magic = CHUNK_MAGIC;
+    chunk->kind = kind;
+    chunk->mapping_size = size;
+    return chunk;
 }
 
 static void unmap(struct chunk *chunk)
@@ -163,12 +169,9 @@ static struct chunk *new_chunk(void)
     }
     pthread_mutex_unlock(&cache_lock);
     if (chunk == NULL) {
-        chunk = map_aligned(chunk_size, chunk_size);
+        chunk = map_chunk(chunk_size, chunk_size, CHUNK_SMALL);
         if (chunk == NULL)
             return NULL;
-        chunk->magic = CHUNK_MAGIC;
-        chunk->kind = CHUNK_SMALL;
-        chunk->mapping_size = chunk_size;
     }
     return chunk;
 }
@@ -279,12 +282,9 @@ static void *large_alloc(size_t alignment, size_t size)
     total = (offset + size + page - 1) & ~(page - 1);
     chunk = map_alignment == chunk_size ? take_large(total) : NULL;
     if (chunk == NULL) {
-        chunk = map_aligned(total, map_alignment);
+        chunk = map_chunk(total, map_alignment, CHUNK_LARGE);
         if (chunk == NULL)
             return NULL;
-        chunk->magic = CHUNK_MAGIC;
-        chunk->kind = CHUNK_LARGE;
-        chunk->mapping_size = total;
         /* `recycled` marks a mapping aligned beyond a chunk: never reused. */
         chunk->recycled = map_alignment != chunk_size;
     }

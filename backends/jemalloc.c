@@ -54,10 +54,10 @@ static size_t jemalloc_usable_size(void *ptr)
  * The pointer is asked for at the thread's first counted allocation
  * (thread_started): mallctl() sets up jemalloc's full per-thread state,
  * which a thread whose first call is a free at exit would leak, with its
- * thread cache still linked into an arena. NULL until then, or when this
- * jemalloc's count did not match sallocx() at start-up. */
+ * thread cache still linked into an arena. NULL until then, and for
+ * good when this jemalloc's count did not match sallocx() at start-up
+ * (thread_started is then not installed). */
 static __thread const uint64_t *thread_deallocated __attribute__((tls_model("initial-exec")));
-static bool deallocated_count_usable;
 static void (*jemalloc_free)(void *ptr);
 
 static const uint64_t *find_thread_deallocated(void)
@@ -72,8 +72,7 @@ static const uint64_t *find_thread_deallocated(void)
 
 static void jemalloc_thread_started(void)
 {
-    if (deallocated_count_usable)
-        thread_deallocated = find_thread_deallocated();
+    thread_deallocated = find_thread_deallocated();
 }
 
 static size_t free_with_lookup(void *ptr)
@@ -136,9 +135,8 @@ static int jemalloc_init(struct hsw_backend_ops *ops, const char **why)
     ops->realloc = jemalloc_realloc_enomem;
     ops->usable_size = jemalloc_usable_size;
     jemalloc_free = ops->free;
-    deallocated_count_usable = deallocated_count_agrees(ops);
-    ops->free_counted = deallocated_count_usable ? jemalloc_free_counted : free_with_lookup;
-    ops->thread_started = jemalloc_thread_started;
+    ops->free_counted = jemalloc_free_counted;
+    ops->thread_started = deallocated_count_agrees(ops) ? jemalloc_thread_started : NULL;
     ops->new_block_usable = hsw_size_table_build(&size_table, jemalloc_good_size, ops);
     return 0;
 }
