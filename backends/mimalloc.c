@@ -44,14 +44,6 @@ static size_t mimalloc_usable_size(void *ptr)
     return mi_usable_size(ptr);
 }
 
-static size_t mimalloc_free_counted(void *ptr)
-{
-    size_t usable = mi_usable_size(ptr);
-
-    mi_free(ptr);
-    return usable;
-}
-
 /* Out of memory (ENOMEM) or a size past PTRDIFF_MAX (EOVERFLOW): the
  * failing call returns NULL right after, and glibc would say ENOMEM. */
 static void mimalloc_error(int error, void *unused)
@@ -78,7 +70,6 @@ static int mimalloc_init(struct hsw_backend_ops *ops, const char **why)
     ops->realloc = mi_realloc;
     ops->aligned_alloc = mimalloc_aligned_alloc;
     ops->usable_size = mimalloc_usable_size;
-    ops->free_counted = mimalloc_free_counted;
     ops->new_block_usable = hsw_size_table_build(&size_table, mimalloc_good_size, ops);
     return 0;
 }
