@@ -42,15 +42,24 @@ static inline bool counting(void)
     return HSW_LIKELY(__atomic_load_n(&hsw_counting, __ATOMIC_RELAXED));
 }
 
-/* The usable size of a block malloc or calloc just returned: one load
- * from the backend's table for the sizes most programs ask for. */
-static inline size_t usable_size_of_new(void *ptr, size_t requested)
+/* The usable size malloc or calloc gives a request, from the backend's
+ * table (one load, for the sizes most programs ask for); 0 when the table
+ * does not say. No block is 0 bytes. */
+static inline size_t usable_size_by_request(size_t requested)
 {
     const uint32_t *table = OP(new_block_usable);
 
     if (HSW_LIKELY(table != NULL && requested <= HSW_SIZE_TABLE_MAX))
         return table[(requested + 7) / 8];
-    return OP(usable_size)(ptr);
+    return 0;
+}
+
+/* The usable size of a block malloc or calloc just returned. */
+static inline size_t usable_size_of_new(void *ptr, size_t requested)
+{
+    size_t usable = usable_size_by_request(requested);
+
+    return usable != 0 ? usable : OP(usable_size)(ptr);
 }
 
 /* Counts an allocating call's result; returns it. */
@@ -88,15 +97,13 @@ __attribute__((noinline)) static void *add_looked_up_usable(void *ptr)
 __attribute__((noinline)) static void *counted_malloc(size_t size)
 {
     struct hsw_slot *slot = hsw_thread_slot;
-    const uint32_t *table = OP(new_block_usable);
     uint64_t calls;
-    size_t usable = 0; /* not known yet: no block is 0 bytes */
+    size_t usable; /* 0: ask once the block exists */
     void *ptr;
 
     if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED))
         return counted_malloc_general(size);
-    if (HSW_LIKELY(table != NULL && size <= HSW_SIZE_TABLE_MAX))
-        usable = table[(size + 7) / 8];
+    usable = usable_size_by_request(size);
     calls = ++slot->calls[HSW_CALL_MALLOC];
     slot->bytes_requested += size;
     slot->size_classes[hsw_size_class(size)]++;

@@ -61,5 +61,11 @@ int main(int argc, char **argv)
           "counted %llu failures for %d", (unsigned long long)(after.counters.failures -
                                                                 before.counters.failures),
           nulls);
+    /* Failed calls count in the size histogram too: every one of them. */
+    uint64_t classified = 0;
+    for (unsigned c = 0; c < HEAPSWITCH_SIZE_CLASSES; c++)
+        classified += after.counters.size_classes[c] - before.counters.size_classes[c];
+    CHECK(classified == CALLS, "the size histogram gained %llu calls for %d",
+          (unsigned long long)classified, CALLS);
     return test_finish("faults");
 }
