@@ -1,15 +1,14 @@
 /* Per-thread counter slots: claiming, releasing, the shared slot, and the
  * periodic heap-figure refresh.
  *
- * A thread claims a free slot of the segment at its first counted
- * allocating call, or its 64th free (a compare-and-swap on the slot's
- * owner, off the hot path), and is from then on its only writer. A
- * pthread key destructor gives the slot back when the thread exits; the
- * counts stay in it, and the next owner adds to them, so totals never
- * drop. The slot of a thread that exited without giving it back is freed
+ * A thread claims a free slot of the segment at its first counted call
+ * (a compare-and-swap on the slot's owner, off the hot path), and is from
+ * then on its only writer. A pthread key destructor gives the slot back
+ * when the thread exits; the counts stay in it, and the next owner adds
+ * to them, so totals never drop. The slot of a thread that exited without giving it back is freed
  * at the next refresh, or when no slot is free. Threads that find no
- * free slot, threads' first frees, and exiting threads after their
- * destructor ran write the shared last slot with atomic adds.
+ * free slot, and exiting threads after their destructor ran, write the
+ * shared last slot with atomic adds.
  */
 #include "config.h"
 
@@ -146,23 +145,13 @@ static struct hsw_slot *claim_slot(bool allocating)
     return slot;
 }
 
-/* Frees a thread made before it had a slot. */
-static __thread unsigned frees_without_slot __attribute__((tls_model("initial-exec")));
-/* A thread that only frees gets a slot after this many frees: the few
- * that come after a thread's destructors (glibc's, at every thread exit)
- * would take a slot that no destructor gives back. */
-#define FREES_BEFORE_SLOT 64
-
 /* The slot to count into, or NULL when this thread shares the last one. */
 static struct hsw_slot *own_slot(bool allocating)
 {
     struct hsw_slot *slot = hsw_thread_slot;
 
-    if (slot == NULL) {
-        if (!allocating && ++frees_without_slot < FREES_BEFORE_SLOT)
-            return NULL;
+    if (slot == NULL)
         slot = claim_slot(allocating);
-    }
     return slot == HSW_SLOT_SHARED ? NULL : slot;
 }
 
