@@ -441,6 +441,61 @@ static size_t arena_free_counted(void *ptr)
     return free_block(ptr, *size_slot(ptr));
 }
 
+/* With counting on: the size is at hand, so the call is counted here
+ * (see malloc_and_count in backends/backend.h). */
+__attribute__((noinline, cold)) static void *malloc_and_count_slow(size_t request)
+{
+    void *block = malloc_slow(request);
+
+    if (block == NULL)
+        hsw_count_failure(HSW_CALL_MALLOC, request);
+    else
+        hsw_count_alloc(HSW_CALL_MALLOC, request, *size_slot(block), 0);
+    return block;
+}
+
+static void *arena_malloc_and_count(size_t request)
+{
+    struct thread_arena *t = &here;
+    char *block = t->next;
+
+    /* As in arena_malloc. */
+    if (__builtin_expect((ptrdiff_t)request < t->end - block && request <= large_threshold, 1)) {
+        size_t size = (request + 15 + (request == 0)) & ~(size_t)15;
+
+        /* large_threshold is at most MAX_CHUNK / 4: the size class needs
+         * no clamp. */
+        if (request > MAX_CHUNK / 4)
+            __builtin_unreachable();
+        *size_slot(block) = size;
+        t->next = block + size + HEADER;
+        t->live++;
+        hsw_count_alloc(HSW_CALL_MALLOC, request, size, 0);
+        return block;
+    }
+    return malloc_and_count_slow(request);
+}
+
+/* A thread without its own slot yet (or ever). */
+__attribute__((noinline, cold)) static void free_and_count_slow(void *ptr, size_t usable)
+{
+    hsw_count_free_slow(HSW_CALL_FREE, usable);
+    free_block(ptr, usable);
+}
+
+/* Counted first, so that free_block's slow paths stay tail calls and the
+ * fast path needs no stack frame. */
+static void arena_free_and_count(void *ptr)
+{
+    size_t usable = ptr != NULL ? *size_slot(ptr) : 0;
+
+    if (__builtin_expect(!hsw_count_free_own(HSW_CALL_FREE, usable), 0)) {
+        free_and_count_slow(ptr, usable);
+        return;
+    }
+    free_block(ptr, usable);
+}
+
 static size_t arena_usable_size(void *ptr)
 {
     return *size_slot(ptr);
@@ -562,6 +617,8 @@ static int arena_init(struct hsw_backend_ops *ops, const char **why)
     ops->aligned_alloc = arena_aligned_alloc;
     ops->usable_size = arena_usable_size;
     ops->free_counted = arena_free_counted;
+    ops->malloc_and_count = arena_malloc_and_count;
+    ops->free_and_count = arena_free_and_count;
     ops->new_block_usable = hsw_size_table_build(&size_table, arena_good_size, ops);
     return 0;
 }

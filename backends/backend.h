@@ -41,6 +41,16 @@ struct hsw_backend_ops {
      * (a free can come after the thread's destructors have run, when
      * setting up per-thread state would leak it). NULL: nothing to do. */
     void (*thread_started)(void);
+    /* malloc and free with the call counted inside, for a backend whose
+     * fast path knows the usable size anyway: one call instead of the
+     * counters' wrapper around malloc or free_counted, and no size table
+     * lookup. They count exactly as lib/ would, with lib/internal.h's
+     * hsw_count_alloc, hsw_count_failure and hsw_count_free (a malloc
+     * after the backend served it). lib/ calls them only while counting;
+     * free_and_count gets NULL too, never a bootstrap block.
+     * NULL: lib/ counts around malloc and free_counted. */
+    void *(*malloc_and_count)(size_t size);
+    void (*free_and_count)(void *ptr);
 };
 
 /* A backend's own figures about its heap, for the fragmentation figure.

@@ -58,6 +58,8 @@ int hsw_library_resolve(const void *anchor, const char *soname,
     ops->free_counted = NULL;
     ops->new_block_usable = NULL;
     ops->thread_started = NULL;
+    ops->malloc_and_count = NULL;
+    ops->free_and_count = NULL;
     /* The handle is kept: the library must stay for the process's life. */
     return 0;
 }

@@ -85,6 +85,8 @@ struct hsw_backend_ops hsw_ops = {
     .usable_size = first_usable_size,
     .free_counted = first_free_counted,
     .new_block_usable = NULL,
+    .malloc_and_count = hsw_counted_malloc,
+    .free_and_count = hsw_counted_free,
 };
 
 static const struct hsw_backend_entry *find_entry(const char *name)
@@ -146,9 +148,13 @@ static size_t free_counted_by_lookup(void *ptr)
 static void publish_ops(const struct hsw_backend_ops *ops)
 {
     chosen_ops = *ops;
+    hsw_fault_wrap(&chosen_ops);
     if (chosen_ops.free_counted == NULL)
         chosen_ops.free_counted = free_counted_by_lookup;
-    hsw_fault_wrap(&chosen_ops);
+    if (chosen_ops.malloc_and_count == NULL)
+        chosen_ops.malloc_and_count = hsw_counted_malloc;
+    if (chosen_ops.free_and_count == NULL)
+        chosen_ops.free_and_count = hsw_counted_free;
     ops = &chosen_ops;
     __atomic_store_n(&hsw_ops.malloc, ops->malloc, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.free, ops->free, __ATOMIC_RELAXED);
@@ -160,6 +166,8 @@ static void publish_ops(const struct hsw_backend_ops *ops)
     __atomic_store_n(&hsw_ops.free_counted, ops->free_counted, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.new_block_usable, ops->new_block_usable, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.thread_started, ops->thread_started, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.malloc_and_count, ops->malloc_and_count, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.free_and_count, ops->free_and_count, __ATOMIC_RELAXED);
 }
 
 /* Reports why the requested backend cannot be used, then exits (strict)

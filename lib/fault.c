@@ -81,4 +81,6 @@ void hsw_fault_wrap(struct hsw_backend_ops *ops)
     ops->calloc = failing_calloc;
     ops->realloc = failing_realloc;
     ops->aligned_alloc = failing_aligned_alloc;
+    /* A backend's own counted malloc would bypass failing_malloc. */
+    ops->malloc_and_count = NULL;
 }

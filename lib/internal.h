@@ -60,6 +60,13 @@ static inline bool hsw_bootstrap_owns(const void *ptr)
     return (uintptr_t)ptr - (uintptr_t)hsw_bootstrap_region < HSW_BOOTSTRAP_SIZE;
 }
 
+/* ---- lib/interpose.c ------------------------------------------------- */
+
+/* malloc and free counted around the backend's own: the defaults of
+ * malloc_and_count and free_and_count. Only called while counting. */
+void *hsw_counted_malloc(size_t size);
+void hsw_counted_free(void *ptr);
+
 /* ---- lib/dispatch.c -------------------------------------------------- */
 
 /* The active backend's operations. Before initialisation they point at
@@ -150,18 +157,26 @@ static inline void hsw_count_alloc(enum hsw_call_kind kind, size_t requested,
         hsw_refresh_maybe();
 }
 
-/* Counts a call that gave back a block of `usable` bytes (0 for NULL).
- * Refreshes are left to the allocating calls: a program always has some. */
-static inline void hsw_count_free(enum hsw_call_kind kind, size_t usable)
+/* Counts a call that gave back a block of `usable` bytes (0 for NULL) in
+ * this thread's own slot; false, counting nothing, for a thread without
+ * one. Refreshes are left to the allocating calls: a program always has
+ * some. */
+static inline bool hsw_count_free_own(enum hsw_call_kind kind, size_t usable)
 {
     struct hsw_slot *slot = hsw_thread_slot;
 
-    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
-        hsw_count_free_slow(kind, usable);
-        return;
-    }
+    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED))
+        return false;
     slot->calls[kind]++;
     slot->bytes_freed += usable;
+    return true;
+}
+
+/* Counts a call that gave back a block of `usable` bytes (0 for NULL). */
+static inline void hsw_count_free(enum hsw_call_kind kind, size_t usable)
+{
+    if (!hsw_count_free_own(kind, usable))
+        hsw_count_free_slow(kind, usable);
 }
 
 /* ---- lib/segment.c --------------------------------------------------- */

@@ -75,7 +75,9 @@ static inline void *counted(enum hsw_call_kind kind, size_t requested, void *ptr
 }
 
 /* The counted paths live out of line, so that with counting off the
- * exported functions stay a test and a tail jump.
+ * exported functions stay a test and a tail jump. A backend may count
+ * inside its own malloc and free (malloc_and_count, free_and_count);
+ * these are the paths for the others.
  *
  * malloc, the most frequent call, has its own path for a thread with its
  * own slot: what the size alone tells (the call, bytes requested, its size
@@ -94,7 +96,7 @@ __attribute__((noinline)) static void *add_looked_up_usable(void *ptr)
     return ptr;
 }
 
-__attribute__((noinline)) static void *counted_malloc(size_t size)
+void *hsw_counted_malloc(size_t size)
 {
     struct hsw_slot *slot = hsw_thread_slot;
     uint64_t calls;
@@ -127,26 +129,25 @@ void *hsw_malloc(size_t size)
 {
     if (!counting())
         return OP(malloc)(size);
-    return counted_malloc(size);
+    return OP(malloc_and_count)(size);
 }
 
-__attribute__((noinline)) static void counted_free(void *ptr)
+void hsw_counted_free(void *ptr)
 {
-    if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr))) {
-        hsw_count_free(HSW_CALL_FREE, 0);
-        return;
-    }
     hsw_count_free(HSW_CALL_FREE, ptr != NULL ? OP(free_counted)(ptr) : 0);
 }
 
 void hsw_free(void *ptr)
 {
-    if (counting()) {
-        counted_free(ptr);
+    if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr))) {
+        if (counting())
+            hsw_count_free(HSW_CALL_FREE, 0);
         return;
     }
-    if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr)))
+    if (counting()) {
+        OP(free_and_count)(ptr);
         return;
+    }
     OP(free)(ptr);
 }
 
