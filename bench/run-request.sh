@@ -79,8 +79,8 @@ measure() { # label args...
 }
 
 echo "heapswitch request-scoped benchmark; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
-measure "request-scoped, 2 threads" -r 4000 -s 2000 -t 2
-measure "long-lived mix, 2 threads" -r 4000 -s 2000 -t 2 -k 50
+measure "request-scoped, 2 threads" -r 20000 -s 2000 -t 2
+measure "long-lived mix, 2 threads" -r 20000 -s 2000 -t 2 -k 50
 
 # examples/request_server, naive and tuned, under every backend (it links
 # libheapswitch, so there is no "direct" run of it): requests per second,

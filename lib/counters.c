@@ -23,6 +23,8 @@
 __thread struct hsw_slot *hsw_thread_slot __attribute__((tls_model("initial-exec")));
 bool hsw_counting;
 
+/* Whether the backend's thread_started ran in this thread. */
+static __thread bool backend_thread_started __attribute__((tls_model("initial-exec")));
 static pthread_key_t slot_key;
 static bool slot_key_created;
 static int refresh_busy;
@@ -117,6 +119,13 @@ static struct hsw_slot *find_slot(uint64_t tid)
     return find_free_slot(tid);
 }
 
+static void start_backend_thread(void)
+{
+    backend_thread_started = true;
+    if (hsw_ops.thread_started != NULL)
+        hsw_ops.thread_started();
+}
+
 /* A thread's first counted call: find it a slot. An allocating call
  * comes from the thread's ordinary life, where the backend may set up
  * per-thread state and take its locks; a free may come after the
@@ -137,8 +146,7 @@ static struct hsw_slot *claim_slot(bool allocating)
     hsw_thread_slot = slot;
     pthread_setspecific(slot_key, slot);
     if (allocating) {
-        if (hsw_ops.thread_started != NULL)
-            hsw_ops.thread_started();
+        start_backend_thread();
         hsw_refresh_maybe();
     }
     errno = saved_errno;
@@ -241,6 +249,16 @@ static uint64_t monotonic_coarse_ns(void)
 
     clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* A thread whose slot a free claimed starts the backend's per-thread
+ * state here, at most 256 allocating calls later (until then the backend
+ * counts its frees the slow way). */
+void hsw_allocating_checkpoint(void)
+{
+    if (HSW_UNLIKELY(!backend_thread_started))
+        start_backend_thread();
+    hsw_refresh_maybe();
 }
 
 void hsw_refresh_maybe(void)

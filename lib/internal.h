@@ -119,6 +119,10 @@ void hsw_count_failure(enum hsw_call_kind kind, size_t requested);
 void hsw_count_request(void);
 /* Refreshes the heap figures if ~250 ms have passed since the last time. */
 void hsw_refresh_maybe(void);
+/* Every HSW_REFRESH_CALL_MASK + 1 counted allocating calls of a slot,
+ * just after the backend served one: hsw_refresh_maybe, and the backend's
+ * thread_started in a thread that has not run it yet. */
+void hsw_allocating_checkpoint(void);
 
 /* The histogram class of a size below 2^62: its bit length (0 for 0).
  * 2 * size + 1 is never 0, so size 0 needs no branch. */
@@ -154,7 +158,7 @@ static inline void hsw_count_alloc(enum hsw_call_kind kind, size_t requested,
     slot->bytes_freed += freed;
     slot->size_classes[hsw_size_class(requested)]++;
     if (HSW_UNLIKELY((calls & HSW_REFRESH_CALL_MASK) == 0))
-        hsw_refresh_maybe();
+        hsw_allocating_checkpoint();
 }
 
 /* Counts a call that gave back a block of `usable` bytes (0 for NULL) in

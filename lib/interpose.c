@@ -99,18 +99,15 @@ __attribute__((noinline)) static void *add_looked_up_usable(void *ptr)
 void *hsw_counted_malloc(size_t size)
 {
     struct hsw_slot *slot = hsw_thread_slot;
-    uint64_t calls;
     size_t usable; /* 0: ask once the block exists */
     void *ptr;
 
     if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED))
         return counted_malloc_general(size);
     usable = usable_size_by_request(size);
-    calls = ++slot->calls[HSW_CALL_MALLOC];
+    slot->calls[HSW_CALL_MALLOC]++;
     slot->bytes_requested += size;
     slot->size_classes[hsw_size_class(size)]++;
-    if (HSW_UNLIKELY((calls & HSW_REFRESH_CALL_MASK) == 0))
-        hsw_refresh_maybe();
     ptr = OP(malloc)(size);
     /* The slot is read again rather than kept: one register less to save
      * around the call. A thread's slot does not change inside malloc. */
@@ -119,6 +116,9 @@ void *hsw_counted_malloc(size_t size)
         slot->failures++;
         return NULL;
     }
+    /* After the backend served the call, as hsw_count_alloc does. */
+    if (HSW_UNLIKELY((slot->calls[HSW_CALL_MALLOC] & HSW_REFRESH_CALL_MASK) == 0))
+        hsw_allocating_checkpoint();
     if (usable == 0)
         return add_looked_up_usable(ptr);
     slot->bytes_allocated += usable;
