@@ -1,6 +1,10 @@
 /* dlopen/dlclose cycles of a module that allocates in its constructor and
  * has TLS that the loader allocates (trap 4: the loader's memalign path
- * and free must agree). */
+ * and free must agree). Then the module loaded with RTLD_DEEPBIND, which
+ * would bind its malloc and free to libc's (PHP loads its extensions so):
+ * blocks must still cross between it and the program. Then a load by bare
+ * name that only this program's RUNPATH resolves: heapswitch's dlopen
+ * must leave the caller glibc sees alone. */
 #include "config.h"
 
 #include <pthread.h>
@@ -12,6 +16,50 @@ static void *module_thread(void *arg)
     char *(*thread_buffer)(void) = (char *(*)(void))arg;
     char *buffer = thread_buffer();
     return buffer != NULL && buffer[0] == 'x' ? buffer : NULL;
+}
+
+static void deepbind(const char *path)
+{
+    void *module = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    void *(*alloc)(size_t);
+    void (*release)(void *);
+
+    CHECK(module != NULL, "dlopen(%s, RTLD_DEEPBIND): %s", path, dlerror());
+    if (module == NULL)
+        return;
+    alloc = (void *(*)(size_t))dlsym(module, "libctor_alloc");
+    release = (void (*)(void *))dlsym(module, "libctor_release");
+    CHECK(alloc != NULL && release != NULL, "the module's malloc and free");
+    if (alloc == NULL || release == NULL)
+        return;
+    for (int i = 0; i < 1000; i++) {
+        char *ours = malloc(100 + (size_t)i);
+        char *theirs = alloc(100 + (size_t)i);
+
+        CHECK(ours != NULL && theirs != NULL, "allocations");
+        if (ours == NULL || theirs == NULL)
+            return;
+        memset(ours, 'o', 100);
+        memset(theirs, 't', 100);
+        release(ours); /* a block of the program, freed by the module */
+        free(theirs);  /* and the other way */
+    }
+    /* The module's block comes from the active backend, like any other. */
+    CHECK_OWNER_RELEASE("malloc in a module loaded with RTLD_DEEPBIND", 100000, alloc(100000),
+                        release);
+    CHECK(dlclose(module) == 0, "dlclose: %s", dlerror());
+}
+
+/* tests_api_dlopen_LDFLAGS gives this program a RUNPATH to the module's
+ * directory; glibc applies it only when this program is dlopen's caller. */
+static void by_runpath(void)
+{
+    void *module = dlopen("libctor.so", RTLD_NOW | RTLD_LOCAL);
+
+    CHECK(module != NULL, "dlopen(\"libctor.so\") through this program's RUNPATH: %s",
+          dlerror());
+    if (module != NULL)
+        CHECK(dlclose(module) == 0, "dlclose: %s", dlerror());
 }
 
 int main(int argc, char **argv)
@@ -51,5 +99,7 @@ int main(int argc, char **argv)
         }
         CHECK(dlclose(module) == 0, "dlclose: %s", dlerror());
     }
+    deepbind(path);
+    by_runpath();
     return test_finish("dlopen");
 }

@@ -37,3 +37,17 @@ char *libctor_thread_buffer(void)
     thread_buffer[0] = 'x';
     return thread_buffer;
 }
+
+/* Its own malloc and free: libc's when the module is loaded with
+ * RTLD_DEEPBIND, unless heapswitch drops the flag. */
+void *libctor_alloc(size_t size);
+void *libctor_alloc(size_t size)
+{
+    return malloc(size);
+}
+
+void libctor_release(void *block);
+void libctor_release(void *block)
+{
+    free(block);
+}
