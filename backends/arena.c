@@ -39,6 +39,13 @@
 #define CACHE_LIMIT 8
 #define LARGE_CACHE_SLOTS 8
 #define LARGE_CACHE_BYTES ((size_t)256 << 20)
+/* A freed block's header has this bit set beside its size (a multiple of
+ * 16): a retired chunk's free space is found by walking its headers. */
+#define FREED ((size_t)1)
+/* Retired chunks a thread looks at, oldest first, when it needs one. */
+#define TAKE_TRIES 8
+/* Runs of freed blocks shorter than this are left alone. */
+#define MIN_RUN 64
 
 /* Added to remote_freed when the chunk is retired: then one atomic add
  * tells a remote free both whether the chunk is retired and how many
@@ -61,6 +68,13 @@ struct chunk {
                               current; RETIRED added when retired */
     uint64_t final_live;   /* the owner's `live` when it retired it */
     struct chunk *next;    /* in the cache */
+    char *used_end;        /* past the last block's header: the headers
+                              from the first block's to here chain by size */
+    struct chunk *older, *newer; /* in the retired list, under cache_lock */
+    int listed;                  /* in it, under cache_lock */
+    uint64_t walked_live;  /* its live blocks when a walk found little room
+                              in it (0: none did): worth another walk once
+                              half of them are free */
 } __attribute__((aligned(128)));
 
 _Static_assert(sizeof(struct chunk) == 128, "blocks start 128 bytes into a chunk");
@@ -82,6 +96,20 @@ static uintptr_t chunk_mask = ~(uintptr_t)(DEFAULT_CHUNK - 1);
 static size_t large_threshold = DEFAULT_CHUNK / 4;
 
 static __thread struct thread_arena here __attribute__((tls_model("initial-exec")));
+
+/* A thread's current chunk when it was taken from the retired list:
+ * the thread bumps through its runs of freed blocks one after the other
+ * (`scan` walks the headers). This is what stops one long-lived block in
+ * fifty from pinning every chunk. */
+struct thread_reuse {
+    char *scan;          /* the next header to walk in the current chunk,
+                            or NULL: no runs left (or a fresh chunk) */
+    char *scan_end;      /* the current chunk's used_end when it was taken */
+    size_t run_bytes;    /* bytes of the runs found since it was taken */
+    bool taken;          /* whether the current chunk was a retired one */
+};
+
+static __thread struct thread_reuse reuse __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -93,6 +121,10 @@ static uint64_t cached_bytes;  /* under cache_lock */
  * glibc does by raising its mmap threshold: under cache_lock. */
 static struct chunk *large_cache[LARGE_CACHE_SLOTS];
 static size_t large_cached_bytes;
+/* Retired chunks with blocks still live, oldest first: under cache_lock.
+ * A chunk is listed before its retirement is published and unlisted by
+ * whoever recycles or takes it, so a listed chunk is always mapped. */
+static struct chunk *oldest_retired, *newest_retired;
 
 /* A block is never at the very start of a chunk, except a large block
  * aligned to a chunk size or more: that one's header is the chunk before
@@ -150,10 +182,15 @@ static void adopt(struct thread_arena *t, struct chunk *chunk)
     __atomic_store_n(&chunk->remote_freed, 0, __ATOMIC_RELAXED);
     chunk->final_live = 0;
     chunk->recycled = 0;
+    chunk->used_end = (char *)chunk + sizeof *chunk;
+    chunk->walked_live = 0;
     t->chunk = chunk;
     t->next = (char *)chunk + sizeof *chunk + HEADER;
     t->end = (char *)chunk + chunk_size;
     t->live = 0;
+    reuse.scan = NULL;
+    reuse.taken = false;
+    reuse.run_bytes = 0;
 }
 
 static struct chunk *new_chunk(void)
@@ -176,6 +213,42 @@ static struct chunk *new_chunk(void)
     return chunk;
 }
 
+/* Under cache_lock. */
+static void unlist(struct chunk *chunk)
+{
+    if (!chunk->listed)
+        return;
+    if (chunk->older != NULL)
+        chunk->older->newer = chunk->newer;
+    else
+        oldest_retired = chunk->newer;
+    if (chunk->newer != NULL)
+        chunk->newer->older = chunk->older;
+    else
+        newest_retired = chunk->older;
+    chunk->listed = 0;
+}
+
+/* Under cache_lock. */
+static void append_retired(struct chunk *chunk)
+{
+    chunk->older = newest_retired;
+    chunk->newer = NULL;
+    if (newest_retired != NULL)
+        newest_retired->newer = chunk;
+    else
+        oldest_retired = chunk;
+    newest_retired = chunk;
+    chunk->listed = 1;
+}
+
+static void list_retired(struct chunk *chunk)
+{
+    pthread_mutex_lock(&cache_lock);
+    append_retired(chunk);
+    pthread_mutex_unlock(&cache_lock);
+}
+
 /* Its last block is free: into the cache, or back to the OS. */
 static void recycle(struct chunk *chunk)
 {
@@ -185,6 +258,7 @@ static void recycle(struct chunk *chunk)
                                      __ATOMIC_RELAXED))
         return;
     pthread_mutex_lock(&cache_lock);
+    unlist(chunk);
     if (cache_count < CACHE_LIMIT) {
         chunk->next = cache;
         cache = chunk;
@@ -197,27 +271,73 @@ static void recycle(struct chunk *chunk)
         unmap(chunk);
 }
 
+/* Ends the run the thread bumps through: in a taken chunk's interior,
+ * the bytes left become one freed block, so that the headers still chain;
+ * in a chunk's tail, used_end moves up to the next header. */
+static void close_run(struct thread_arena *t)
+{
+    char *header = t->next - HEADER;
+
+    if (t->end == (char *)t->chunk + chunk_size)
+        t->chunk->used_end = header;
+    else if (header < t->end)
+        *(size_t *)header = (size_t)(t->end - t->next) | FREED;
+}
+
 /* The owner lets go of its current chunk: from now on every free of its
  * blocks is atomic, and the last one recycles it. final_live is written
  * before the release add that publishes RETIRED, so a remote free whose
  * add sees RETIRED also sees final_live. Exactly one add (this one, or a
- * remote free's) returns RETIRED + final_live. */
+ * remote free's) returns RETIRED + final_live. It is listed, to be walked
+ * for free space, before that: then whoever recycles it finds it listed. */
 static void retire(struct thread_arena *t)
 {
     struct chunk *chunk = t->chunk;
     uint64_t live = t->live;
 
+    close_run(t);
     *t = (struct thread_arena){0};
+    list_retired(chunk);
     chunk->final_live = live;
     if (__atomic_add_fetch(&chunk->remote_freed, RETIRED, __ATOMIC_ACQ_REL) == RETIRED + live)
         recycle(chunk);
+}
+
+/* Marks a block of a chunk freed, before its free is counted: once
+ * counted, the chunk may be recycled. A release store, so that a walk
+ * that reads the mark (acquire) reuses the block after the program's
+ * last use of it: plain moves on x86-64. */
+static inline void mark_freed(void *block)
+{
+    size_t *slot = size_slot(block);
+
+    __atomic_store_n(slot, __atomic_load_n(slot, __ATOMIC_RELAXED) | FREED, __ATOMIC_RELEASE);
+}
+
+static void remote_free(struct chunk *chunk)
+{
+    uint64_t freed = __atomic_add_fetch(&chunk->remote_freed, 1, __ATOMIC_ACQ_REL);
+
+    /* Only a retired chunk is recycled, and its final_live is then set. */
+    if (freed >= RETIRED && freed - RETIRED == chunk->final_live)
+        recycle(chunk);
+}
+
+/* Retires the current chunk. A taken one whose runs came to little is
+ * mostly live: it is not walked again until half its blocks are free. */
+static void let_go(struct thread_arena *t)
+{
+    t->chunk->walked_live = reuse.taken && reuse.run_bytes < chunk_size / 8 ? t->live : 0;
+    retire(t);
+    reuse.scan = NULL;
+    reuse.taken = false;
 }
 
 static void thread_exit(void *unused)
 {
     (void)unused;
     if (here.chunk != NULL)
-        retire(&here);
+        let_go(&here);
 }
 
 /* A cached large mapping of at least `total` bytes, not much more, made
@@ -303,6 +423,9 @@ static void *carve(struct thread_arena *t, size_t alignment, size_t size)
     block = (char *)start;
     if (block > t->end || size > (size_t)(t->end - block))
         return NULL;
+    /* An alignment gap is a freed block, so that the headers chain. */
+    if (block > t->next)
+        *size_slot(t->next) = (size_t)(block - t->next) - HEADER + FREED;
     *size_slot(block) = size;
     t->next = block + size + HEADER;
     t->live++;
@@ -316,10 +439,164 @@ static bool all_free(const struct thread_arena *t)
     return t->live == __atomic_load_n(&t->chunk->remote_freed, __ATOMIC_ACQUIRE);
 }
 
+/* The header after the one at `at`, whose word is `word`; NULL when the
+ * size runs past `limit` (a block overrun by the program: stop there). */
+static char *next_header(char *at, size_t word, char *limit)
+{
+    size_t size = word & ~(size_t)15;
+
+    return size <= (size_t)(limit - at) - HEADER ? at + HEADER + size : NULL;
+}
+
+/* Moves the thread to the next run of freed blocks of its taken chunk,
+ * from reuse.scan on (a run that reaches used_end takes in the unused
+ * tail too). false when none of MIN_RUN bytes is left. A block freed
+ * while the walk passes it may be taken for a live one: a run can only
+ * come out shorter. */
+static bool find_run(struct thread_arena *t)
+{
+    char *chunk_end = (char *)t->chunk + chunk_size;
+    char *limit = reuse.scan_end;
+    char *at = reuse.scan;
+
+    reuse.scan = NULL;
+    while (at < limit) {
+        size_t word = __atomic_load_n((size_t *)at, __ATOMIC_ACQUIRE);
+        char *start = at, *end;
+
+        while (at < limit && (word & FREED) != 0) {
+            at = next_header(at, word, limit);
+            if (at == NULL)
+                return false;
+            if (at < limit)
+                word = __atomic_load_n((size_t *)at, __ATOMIC_ACQUIRE);
+        }
+        end = at == limit ? chunk_end : at;
+        if (end - start >= MIN_RUN) {
+            reuse.scan = end == chunk_end ? NULL : at;
+            reuse.run_bytes += (size_t)(end - start);
+            t->next = start + HEADER;
+            t->end = end;
+            return true;
+        }
+        if (at == limit)
+            return false;
+        at = next_header(at, word, limit); /* past the live block */
+        if (at == NULL)
+            return false;
+    }
+    if (chunk_end - limit < MIN_RUN)
+        return false;
+    reuse.run_bytes += (size_t)(chunk_end - limit);
+    t->next = limit + HEADER;
+    t->end = chunk_end;
+    return true;
+}
+
+static bool next_run(struct thread_arena *t)
+{
+    if (reuse.scan == NULL)
+        return false;
+    close_run(t);
+    return find_run(t);
+}
+
+/* Takes one of the oldest retired chunks with blocks still live, so that
+ * no remote free can recycle it: its count of frees goes from
+ * RETIRED + k (k < final_live: some block is live) to 0 in one
+ * compare-and-swap, and frees from then on count as for any current
+ * chunk. Under cache_lock, which whoever recycles a listed chunk takes
+ * before unmapping it. Of the oldest few, the one with the fewest live
+ * blocks (the least to walk past); a mostly live one moves to the back,
+ * so that the list turns over. `just_retired`, the caller's own, full of
+ * blocks it is likely still using, is left alone. Returns the chunk and
+ * its live blocks, or NULL. */
+static struct chunk *take_retired(const struct chunk *just_retired, uint64_t *live)
+{
+    struct chunk *chunk = NULL;
+
+    pthread_mutex_lock(&cache_lock);
+    while (chunk == NULL) {
+        struct chunk *best = NULL, *candidate = oldest_retired;
+        uint64_t best_freed = 0, best_live = UINT64_MAX;
+
+        for (unsigned tries = 0; candidate != NULL && tries < TAKE_TRIES; tries++) {
+            struct chunk *newer = candidate->newer;
+            uint64_t freed = __atomic_load_n(&candidate->remote_freed, __ATOMIC_ACQUIRE);
+            uint64_t candidate_live;
+
+            /* Not yet retired, or its last block is being freed. */
+            if (candidate == just_retired || freed < RETIRED ||
+                freed - RETIRED >= candidate->final_live) {
+                candidate = newer;
+                continue;
+            }
+            candidate_live = candidate->final_live - (freed - RETIRED);
+            if (candidate->walked_live != 0 && candidate_live > candidate->walked_live / 2) {
+                if (newer != NULL) {
+                    unlist(candidate);
+                    append_retired(candidate);
+                }
+            } else if (candidate_live < best_live) {
+                best = candidate;
+                best_freed = freed;
+                best_live = candidate_live;
+            }
+            candidate = newer;
+        }
+        if (best == NULL)
+            break;
+        /* A free in between: look again. */
+        if (__atomic_compare_exchange_n(&best->remote_freed, &best_freed, 0, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            *live = best_live;
+            unlist(best);
+            chunk = best;
+        }
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return chunk;
+}
+
+/* Makes a retired chunk the current one, at its first run of freed
+ * blocks. false when none is listed, or the one taken has no run left. */
+static bool take_retired_chunk(struct thread_arena *t, const struct chunk *just_retired)
+{
+    uint64_t live;
+    struct chunk *chunk = take_retired(just_retired, &live);
+
+    if (chunk == NULL)
+        return false;
+    chunk->final_live = 0;
+    t->chunk = chunk;
+    t->live = live;
+    /* No room, and nothing for close_run to write, until a run is found. */
+    t->end = chunk->used_end;
+    t->next = t->end + HEADER;
+    reuse.taken = true;
+    reuse.run_bytes = 0;
+    reuse.scan = (char *)chunk + sizeof *chunk;
+    reuse.scan_end = chunk->used_end;
+    if (find_run(t))
+        return true;
+    let_go(t);
+    return false;
+}
+
+/* A block from the current chunk, or from the next runs of a taken one. */
+static void *carve_here(struct thread_arena *t, size_t alignment, size_t size)
+{
+    void *block = carve(t, alignment, size);
+
+    while (block == NULL && next_run(t))
+        block = carve(t, alignment, size);
+    return block;
+}
+
 static void *slow_alloc(size_t alignment, size_t size)
 {
     struct thread_arena *t = &here;
-    struct chunk *chunk;
+    struct chunk *chunk, *just_retired = t->chunk;
     void *block;
 
     if (size > large_threshold || alignment > chunk_size / 8)
@@ -327,17 +604,24 @@ static void *slow_alloc(size_t alignment, size_t size)
     if (size == 0)
         size = 16;
     if (t->chunk != NULL) {
-        block = carve(t, alignment, size);
+        block = carve_here(t, alignment, size);
         if (block != NULL)
             return block;
         if (all_free(t)) {
             adopt(t, t->chunk);
             return carve(t, alignment, size);
         }
-        retire(t);
+        let_go(t);
     } else {
         /* The thread's first chunk: retire it when the thread exits. */
         pthread_setspecific(exit_key, (void *)1);
+    }
+    /* Before a fresh chunk, the free space of a retired one. */
+    if (take_retired_chunk(t, just_retired)) {
+        block = carve_here(t, alignment, size);
+        if (block != NULL)
+            return block;
+        let_go(t);
     }
     chunk = new_chunk();
     if (chunk == NULL)
@@ -376,15 +660,6 @@ static void *arena_malloc(size_t request)
     return malloc_slow(request);
 }
 
-static void remote_free(struct chunk *chunk)
-{
-    uint64_t freed = __atomic_add_fetch(&chunk->remote_freed, 1, __ATOMIC_ACQ_REL);
-
-    /* Only a retired chunk is recycled, and its final_live is then set. */
-    if (freed >= RETIRED && freed - RETIRED == chunk->final_live)
-        recycle(chunk);
-}
-
 /* The slow paths of free below take free_counted's result and return it,
  * so that they are tail calls and the fast paths need no stack frame. */
 
@@ -404,10 +679,12 @@ __attribute__((noinline)) static size_t free_elsewhere(void *ptr, size_t usable)
     if (ptr == NULL)
         return usable;
     chunk = chunk_of(ptr);
-    if (chunk->kind == CHUNK_LARGE)
+    if (chunk->kind == CHUNK_LARGE) {
         release_large(chunk);
-    else
+    } else {
+        mark_freed(ptr);
         remote_free(chunk);
+    }
     return usable;
 }
 
@@ -423,6 +700,7 @@ static inline __attribute__((always_inline)) size_t free_block(void *ptr, size_t
     if (__builtin_expect(chunk == t->chunk, 1)) {
         uint64_t live = --t->live;
 
+        mark_freed(ptr);
         if (__builtin_expect(live == __atomic_load_n(&chunk->remote_freed, __ATOMIC_ACQUIRE), 0))
             return rewind_current(usable);
         return usable;

@@ -53,40 +53,76 @@ static void explicit_arenas(void)
 }
 
 static void *volatile sink;
+static char *held[64][1100];
+
+/* The arena's mapped bytes, from this process's own segment (refreshed
+ * at most every 250 ms: wait, then allocate). */
+static uint64_t mapped_now(void)
+{
+    struct heapswitch_snapshot snapshot;
+    struct timespec pause = {0, 300 * 1000 * 1000};
+    char why[256];
+
+    nanosleep(&pause, NULL);
+    for (int i = 0; i < 1024; i++) {
+        sink = malloc(32);
+        free(sink);
+    }
+    if (heapswitch_read_pid(getpid(), &snapshot, why, sizeof why) != 0) {
+        CHECK(0, "cannot read my segment: %s", why);
+        return 0;
+    }
+    return snapshot.heap.mapped;
+}
 
 static void arena_backend(void)
 {
     char *a, *b, *grown;
     uintptr_t first_address = 0;
+    uint64_t mapped_after_requests, mapped_after_mix;
     void *pinned[64];
     struct heapswitch_snapshot snapshot;
     struct timespec pause = {0, 300 * 1000 * 1000};
     char why[256];
 
-    /* Request-scoped use: once a request has freed everything in the
-     * thread's chunk, the chunk is rewound: the next request starts at the
-     * same address. (The first chunk also holds start-up blocks, so look
-     * at the last requests.) */
-    for (int request = 0; request < 1000; request++) {
-        char *parts[300];
-        for (int i = 0; i < 300; i++)
-            parts[i] = malloc(16 + (size_t)(i % 50) * 8);
-        if (request == 998)
-            first_address = (uintptr_t)parts[0];
-        if (request == 999)
-            CHECK((uintptr_t)parts[0] == first_address,
-                  "a rewound chunk starts over (%#lx then %p)", (unsigned long)first_address,
-                  (void *)parts[0]);
-        for (int i = 0; i < 300; i++)
-            free(parts[i]);
-    }
+    /* The last block of the current chunk grows in place (first: the
+     * thread's first chunk still has room). */
     b = malloc(40);
-
-    /* The last block of the current chunk grows in place. */
     first_address = (uintptr_t)b;
     grown = realloc(b, 4000);
     CHECK((uintptr_t)grown == first_address, "realloc of the last block moved it");
     free(grown);
+
+    /* Request-scoped use reuses its memory: 1000 requests of 300 blocks
+     * (65 MB in all) run in a few chunks, rewound or walked again. */
+    for (int request = 0; request < 1000; request++) {
+        char *parts[300];
+        for (int i = 0; i < 300; i++)
+            parts[i] = malloc(16 + (size_t)(i % 50) * 8);
+        for (int i = 0; i < 300; i++)
+            free(parts[i]);
+    }
+    mapped_after_requests = mapped_now();
+    CHECK(mapped_after_requests > 0 && mapped_after_requests <= (uint64_t)8 << 20,
+          "1000 requests of 65 KB each: %llu bytes mapped",
+          (unsigned long long)mapped_after_requests);
+
+    /* One long-lived block in every 1100 freed: a request's worth later,
+     * their free space is walked and bumped through again. */
+    for (int chunk = 0; chunk < 64; chunk++) {
+        char *filler[1100];
+        for (int i = 0; i < 1100; i++)
+            filler[i] = malloc(1000);
+        pinned[chunk] = filler[0];
+        for (int i = 1; i < 1100; i++)
+            free(filler[i]);
+    }
+    mapped_after_mix = mapped_now();
+    CHECK(mapped_after_mix <= mapped_after_requests + ((uint64_t)4 << 20),
+          "64 long-lived blocks among 70 MB freed: %llu bytes mapped",
+          (unsigned long long)mapped_after_mix);
+    for (int chunk = 0; chunk < 64; chunk++)
+        free(pinned[chunk]);
 
     /* Beyond a chunk, and aligned beyond a chunk. */
     a = malloc(8 << 20);
@@ -97,14 +133,15 @@ static void arena_backend(void)
     CHECK(a != NULL && (uintptr_t)a % (4u << 20) == 0, "aligned to 4 MiB");
     free(a);
 
-    /* One small block kept in each of 64 chunks pins them all. */
-    for (int chunk = 0; chunk < 64; chunk++) {
-        char *filler[1100];
+    /* A program that stops allocating: one block kept in each of 64
+     * chunks pins them all, and the fragmentation figure shows it. */
+    for (int chunk = 0; chunk < 64; chunk++)
         for (int i = 0; i < 1100; i++)
-            filler[i] = malloc(1000);
-        pinned[chunk] = filler[0];
+            held[chunk][i] = malloc(1000);
+    for (int chunk = 0; chunk < 64; chunk++) {
+        pinned[chunk] = held[chunk][0];
         for (int i = 1; i < 1100; i++)
-            free(filler[i]);
+            free(held[chunk][i]);
     }
     nanosleep(&pause, NULL);
     for (int i = 0; i < 1024; i++) {
