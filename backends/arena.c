@@ -45,7 +45,7 @@
 /* Retired chunks a thread looks at, oldest first, when it needs one. */
 #define TAKE_TRIES 8
 /* Runs of freed blocks shorter than this are left alone. */
-#define MIN_RUN 64
+#define MIN_RUN 1024
 
 /* Added to remote_freed when the chunk is retired: then one atomic add
  * tells a remote free both whether the chunk is retired and how many
@@ -193,7 +193,8 @@ static void adopt(struct thread_arena *t, struct chunk *chunk)
     reuse.run_bytes = 0;
 }
 
-static struct chunk *new_chunk(void)
+/* A recycled chunk from the cache, or NULL. */
+static struct chunk *cached_chunk(void)
 {
     struct chunk *chunk = NULL;
 
@@ -205,11 +206,6 @@ static struct chunk *new_chunk(void)
         cached_bytes -= chunk->mapping_size;
     }
     pthread_mutex_unlock(&cache_lock);
-    if (chunk == NULL) {
-        chunk = map_chunk(chunk_size, chunk_size, CHUNK_SMALL);
-        if (chunk == NULL)
-            return NULL;
-    }
     return chunk;
 }
 
@@ -439,58 +435,50 @@ static bool all_free(const struct thread_arena *t)
     return t->live == __atomic_load_n(&t->chunk->remote_freed, __ATOMIC_ACQUIRE);
 }
 
-/* The header after the one at `at`, whose word is `word`; NULL when the
- * size runs past `limit` (a block overrun by the program: stop there). */
-static char *next_header(char *at, size_t word, char *limit)
+/* The thread bumps through [start, end) of its taken chunk. */
+static bool begin_run(struct thread_arena *t, char *start, char *end)
 {
-    size_t size = word & ~(size_t)15;
-
-    return size <= (size_t)(limit - at) - HEADER ? at + HEADER + size : NULL;
+    reuse.run_bytes += (size_t)(end - start);
+    t->next = start + HEADER;
+    t->end = end;
+    return true;
 }
 
 /* Moves the thread to the next run of freed blocks of its taken chunk,
  * from reuse.scan on (a run that reaches used_end takes in the unused
- * tail too). false when none of MIN_RUN bytes is left. A block freed
- * while the walk passes it may be taken for a live one: a run can only
- * come out shorter. */
+ * tail too). false when none of MIN_RUN bytes is left, or a header says
+ * its block runs past used_end (the program overran one: stop there).
+ * A block freed while the walk passes it may be taken for a live one: a
+ * run can only come out shorter. */
 static bool find_run(struct thread_arena *t)
 {
     char *chunk_end = (char *)t->chunk + chunk_size;
     char *limit = reuse.scan_end;
     char *at = reuse.scan;
+    char *start = NULL; /* the first header of the freed blocks walked */
 
     reuse.scan = NULL;
     while (at < limit) {
         size_t word = __atomic_load_n((size_t *)at, __ATOMIC_ACQUIRE);
-        char *start = at, *end;
+        size_t size = word & ~(size_t)15;
 
-        while (at < limit && (word & FREED) != 0) {
-            at = next_header(at, word, limit);
-            if (at == NULL)
-                return false;
-            if (at < limit)
-                word = __atomic_load_n((size_t *)at, __ATOMIC_ACQUIRE);
-        }
-        end = at == limit ? chunk_end : at;
-        if (end - start >= MIN_RUN) {
-            reuse.scan = end == chunk_end ? NULL : at;
-            reuse.run_bytes += (size_t)(end - start);
-            t->next = start + HEADER;
-            t->end = end;
-            return true;
-        }
-        if (at == limit)
+        if (size > (size_t)(limit - at) - HEADER)
             return false;
-        at = next_header(at, word, limit); /* past the live block */
-        if (at == NULL)
-            return false;
+        if ((word & FREED) != 0) {
+            if (start == NULL)
+                start = at;
+        } else if (start != NULL) {
+            if (at - start >= MIN_RUN) {
+                reuse.scan = at;
+                return begin_run(t, start, at);
+            }
+            start = NULL;
+        }
+        at += HEADER + size;
     }
-    if (chunk_end - limit < MIN_RUN)
-        return false;
-    reuse.run_bytes += (size_t)(chunk_end - limit);
-    t->next = limit + HEADER;
-    t->end = chunk_end;
-    return true;
+    if (start == NULL)
+        start = limit;
+    return chunk_end - start >= MIN_RUN && begin_run(t, start, chunk_end);
 }
 
 static bool next_run(struct thread_arena *t)
@@ -616,14 +604,18 @@ static void *slow_alloc(size_t alignment, size_t size)
         /* The thread's first chunk: retire it when the thread exits. */
         pthread_setspecific(exit_key, (void *)1);
     }
-    /* Before a fresh chunk, the free space of a retired one. */
-    if (take_retired_chunk(t, just_retired)) {
+    /* A recycled chunk; else the free space of a retired one (request-
+     * scoped work recycles its chunks, and only long-lived blocks leave
+     * the cache empty); else a new mapping. */
+    chunk = cached_chunk();
+    if (chunk == NULL && take_retired_chunk(t, just_retired)) {
         block = carve_here(t, alignment, size);
         if (block != NULL)
             return block;
         let_go(t);
     }
-    chunk = new_chunk();
+    if (chunk == NULL)
+        chunk = map_chunk(chunk_size, chunk_size, CHUNK_SMALL);
     if (chunk == NULL)
         return NULL;
     adopt(t, chunk);
