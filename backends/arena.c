@@ -15,8 +15,13 @@
  * of their own, also aligned so the mask finds its header. realloc grows
  * in place when the block is the last one of the caller's current chunk.
  *
- * The price: one long-lived block pins its whole chunk. docs and the
- * fragmentation figure say so.
+ * Long-lived blocks keep their chunks from being recycled. Every free
+ * marks its block's header, and retired chunks are listed, so that a
+ * thread that finds no recycled chunk takes a retired one and bumps
+ * through its runs of freed blocks, one after the other. What is left of
+ * the price: a long-lived block pins its chunk while the program does not
+ * allocate, and runs shorter than MIN_RUN stay unused. The fragmentation
+ * figure shows it.
  */
 #include "config.h"
 
