@@ -5,10 +5,10 @@
  * (a compare-and-swap on the slot's owner, off the hot path), and is from
  * then on its only writer. A pthread key destructor gives the slot back
  * when the thread exits; the counts stay in it, and the next owner adds
- * to them, so totals never drop. The slot of a thread that exited without giving it back is freed
- * at the next refresh, or when no slot is free. Threads that find no
- * free slot, and exiting threads after their destructor ran, write the
- * shared last slot with atomic adds.
+ * to them, so totals never drop. The slot of a thread that exited
+ * without giving it back is freed at the next refresh, or when no slot
+ * is free. Threads that find no free slot, and exiting threads after
+ * their destructor ran, write the shared last slot with atomic adds.
  */
 #include "config.h"
 
