@@ -105,6 +105,19 @@ struct heapswitch_heap {
     double age_seconds; /* since the last refresh */
 };
 
+/* Counting levels (HEAPSWITCH_STATS; 0 publishes nothing). */
+enum heapswitch_stats_level {
+    /* Calls, failures, bytes requested, size classes and requests counted
+     * exactly; live bytes from the backend's own books at each refresh. */
+    HEAPSWITCH_STATS_DEFAULT = 1,
+    /* The usable bytes of every block handed out and given back counted too. */
+    HEAPSWITCH_STATS_EXACT = 2,
+};
+
+/* Bits of heapswitch_snapshot.estimated: which figures are not exact counts. */
+#define HEAPSWITCH_ESTIMATED_LIVE 1u      /* live_bytes, peak_live_bytes, fragmentation, heap_overhead_bytes */
+#define HEAPSWITCH_UNCOUNTED_USABLE 2u    /* counters.bytes_allocated and bytes_freed: not counted (0) */
+
 struct heapswitch_snapshot {
     pid_t pid;
     uid_t uid;
@@ -125,6 +138,12 @@ struct heapswitch_snapshot {
     double fragmentation;     /* 1 - live / heap.resident in [0,1], or -1 if unknown */
     struct heapswitch_counters counters;
     struct heapswitch_heap heap;
+    enum heapswitch_stats_level stats_level;
+    unsigned estimated;          /* HEAPSWITCH_ESTIMATED_LIVE, HEAPSWITCH_UNCOUNTED_USABLE bits */
+    /* Bytes the backend holds resident beyond the live ones (heap.resident
+     * minus live bytes of the same refresh), or -1 when unknown. */
+    int64_t heap_overhead_bytes;
+    double cpu_seconds;          /* user + system CPU time of the process, or -1 when unknown */
 };
 
 struct heapswitch_rates {

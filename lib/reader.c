@@ -105,6 +105,9 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
     uint64_t needed;
 
     memset(out, 0, sizeof *out);
+    out->cpu_seconds = -1;
+    out->heap_overhead_bytes = -1;
+    out->stats_level = HEAPSWITCH_STATS_EXACT;
     if (image == NULL || size < sizeof header)
         return refuse(why, why_size, "too small for a segment (%zu bytes)", size);
     if (size > HSW_SEGMENT_MAX_SIZE)
@@ -311,8 +314,10 @@ static int read_segment(int directory, const char *name, bool remove_dead,
         if (remove_dead)
             unlinkat(directory, name, 0);
     }
-    if (out->state == HEAPSWITCH_PROCESS_RUNNING)
+    if (out->state == HEAPSWITCH_PROCESS_RUNNING) {
         out->rss_bytes = hsw_proc_rss_bytes(out->pid);
+        out->cpu_seconds = hsw_proc_cpu_seconds(out->pid);
+    }
     result = 0;
 done:
     close(fd);
