@@ -10,6 +10,7 @@
 #ifndef HSW_BACKEND_H
 #define HSW_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,24 @@ struct hsw_backend_ops {
      * NULL: lib/ counts around malloc and free_counted. */
     void *(*malloc_and_count)(size_t size);
     void (*free_and_count)(void *ptr);
+    /* At the default counting level, where lib/ does not ask for the
+     * usable size of each block, the backend's own books stand in:
+     *
+     * thread_usable_books: this thread's cumulative usable bytes allocated
+     * and freed, as the backend counts them anyway (a few loads, no call
+     * into the allocator, safe from a free after the thread's destructors).
+     * Returns false while the thread has no books yet. Read at the
+     * thread's checkpoints (every 256 calls) and as it exits.
+     *
+     * thread_heap: the live and resident bytes of this thread's own heap,
+     * for a backend that keeps one per thread; it may walk the heap, so it
+     * is called at most every ~250 ms per thread, from an allocating call
+     * after the backend served it. Returns false when there is none.
+     *
+     * NULL: the backend has no such books (heap_figures may still give a
+     * global live figure). */
+    bool (*thread_usable_books)(uint64_t *allocated, uint64_t *freed);
+    bool (*thread_heap)(uint64_t *live, uint64_t *resident);
 };
 
 /* A backend's own figures about its heap, for the fragmentation figure.
@@ -62,6 +81,8 @@ struct hsw_backend_heap {
     uint64_t retained;  /* bytes kept as address space but returned to the OS */
     uint64_t committed; /* bytes committed */
     uint64_t reserved;  /* address space reserved */
+    uint64_t live;      /* bytes in live blocks, when has_live: the default level's live figure */
+    int has_live;
     int approximate;    /* 1 when the backend's own figures lag behind */
 };
 

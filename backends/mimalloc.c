@@ -6,8 +6,15 @@
  * without setting errno. It reports failures of malloc and realloc to its
  * error handler, which sets errno, so those two need no wrapper; calloc
  * overflow and aligned failures are not reported, so those are wrapped.
- * Heap figures come from mi_process_info(): its committed memory is what
- * mimalloc holds for its heap. Thread statistics merge late: approximate.
+ * mimalloc keeps a heap per thread, and its release builds keep no
+ * allocation statistics; each thread walks its own heap's pages instead
+ * (mi_heap_visit_blocks, pages only, never blocks): blocks in use times
+ * block size are its live bytes, and blocks ever handed out (the page's
+ * capacity, which mimalloc extends as it hands blocks out) times block
+ * size its resident bytes. Committed memory (mi_process_info) is address
+ * space mimalloc may use, not memory in RAM: it is shown as committed,
+ * never as resident. Blocks other threads freed count as live until the
+ * owning thread collects them: approximate.
  */
 #include "config.h"
 
@@ -60,6 +67,34 @@ static size_t mimalloc_good_size(size_t size)
     return mi_good_size(size);
 }
 
+struct heap_walk {
+    uint64_t live, resident;
+};
+
+static bool add_page(const mi_heap_t *heap, const mi_heap_area_t *area, void *block,
+                     size_t block_size, void *context)
+{
+    struct heap_walk *walk = context;
+
+    (void)heap;
+    (void)block;
+    (void)block_size;
+    walk->live += (uint64_t)area->used * area->block_size;
+    walk->resident += area->committed;
+    return true;
+}
+
+static bool mimalloc_thread_heap(uint64_t *live, uint64_t *resident)
+{
+    struct heap_walk walk = {0, 0};
+
+    if (!mi_heap_visit_blocks(mi_heap_get_default(), false, add_page, &walk))
+        return false;
+    *live = walk.live;
+    *resident = walk.resident;
+    return true;
+}
+
 static int mimalloc_init(struct hsw_backend_ops *ops, const char **why)
 {
     (void)why;
@@ -71,9 +106,11 @@ static int mimalloc_init(struct hsw_backend_ops *ops, const char **why)
     ops->aligned_alloc = mimalloc_aligned_alloc;
     ops->usable_size = mimalloc_usable_size;
     ops->new_block_usable = hsw_size_table_build(&size_table, mimalloc_good_size, ops);
+    ops->thread_heap = mimalloc_thread_heap;
     return 0;
 }
 
+/* Resident and live bytes come from the threads' heaps (thread_heap). */
 static int mimalloc_heap_figures(struct hsw_backend_heap *heap)
 {
     size_t elapsed, user, system, rss, peak_rss, committed, peak_committed, faults;
@@ -81,7 +118,6 @@ static int mimalloc_heap_figures(struct hsw_backend_heap *heap)
     mi_process_info(&elapsed, &user, &system, &rss, &peak_rss, &committed,
                     &peak_committed, &faults);
     heap->committed = committed;
-    heap->resident = committed;
     heap->approximate = 1;
     return 0;
 }

@@ -4,7 +4,9 @@
  * when jemalloc or mimalloc, which export the same names, are loaded too.
  * glibc's memalign takes any power-of-two alignment, which is the contract.
  * Heap figures: mallinfo2(), whose `arena` is the bytes of all arenas
- * obtained from the OS and `hblkhd` the bytes of mmapped blocks.
+ * obtained from the OS and `hblkhd` the bytes of mmapped blocks; at the
+ * default counting level its `uordblks` (chunks in use) plus `hblkhd` are
+ * the live bytes.
  *
  * Usable sizes are read from the chunk header, as glibc's own
  * malloc_usable_size() does, without its call and checks: the counters
@@ -89,6 +91,10 @@ static int system_heap_figures(struct hsw_backend_heap *heap)
     heap->mapped = heap->resident;
     heap->active = info.uordblks + info.hblkhd;
     heap->retained = info.fordblks;
+    /* Bytes of chunks in use, headers included (8 bytes a chunk), and of
+     * mmapped blocks: the default level's live figure. */
+    heap->live = heap->active;
+    heap->has_live = 1;
     return 0;
 }
 

@@ -250,7 +250,7 @@ static void read_report(const char *path, pid_t child, struct sample *sample)
     while (getline(&line, &capacity, file) > 0) {
         double pid = json_number(line, "pid"), value;
 
-        if (pid < 0 || json_number(line, "bytes_allocated") < 0)
+        if (pid < 0 || json_number(line, "bytes_requested") < 0)
             continue; /* not a report line (a truncated write?) */
         add(sample, M_PROCESSES, 1);
         add(sample, M_ALLOCS,
@@ -258,7 +258,9 @@ static void read_report(const char *path, pid_t child, struct sample *sample)
                 json_number(line, "realloc") + json_number(line, "aligned"));
         add(sample, M_FREES, json_number(line, "free"));
         add(sample, M_BYTES_REQUESTED, json_number(line, "bytes_requested"));
-        add(sample, M_BYTES_ALLOCATED, json_number(line, "bytes_allocated"));
+        /* null at the default counting level under some backends */
+        if ((value = json_number(line, "bytes_allocated")) >= 0)
+            add(sample, M_BYTES_ALLOCATED, value);
         if ((pid_t)pid == child || (pid_t)json_number(line, "ppid") == getpid()) {
             if ((value = json_number(line, "peak_live_bytes")) >= 0) {
                 sample->value[M_PEAK_LIVE] = value;

@@ -145,8 +145,13 @@ static size_t free_counted_by_lookup(void *ptr)
     return usable;
 }
 
+/* Whether the backend counts inside its own malloc and free: it knows
+ * usable sizes for free, so they are counted at every level. */
+static bool backend_counts_usable;
+
 static void publish_ops(const struct hsw_backend_ops *ops)
 {
+    backend_counts_usable = ops->malloc_and_count != NULL;
     chosen_ops = *ops;
     hsw_fault_wrap(&chosen_ops);
     if (chosen_ops.free_counted == NULL)
@@ -168,6 +173,8 @@ static void publish_ops(const struct hsw_backend_ops *ops)
     __atomic_store_n(&hsw_ops.thread_started, ops->thread_started, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.malloc_and_count, ops->malloc_and_count, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.free_and_count, ops->free_and_count, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.thread_usable_books, ops->thread_usable_books, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.thread_heap, ops->thread_heap, __ATOMIC_RELAXED);
 }
 
 /* Reports why the requested backend cannot be used, then exits (strict)
@@ -217,10 +224,22 @@ static const struct hsw_backend *select_backend(void)
     return entry->backend;
 }
 
-/* Counting and the segment, unless HEAPSWITCH_STATS=0. */
+/* Counting and the segment, unless HEAPSWITCH_STATS=0. At the default
+ * level malloc and free are counted without asking for usable sizes,
+ * unless the backend counts inside its own fast paths. */
 static void start_publishing(const struct hsw_backend *backend)
 {
-    if (hsw_option_bool(HSW_OPT_STATS, true) && hsw_segment_open(backend))
+    unsigned level = hsw_option_stats_level();
+
+    if (level == 0)
+        return;
+    hsw_stats_level = (enum hsw_stats_level)level;
+    hsw_usable_exact = level == HSW_STATS_EXACT || backend_counts_usable;
+    if (!hsw_usable_exact) {
+        __atomic_store_n(&hsw_ops.malloc_and_count, hsw_light_malloc, __ATOMIC_RELAXED);
+        __atomic_store_n(&hsw_ops.free_and_count, hsw_light_free, __ATOMIC_RELAXED);
+    }
+    if (hsw_segment_open(backend))
         hsw_counters_start();
 }
 

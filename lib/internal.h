@@ -42,6 +42,9 @@ const char *hsw_option_string(enum hsw_option option);
 /* A boolean option: 1/true/yes/on and 0/false/no/off, any case; a bad
  * value is reported once and gives `fallback`. */
 bool hsw_option_bool(enum hsw_option option, bool fallback);
+/* HEAPSWITCH_STATS: 0 (off), the default level, or exact; unset and the
+ * boolean truths give the default level; a bad value is reported once. */
+unsigned hsw_option_stats_level(void);
 
 /* ---- lib/bootstrap.c ------------------------------------------------- */
 
@@ -66,6 +69,10 @@ static inline bool hsw_bootstrap_owns(const void *ptr)
  * malloc_and_count and free_and_count. Only called while counting. */
 void *hsw_counted_malloc(size_t size);
 void hsw_counted_free(void *ptr);
+/* The default level's malloc and free: calls, bytes requested and size
+ * class counted, no usable size asked for. Only called while counting. */
+void *hsw_light_malloc(size_t size);
+void hsw_light_free(void *ptr);
 
 /* ---- lib/dispatch.c -------------------------------------------------- */
 
@@ -105,6 +112,11 @@ extern __thread struct hsw_slot *hsw_thread_slot
     __attribute__((tls_model("initial-exec")));
 /* Whether calls are counted: set once a segment exists. */
 extern bool hsw_counting;
+/* The counting level (enum hsw_stats_level), and whether usable sizes are
+ * counted at every call (the exact level, or a backend that counts inside
+ * its own fast paths). Set once, before counting starts. */
+extern enum hsw_stats_level hsw_stats_level;
+extern bool hsw_usable_exact;
 
 /* Starts counting into the current segment (at start-up and in a fork child). */
 void hsw_counters_start(void);
@@ -123,6 +135,14 @@ void hsw_refresh_maybe(void);
  * just after the backend served one: hsw_refresh_maybe, and the backend's
  * thread_started in a thread that has not run it yet. */
 void hsw_allocating_checkpoint(void);
+/* Every HSW_REFRESH_CALL_MASK + 1 frees of a slot at the default level,
+ * before the backend frees: brings the slot's usable-byte counts up to the
+ * backend's per-thread books (no backend set-up: a free may come after the
+ * thread's destructors). */
+void hsw_freeing_checkpoint(void);
+/* Brings this thread's slot up to the backend's books and its own heap's
+ * figures now (before the final refresh at exit). */
+void hsw_counters_flush_thread(void);
 
 /* The histogram class of a size below 2^62: its bit length (0 for 0).
  * 2 * size + 1 is never 0, so size 0 needs no branch. */
@@ -196,8 +216,9 @@ static inline struct hsw_slot *hsw_segment_slots(void)
 {
     return (struct hsw_slot *)((char *)hsw_segment + sizeof(struct hsw_segment_header));
 }
-/* Publishes fresh heap figures, the peak of live bytes and a heartbeat. */
-void hsw_segment_refresh(uint64_t now_ns);
+/* Publishes fresh heap figures, the live bytes of the same moment, the
+ * peak of live bytes and a heartbeat. */
+void hsw_segment_refresh(void);
 /* Marks the segment exited, writes the report and removes the name
  * (unless HEAPSWITCH_KEEP=1); once, and only in the process that made it.
  * refresh_heap: ask the backend for final figures (not from _exit, which

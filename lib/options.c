@@ -87,10 +87,19 @@ const char *hsw_option_string(enum hsw_option option)
     return lookup(option_names[option]);
 }
 
+static const char *const truths[] = {"1", "true", "yes", "on"};
+static const char *const falsities[] = {"0", "false", "no", "off"};
+
+static bool is_boolean_word(const char *value)
+{
+    for (size_t i = 0; i < sizeof truths / sizeof truths[0]; i++)
+        if (strcasecmp(value, truths[i]) == 0 || strcasecmp(value, falsities[i]) == 0)
+            return true;
+    return false;
+}
+
 bool hsw_option_bool(enum hsw_option option, bool fallback)
 {
-    static const char *const truths[] = {"1", "true", "yes", "on"};
-    static const char *const falsities[] = {"0", "false", "no", "off"};
     const char *value = hsw_option_string(option);
 
     if (value == NULL || value[0] == '\0')
@@ -104,4 +113,21 @@ bool hsw_option_bool(enum hsw_option option, bool fallback)
     hsw_log("ignoring ", option_names[option], "='", value,
             "' (expected 1/0, true/false, yes/no or on/off)", (const char *)NULL);
     return fallback;
+}
+
+unsigned hsw_option_stats_level(void)
+{
+    const char *value = hsw_option_string(HSW_OPT_STATS);
+
+    if (value != NULL && (strcasecmp(value, "exact") == 0 || strcasecmp(value, "2") == 0))
+        return HSW_STATS_EXACT;
+    if (value != NULL && strcasecmp(value, "default") == 0)
+        return HSW_STATS_DEFAULT;
+    if (value != NULL && value[0] != '\0' && strcasecmp(value, "1") != 0 &&
+        strcasecmp(value, "0") != 0 && !is_boolean_word(value)) {
+        hsw_log("ignoring HEAPSWITCH_STATS='", value,
+                "' (expected default, exact, or 0/off)", (const char *)NULL);
+        return HSW_STATS_DEFAULT;
+    }
+    return hsw_option_bool(HSW_OPT_STATS, true) ? HSW_STATS_DEFAULT : 0;
 }

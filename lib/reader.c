@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "include/heapswitch.h"
+#include "lib/figures.h"
 #include "lib/procinfo.h"
 #include "lib/segment_layout.h"
 
@@ -97,6 +98,25 @@ static void sum_slots(const unsigned char *slots, uint32_t slot_count, uint32_t 
     }
 }
 
+/* Live bytes, fragmentation and which figures are estimates. */
+static void decode_figures(const struct hsw_segment_header *header,
+                           struct heapswitch_snapshot *out)
+{
+    struct hsw_live_figures figures;
+
+    hsw_figures_decode(header, out->counters.bytes_allocated, out->counters.bytes_freed,
+                       &figures);
+    out->stats_level = figures.stats_level == HSW_STATS_DEFAULT ? HEAPSWITCH_STATS_DEFAULT
+                                                                 : HEAPSWITCH_STATS_EXACT;
+    out->estimated = (figures.usable_exact ? 0 : HEAPSWITCH_ESTIMATED_LIVE) |
+                     (figures.usable_counted ? 0 : HEAPSWITCH_UNCOUNTED_USABLE);
+    out->live_bytes = figures.live;
+    if (out->live_bytes > out->peak_live_bytes)
+        out->peak_live_bytes = out->live_bytes;
+    out->fragmentation = figures.fragmentation;
+    out->heap_overhead_bytes = figures.overhead;
+}
+
 HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
                                 struct heapswitch_snapshot *out, char *why,
                                 size_t why_size)
@@ -162,12 +182,6 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
     out->peak_live_bytes = header.peak_live_bytes;
     sum_slots((const unsigned char *)image + header.header_size, header.slot_count,
               header.slot_size, out);
-    out->live_bytes = out->counters.bytes_allocated > out->counters.bytes_freed
-                          ? out->counters.bytes_allocated - out->counters.bytes_freed
-                          : 0;
-    if (out->live_bytes > out->peak_live_bytes)
-        out->peak_live_bytes = out->live_bytes;
-
     out->heap.valid = header.heap.valid != 0;
     out->heap.approximate = header.heap.approximate != 0;
     out->heap.resident = header.heap.resident;
@@ -178,11 +192,7 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
     out->heap.reserved = header.heap.reserved_bytes;
     out->heap.age_seconds =
         header.heap.refreshed_ns != 0 ? out->taken - (double)header.heap.refreshed_ns / 1e9 : -1;
-    out->fragmentation = -1;
-    if (out->heap.valid && out->heap.resident > 0)
-        out->fragmentation = out->live_bytes >= out->heap.resident
-                                 ? 0.0
-                                 : 1.0 - (double)out->live_bytes / (double)out->heap.resident;
+    decode_figures(&header, out);
     return 0;
 }
 

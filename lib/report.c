@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/figures.h"
 #include "lib/internal.h"
 #include "lib/procinfo.h"
 
@@ -64,21 +66,37 @@ static void append_string(struct json_buffer *json, const char *key, const char 
     append_raw(json, "\",", 2);
 }
 
+/* "key":N, or "key":null for a figure this process does not have. */
+static void append_count_or_null(struct json_buffer *json, const char *key, bool known,
+                                 uint64_t value)
+{
+    if (known)
+        append_format(json, "\"%s\":%llu,", key, (unsigned long long)value);
+    else
+        append_format(json, "\"%s\":null,", key);
+}
+
+/* The figures that are estimates rather than exact counts, by key. */
+static void append_estimated(struct json_buffer *json, const struct hsw_live_figures *figures)
+{
+    append_raw(json, "\"estimated\":[", 13);
+    if (!figures->usable_exact)
+        append_format(json, "%s\"live_bytes\",\"peak_live_bytes\",\"fragmentation\"",
+                      figures->usable_counted ? "\"bytes_allocated\",\"bytes_freed\"," : "");
+    append_raw(json, "],", 2);
+}
+
 void hsw_report_write(const char *path)
 {
     static struct json_buffer json; /* static: no large stack frame at exit */
     const struct hsw_segment_header *header = hsw_segment;
     struct hsw_slot total;
+    struct hsw_live_figures figures;
     struct rusage usage;
-    uint64_t live, resident;
-    double fragmentation = -1;
     int fd;
 
     hsw_segment_totals(&total);
-    live = total.bytes_allocated > total.bytes_freed ? total.bytes_allocated - total.bytes_freed : 0;
-    resident = header->heap.valid ? header->heap.resident : 0;
-    if (resident > 0)
-        fragmentation = live >= resident ? 0.0 : 1.0 - (double)live / (double)resident;
+    hsw_figures_decode(header, total.bytes_allocated, total.bytes_freed, &figures);
     getrusage(RUSAGE_SELF, &usage);
 
     json.used = 0;
@@ -87,6 +105,8 @@ void hsw_report_write(const char *path)
     append_string(&json, "tag", header->tag);
     append_string(&json, "exe", header->exe);
     append_string(&json, "cmdline", header->cmdline);
+    append_string(&json, "stats", figures.stats_level == HSW_STATS_EXACT ? "exact" : "default");
+    append_estimated(&json, &figures);
     append_format(&json,
                   "\"calls\":{\"malloc\":%llu,\"calloc\":%llu,\"realloc\":%llu,"
                   "\"free\":%llu,\"aligned\":%llu},",
@@ -95,19 +115,18 @@ void hsw_report_write(const char *path)
                   (unsigned long long)total.calls[HSW_CALL_REALLOC],
                   (unsigned long long)total.calls[HSW_CALL_FREE],
                   (unsigned long long)total.calls[HSW_CALL_ALIGNED]);
-    append_format(&json,
-                  "\"failures\":%llu,\"bytes_requested\":%llu,\"bytes_allocated\":%llu,"
-                  "\"bytes_freed\":%llu,\"live_bytes\":%llu,\"peak_live_bytes\":%llu,"
-                  "\"requests\":%llu,\"threads_overflowed\":%u,",
+    append_format(&json, "\"failures\":%llu,\"bytes_requested\":%llu,",
                   (unsigned long long)total.failures,
-                  (unsigned long long)total.bytes_requested,
-                  (unsigned long long)total.bytes_allocated,
-                  (unsigned long long)total.bytes_freed, (unsigned long long)live,
-                  (unsigned long long)header->peak_live_bytes,
+                  (unsigned long long)total.bytes_requested);
+    append_count_or_null(&json, "bytes_allocated", figures.usable_counted, total.bytes_allocated);
+    append_count_or_null(&json, "bytes_freed", figures.usable_counted, total.bytes_freed);
+    append_count_or_null(&json, "live_bytes", figures.live_known, figures.live);
+    append_count_or_null(&json, "peak_live_bytes", figures.live_known, header->peak_live_bytes);
+    append_format(&json, "\"requests\":%llu,\"threads_overflowed\":%u,",
                   (unsigned long long)total.requests, header->overflow_threads);
     append_format(&json,
                   "\"heap\":{\"valid\":%s,\"approximate\":%s,\"resident\":%llu,"
-                  "\"active\":%llu,\"mapped\":%llu,\"retained\":%llu,\"committed\":%llu},",
+                  "\"active\":%llu,\"mapped\":%llu,\"retained\":%llu,\"committed\":%llu,",
                   header->heap.valid ? "true" : "false",
                   header->heap.approximate ? "true" : "false",
                   (unsigned long long)header->heap.resident,
@@ -115,8 +134,12 @@ void hsw_report_write(const char *path)
                   (unsigned long long)header->heap.mapped,
                   (unsigned long long)header->heap.retained,
                   (unsigned long long)header->heap.committed);
-    if (fragmentation >= 0)
-        append_format(&json, "\"fragmentation\":%.4f,", fragmentation);
+    append_count_or_null(&json, "live", header->heap.live_valid != 0, header->heap.live);
+    append_count_or_null(&json, "overhead", figures.overhead >= 0, (uint64_t)figures.overhead);
+    json.used--; /* the last comma closes the heap object instead */
+    append_raw(&json, "},", 2);
+    if (figures.fragmentation >= 0)
+        append_format(&json, "\"fragmentation\":%.4f,", figures.fragmentation);
     else
         append_raw(&json, "\"fragmentation\":null,", 21);
     append_format(&json, "\"rss_bytes\":%llu,\"max_rss_bytes\":%llu,",

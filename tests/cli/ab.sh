@@ -26,7 +26,7 @@ assert names == ["system", "jemalloc"], names
 for b in data["backends"]:
     assert b["ok"] == 2 and b["failed"] == 0, b
     m = b["metrics"]
-    for key in ("wall_seconds", "cpu_seconds", "max_rss_bytes", "allocs", "bytes_allocated"):
+    for key in ("wall_seconds", "cpu_seconds", "max_rss_bytes", "allocs", "bytes_requested"):
         s = m[key]
         assert s["n"] == 2, (key, s)
         assert s["min"] <= s["median"] <= s["max"], (key, s)
