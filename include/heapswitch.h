@@ -150,7 +150,7 @@ struct heapswitch_rates {
     double seconds;          /* between the two snapshots */
     double allocs_per_second; /* malloc + calloc + realloc + aligned calls */
     double frees_per_second;
-    double bytes_per_second;  /* bytes allocated */
+    double bytes_per_second;  /* usable bytes allocated; bytes requested where usable bytes are not counted */
     double requests_per_second;
     double allocs_per_request; /* -1 when no request was marked in between */
     double bytes_per_request;

@@ -92,11 +92,13 @@ void hsw_counters_start(void)
     last_refresh_ns = 0;
     __atomic_store_n(&refresh_busy, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_counting, slot_key_created, __ATOMIC_RELEASE);
+    hsw_entries_update();
 }
 
 void hsw_counters_stop(void)
 {
     __atomic_store_n(&hsw_counting, false, __ATOMIC_RELAXED);
+    hsw_entries_update();
     hsw_thread_slot = NULL;
     if (slot_key_created)
         pthread_setspecific(slot_key, NULL);

@@ -89,6 +89,21 @@ struct hsw_backend_ops hsw_ops = {
     .free_and_count = hsw_counted_free,
 };
 
+struct hsw_entries hsw_entries = {
+    .malloc = first_malloc,
+    .free = first_free,
+};
+
+void hsw_entries_update(void)
+{
+    bool on = __atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE);
+
+    __atomic_store_n(&hsw_entries.malloc, on ? hsw_ops.malloc_and_count : hsw_ops.malloc,
+                     __ATOMIC_RELEASE);
+    __atomic_store_n(&hsw_entries.free, on ? hsw_ops.free_and_count : hsw_ops.free,
+                     __ATOMIC_RELEASE);
+}
+
 static const struct hsw_backend_entry *find_entry(const char *name)
 {
     for (size_t i = 0; i < hsw_backend_registry_count; i++)
@@ -175,6 +190,7 @@ static void publish_ops(const struct hsw_backend_ops *ops)
     __atomic_store_n(&hsw_ops.free_and_count, ops->free_and_count, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.thread_usable_books, ops->thread_usable_books, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.thread_heap, ops->thread_heap, __ATOMIC_RELAXED);
+    hsw_entries_update();
 }
 
 /* Reports why the requested backend cannot be used, then exits (strict)
@@ -237,8 +253,12 @@ static void start_publishing(const struct hsw_backend *backend)
     hsw_usable_exact = level == HSW_STATS_EXACT || backend_counts_usable;
     if (!hsw_usable_exact) {
         __atomic_store_n(&hsw_ops.malloc_and_count, hsw_light_malloc, __ATOMIC_RELAXED);
-        __atomic_store_n(&hsw_ops.free_and_count, hsw_light_free, __ATOMIC_RELAXED);
+        __atomic_store_n(&hsw_ops.free_and_count,
+                         hsw_ops.thread_usable_books != NULL ? hsw_light_free_with_books
+                                                             : hsw_light_free,
+                         __ATOMIC_RELAXED);
     }
+    /* Counting starts in hsw_counters_start, which updates hsw_entries. */
     if (hsw_segment_open(backend))
         hsw_counters_start();
 }

@@ -73,12 +73,25 @@ void hsw_counted_free(void *ptr);
  * class counted, no usable size asked for. Only called while counting. */
 void *hsw_light_malloc(size_t size);
 void hsw_light_free(void *ptr);
+void hsw_light_free_with_books(void *ptr); /* for thread_usable_books backends */
 
 /* ---- lib/dispatch.c -------------------------------------------------- */
 
 /* The active backend's operations. Before initialisation they point at
  * functions that initialise first; the hot path only ever calls through. */
 extern struct hsw_backend_ops hsw_ops;
+
+/* The exported malloc and free jump through these: the backend's own
+ * while nothing is counted, the counted paths (hsw_ops.malloc_and_count,
+ * free_and_count) while counting. One indirect jump, no flag test. */
+struct hsw_entries {
+    void *(*malloc)(size_t size);
+    void (*free)(void *ptr);
+};
+extern struct hsw_entries hsw_entries;
+/* Points hsw_entries at the counted or the plain paths, as hsw_counting
+ * says (when the backend is chosen, and when counting starts or stops). */
+void hsw_entries_update(void);
 
 /* Selects and initialises the backend once; safe to call from any thread
  * and from inside an allocation. Returns true when hsw_ops is the

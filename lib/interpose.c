@@ -177,6 +177,20 @@ void hsw_light_free(void *ptr)
         light_free_slow(ptr);
         return;
     }
+    slot->calls[HSW_CALL_FREE]++;
+    OP(free)(ptr);
+}
+
+/* The same for a backend with per-thread books: a thread that only frees
+ * brings its slot up to them every 256 frees. */
+void hsw_light_free_with_books(void *ptr)
+{
+    struct hsw_slot *slot = hsw_thread_slot;
+
+    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
+        light_free_slow(ptr);
+        return;
+    }
     if (HSW_UNLIKELY((++slot->calls[HSW_CALL_FREE] & HSW_REFRESH_CALL_MASK) == 0))
         hsw_freeing_checkpoint();
     OP(free)(ptr);
@@ -184,9 +198,7 @@ void hsw_light_free(void *ptr)
 
 void *hsw_malloc(size_t size)
 {
-    if (!counting())
-        return OP(malloc)(size);
-    return OP(malloc_and_count)(size);
+    return __atomic_load_n(&hsw_entries.malloc, __ATOMIC_RELAXED)(size);
 }
 
 void hsw_counted_free(void *ptr)
@@ -201,11 +213,7 @@ void hsw_free(void *ptr)
             hsw_count_free(HSW_CALL_FREE, 0);
         return;
     }
-    if (counting()) {
-        OP(free_and_count)(ptr);
-        return;
-    }
-    OP(free)(ptr);
+    __atomic_load_n(&hsw_entries.free, __ATOMIC_RELAXED)(ptr);
 }
 
 void *hsw_calloc(size_t count, size_t size)

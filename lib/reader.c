@@ -414,7 +414,10 @@ HSW_EXPORT int heapswitch_rates(const struct heapswitch_snapshot *earlier,
     out->seconds = seconds;
     out->allocs_per_second = (double)allocs / seconds;
     out->frees_per_second = (double)DELTA(free_calls) / seconds;
-    out->bytes_per_second = (double)DELTA(bytes_allocated) / seconds;
+    /* Usable bytes where they are counted, requested bytes otherwise. */
+    out->bytes_per_second = (later->estimated & HEAPSWITCH_UNCOUNTED_USABLE)
+                                ? (double)DELTA(bytes_requested) / seconds
+                                : (double)DELTA(bytes_allocated) / seconds;
     out->requests_per_second = (double)requests / seconds;
     if (requests > 0) {
         out->allocs_per_request = (double)allocs / (double)requests;
