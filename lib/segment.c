@@ -288,6 +288,20 @@ static bool live_now(const struct hsw_segment_header *header, struct hsw_backend
     return heap->has_live != 0;
 }
 
+/* The contract: a heap's resident bytes are never above the process's
+ * RSS. A count of pages in RAM (mimalloc's, by mincore) includes pages
+ * the allocator gave back lazily (MADV_FREE), which the kernel no longer
+ * counts in the RSS; such a figure is capped, and marked approximate. */
+static void cap_at_rss(struct hsw_backend_heap *heap)
+{
+    uint64_t rss = hsw_proc_rss_bytes(getpid());
+
+    if (rss != 0 && heap->resident > rss) {
+        heap->resident = rss;
+        heap->approximate = 1;
+    }
+}
+
 void hsw_segment_refresh(void)
 {
     struct hsw_segment_header *header = hsw_segment;
@@ -298,6 +312,7 @@ void hsw_segment_refresh(void)
     memset(&heap, 0, sizeof heap);
     valid = segment_backend->heap_figures != NULL && segment_backend->heap_figures(&heap) == 0;
     live_valid = live_now(header, &heap, &live);
+    cap_at_rss(&heap);
 
     /* Sequence lock: odd while the figures change. */
     __atomic_store_n(&header->heap.seq, header->heap.seq + 1, __ATOMIC_RELAXED);
