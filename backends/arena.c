@@ -909,6 +909,8 @@ static int arena_heap_figures(struct hsw_backend_heap *heap)
     heap->resident = mapped;
     heap->committed = mapped;
     heap->active = mapped > heap->retained ? mapped - heap->retained : 0;
+    heap->present = HEAPSWITCH_HEAP_RESIDENT | HEAPSWITCH_HEAP_ACTIVE | HEAPSWITCH_HEAP_MAPPED |
+                    HEAPSWITCH_HEAP_COMMITTED;
     return 0;
 }
 

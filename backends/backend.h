@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "include/heapswitch.h"
+
 /* Every allocating operation returns NULL with errno ENOMEM on failure,
  * as glibc documents: a backend that does not set errno wraps itself. */
 struct hsw_backend_ops {
@@ -73,7 +75,8 @@ struct hsw_backend_ops {
 };
 
 /* A backend's own figures about its heap, for the fragmentation figure.
- * Fields a backend does not have stay 0. */
+ * `present` has the HEAPSWITCH_HEAP_* bit (include/heapswitch.h) of each
+ * figure the backend has; the others stay 0 and are shown as unknown. */
 struct hsw_backend_heap {
     uint64_t resident;  /* bytes it holds resident: the fragmentation denominator */
     uint64_t active;    /* bytes in pages that hold live blocks */
@@ -84,6 +87,7 @@ struct hsw_backend_heap {
     uint64_t live;      /* bytes in live blocks, when has_live: the default level's live figure */
     int has_live;
     int approximate;    /* 1 when the backend's own figures lag behind */
+    unsigned present;   /* HEAPSWITCH_HEAP_* bits */
 };
 
 struct hsw_backend {

@@ -194,6 +194,8 @@ static int jemalloc_heap_figures(struct hsw_backend_heap *heap)
         return -1;
     heap->committed = heap->mapped;
     heap->approximate = 1;
+    heap->present = HEAPSWITCH_HEAP_RESIDENT | HEAPSWITCH_HEAP_ACTIVE | HEAPSWITCH_HEAP_MAPPED |
+                    HEAPSWITCH_HEAP_RETAINED;
     return 0;
 }
 

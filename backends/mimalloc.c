@@ -214,6 +214,7 @@ static int mimalloc_heap_figures(struct hsw_backend_heap *heap)
                     &peak_committed, &faults);
     heap->committed = committed;
     heap->approximate = 1;
+    heap->present = HEAPSWITCH_HEAP_RESIDENT | HEAPSWITCH_HEAP_COMMITTED;
     return 0;
 }
 

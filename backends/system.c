@@ -90,11 +90,14 @@ static int system_heap_figures(struct hsw_backend_heap *heap)
     heap->committed = heap->resident;
     heap->mapped = heap->resident;
     heap->active = info.uordblks + info.hblkhd;
-    heap->retained = info.fordblks;
     /* Bytes of chunks in use, headers included (8 bytes a chunk), and of
      * mmapped blocks: the default level's live figure. */
     heap->live = heap->active;
     heap->has_live = 1;
+    /* No `retained`: glibc's free chunks (fordblks) are memory it holds,
+     * not memory given back to the kernel. */
+    heap->present = HEAPSWITCH_HEAP_RESIDENT | HEAPSWITCH_HEAP_ACTIVE | HEAPSWITCH_HEAP_MAPPED |
+                    HEAPSWITCH_HEAP_COMMITTED;
     return 0;
 }
 

@@ -36,7 +36,7 @@ static int help(void)
            "  -n, --iterations COUNT  refreshes before exiting (batch mode; default:\n"
            "                          until interrupted; in the UI too when given)\n"
            "  -p, --pid PID[,PID...]  only these processes (the option can repeat)\n"
-           "  --sort COLUMN           pid, allocs, frees, bytes, live, peak, rss, frag,\n"
+           "  --sort COLUMN           pid, allocs, frees, bytes, live, peak, rss, frag, frag_bytes,\n"
            "                          per_request, backend, tag, state, command\n"
            "                          (default allocs)\n"
            "  --json                  batch: one JSON object per refresh, one per line\n"
@@ -474,7 +474,7 @@ static int run(int argc, char **argv)
             if (value == NULL || (sort = hsw_column_by_key(value)) < 0)
                 return hsw_usage_error("top",
                                        "--sort needs a column name (pid, allocs, frees, "
-                                       "bytes, live, peak, rss, frag, per_request, "
+                                       "bytes, live, peak, rss, frag, frag_bytes, per_request, "
                                        "backend, tag, state, command), not '%s'",
                                        value ? value : "");
             state.sort = (enum hsw_column)sort;

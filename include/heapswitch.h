@@ -92,6 +92,15 @@ struct heapswitch_counters {
     uint64_t size_classes[HEAPSWITCH_SIZE_CLASSES];
 };
 
+/* Bits of heapswitch_heap.present: the figures a backend has (a figure
+ * it does not have is shown as unknown, never as 0). */
+#define HEAPSWITCH_HEAP_RESIDENT 1u
+#define HEAPSWITCH_HEAP_ACTIVE 2u
+#define HEAPSWITCH_HEAP_MAPPED 4u
+#define HEAPSWITCH_HEAP_RETAINED 8u
+#define HEAPSWITCH_HEAP_COMMITTED 16u
+#define HEAPSWITCH_HEAP_RESERVED 32u
+
 /* The backend's own figures (see docs/fragmentation.md). */
 struct heapswitch_heap {
     int valid;       /* 0 until the process refreshed them once */
@@ -103,6 +112,7 @@ struct heapswitch_heap {
     uint64_t committed;
     uint64_t reserved;
     double age_seconds; /* since the last refresh */
+    unsigned present;   /* HEAPSWITCH_HEAP_* bits of the figures above the backend has */
 };
 
 /* Counting levels (HEAPSWITCH_STATS; 0 publishes nothing). */
@@ -117,6 +127,7 @@ enum heapswitch_stats_level {
 /* Bits of heapswitch_snapshot.estimated: which figures are not exact counts. */
 #define HEAPSWITCH_ESTIMATED_LIVE 1u      /* live_bytes, peak_live_bytes, fragmentation, heap_overhead_bytes */
 #define HEAPSWITCH_UNCOUNTED_USABLE 2u    /* counters.bytes_allocated and bytes_freed: not counted (0) */
+#define HEAPSWITCH_UNKNOWN_LIVE 4u        /* no live figure yet (live_bytes 0 means unknown) */
 
 struct heapswitch_snapshot {
     pid_t pid;

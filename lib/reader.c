@@ -109,7 +109,8 @@ static void decode_figures(const struct hsw_segment_header *header,
     out->stats_level = figures.stats_level == HSW_STATS_DEFAULT ? HEAPSWITCH_STATS_DEFAULT
                                                                  : HEAPSWITCH_STATS_EXACT;
     out->estimated = (figures.usable_exact ? 0 : HEAPSWITCH_ESTIMATED_LIVE) |
-                     (figures.usable_counted ? 0 : HEAPSWITCH_UNCOUNTED_USABLE);
+                     (figures.usable_counted ? 0 : HEAPSWITCH_UNCOUNTED_USABLE) |
+                     (figures.live_known ? 0 : HEAPSWITCH_UNKNOWN_LIVE);
     out->live_bytes = figures.live;
     if (out->live_bytes > out->peak_live_bytes)
         out->peak_live_bytes = out->live_bytes;
@@ -190,6 +191,12 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
     out->heap.retained = header.heap.retained;
     out->heap.committed = header.heap.committed;
     out->heap.reserved = header.heap.reserved_bytes;
+    /* A minor-0 writer published no such bits: all but reserved then. */
+    out->heap.present = header.layout_minor >= 1
+                            ? header.heap.present
+                            : HEAPSWITCH_HEAP_RESIDENT | HEAPSWITCH_HEAP_ACTIVE |
+                                  HEAPSWITCH_HEAP_MAPPED | HEAPSWITCH_HEAP_RETAINED |
+                                  HEAPSWITCH_HEAP_COMMITTED;
     out->heap.age_seconds =
         header.heap.refreshed_ns != 0 ? out->taken - (double)header.heap.refreshed_ns / 1e9 : -1;
     decode_figures(&header, out);

@@ -327,6 +327,7 @@ void hsw_segment_refresh(void)
     header->heap.approximate = (uint32_t)heap.approximate;
     header->heap.live = live;
     header->heap.live_valid = live_valid;
+    header->heap.present = heap.present;
     header->heap.valid = valid;
     __atomic_store_n(&header->heap.seq, header->heap.seq + 1, __ATOMIC_RELEASE);
 

@@ -86,7 +86,7 @@ struct hsw_heap_figures {
      * like. live_valid is 0 when there is no such figure. */
     uint64_t live;
     uint32_t live_valid;
-    uint32_t spare32;
+    uint32_t present;      /* minor 1: HEAPSWITCH_HEAP_* bits (include/heapswitch.h) */
     uint64_t spare[2];
 };
 
