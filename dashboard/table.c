@@ -137,8 +137,11 @@ void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count
     int used = 0;
 
     for (int c = 0; c < HSW_COL_COUNT; c++)
-        used += fprintf(out, hsw_columns[c].numeric ? "%*s " : "%-*s ", hsw_columns[c].width,
-                        hsw_columns[c].title);
+        if (hsw_columns[c].width == 0) /* the last: no padding past the line's end */
+            fputs(hsw_columns[c].title, out);
+        else
+            fprintf(out, hsw_columns[c].numeric ? "%*s " : "%-*s ", hsw_columns[c].width,
+                    hsw_columns[c].title);
     fputc('\n', out);
     for (size_t i = 0; i < count; i++) {
         used = 0;
