@@ -23,6 +23,7 @@ unset HEAPSWITCH_BACKEND HEAPSWITCH_STRICT HEAPSWITCH_TAG HEAPSWITCH_STATS \
 test_name=$(basename "$0" .sh)
 
 . "$abs_top_srcdir/tests/checks.sh"
+. "$abs_top_srcdir/tests/hold.sh"
 started_pids=
 work=$(mktemp -d "${TMPDIR:-/tmp}/heapswitch-top-$test_name.XXXXXX") || exit 99
 # track PID: stopped at exit.
@@ -49,6 +50,18 @@ wait_for_line() {
     tries=$(($3 * 10))
     while [ "$tries" -gt 0 ]; do
         grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+        tries=$((tries - 1))
+    done
+    return 1
+}
+
+# wait_until SECONDS COMMAND...: until COMMAND succeeds (every 0.1 s).
+wait_until() {
+    tries=$(($1 * 10))
+    shift
+    while [ "$tries" -gt 0 ]; do
+        "$@" && return 0
         sleep 0.1
         tries=$((tries - 1))
     done

@@ -33,6 +33,7 @@ HSW_SEG_TAG=$TAG
 export HSW_SEG_TAG
 
 . "$abs_top_srcdir/tests/checks.sh"
+. "$abs_top_srcdir/tests/hold.sh"
 started_pids=
 planted=
 
@@ -127,20 +128,13 @@ read_pid() {
     seg_status=$?
 }
 
-# baseline: hold's own calls besides its pairs (its stdout buffer),
-# measured on runs with no pairs so that counts can be checked exactly:
-# sets base_malloc, base_free and base_requested (read while it waits)
-# and exit_malloc, exit_free (its final counts, kept after exit).
+# baseline: hold's own calls besides its pairs (tests/hold.sh), and its
+# final counts at exit as well: sets base_malloc, base_free and
+# base_requested (read while it waits) and exit_malloc, exit_free (kept
+# after its exit).
 baseline() {
-    base_malloc= base_free= base_requested= exit_malloc= exit_free=
-    start_hold "$tmpdir/base.out" wait 0
-    if wait_line "$tmpdir/base.out" pid; then
-        read_pid "$line_pid"
-        base_malloc=$(field malloc "$seg_line")
-        base_free=$(field free "$seg_line")
-        base_requested=$(field requested "$seg_line")
-        stop_hold "$line_pid"
-    fi
+    exit_malloc= exit_free=
+    hold_baseline "$tmpdir"
     HEAPSWITCH_KEEP=1 start_hold "$tmpdir/base-exit.out" run 0
     wait "$hold_pid"
     if wait_line "$tmpdir/base-exit.out" pid; then
@@ -154,11 +148,6 @@ baseline() {
     expect_range "baseline: hold's own free calls (no pairs)" "$base_free" 0 4
     expect_range "baseline: hold's own final malloc calls (no pairs)" "$exit_malloc" 0 4
     is_number "$base_requested" || fail "baseline: bytes requested '$base_requested'"
-}
-
-# pair_bytes N: the bytes hold's N pairs request (16 + i % 200 each).
-pair_bytes() {
-    awk -v n="$1" 'BEGIN { s = 0; for (i = 0; i < n; i++) s += 16 + i % 200; print s }'
 }
 
 # Names planted by the test (in $SHM), removed at the end.
