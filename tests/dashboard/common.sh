@@ -73,8 +73,8 @@ start_workload() {
     "$HSW" run -b "$1" -t "$2" -- "$WORKLOAD" "${3:-100000000}" 1 >/dev/null 2>&1 &
     last_pid=$!
     track "$last_pid"
-    # until it publishes its segment
-    tries=50
+    # until it publishes its segment (generous: the machine may be loaded)
+    tries=200
     while [ "$tries" -gt 0 ] && [ ! -e "/dev/shm/heapswitch-$(id -u)-$last_pid" ]; do
         sleep 0.1
         tries=$((tries - 1))
