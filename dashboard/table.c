@@ -15,12 +15,12 @@ const struct hsw_column_info hsw_columns[HSW_COL_COUNT] = {
     [HSW_COL_TAG] = {"TAG", "tag", 8, false},
     [HSW_COL_ALLOCS] = {"ALLOC/s", "allocs", 8, true},
     [HSW_COL_FREES] = {"FREE/s", "frees", 8, true},
-    [HSW_COL_BYTES] = {"BYTES/s", "bytes", 10, true},
-    [HSW_COL_LIVE] = {"LIVE", "live", 10, true},
-    [HSW_COL_PEAK] = {"PEAK", "peak", 10, true},
-    [HSW_COL_RSS] = {"RSS", "rss", 10, true},
+    [HSW_COL_BYTES] = {"BYTES/s", "bytes", 9, true},
+    [HSW_COL_LIVE] = {"LIVE", "live", 9, true},
+    [HSW_COL_PEAK] = {"PEAK", "peak", 9, true},
+    [HSW_COL_RSS] = {"RSS", "rss", 9, true},
     [HSW_COL_FRAG] = {"FRAG%", "frag", 6, true},
-    [HSW_COL_FRAG_BYTES] = {"FRAG-B", "frag_bytes", 8, true},
+    [HSW_COL_FRAG_BYTES] = {"FRAG-B", "frag_bytes", 9, true},
     [HSW_COL_PER_REQUEST] = {"ALLOC/REQ", "per_request", 9, true},
     [HSW_COL_COMMAND] = {"COMMAND", "command", 0, false},
 };
@@ -112,7 +112,7 @@ const char *hsw_cell(const struct hsw_proc *proc, enum hsw_column column, char *
         snprintf(out, size, "%s%.1f", estimate_mark(proc), proc->now.fragmentation * 100);
         return out;
     case HSW_COL_FRAG_BYTES:
-        if (proc->now.heap_overhead_bytes < 0)
+        if (proc->now.fragmentation < 0 || proc->now.heap_overhead_bytes < 0)
             return "-";
         return hsw_format_bytes(out, size, value);
     case HSW_COL_PER_REQUEST:
@@ -161,8 +161,11 @@ void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count
     int used = 0;
 
     for (int c = 0; c < HSW_COL_COUNT; c++)
-        used += fprintf(out, hsw_columns[c].numeric ? "%*s " : "%-*s ", hsw_columns[c].width,
-                        hsw_columns[c].title);
+        if (hsw_columns[c].width == 0) /* the last: no padding past the line's end */
+            fputs(hsw_columns[c].title, out);
+        else
+            fprintf(out, hsw_columns[c].numeric ? "%*s " : "%-*s ", hsw_columns[c].width,
+                    hsw_columns[c].title);
     fputc('\n', out);
     for (size_t i = 0; i < count; i++) {
         used = 0;

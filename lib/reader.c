@@ -26,11 +26,11 @@
 #include <unistd.h>
 
 #include "include/heapswitch.h"
+#include "lib/export.h"
 #include "lib/figures.h"
 #include "lib/procinfo.h"
 #include "lib/segment_layout.h"
 
-#define HSW_EXPORT __attribute__((visibility("default")))
 #define SHM_DIR "/dev/shm"
 #define SEQLOCK_TRIES 16
 
