@@ -1,7 +1,7 @@
 # heapswitch top's terminal UI, driven through a private tmux server: two
 # workloads under two backends, their rows and rates, sorting, filtering,
-# the detail, A/B and help views, resize to 80x24, quitting, and the
-# ASCII fallback of a non-UTF-8 locale.
+# the detail, A/B (more in ab_view.sh) and help views, resize to 80x24,
+# quitting, and the ASCII fallback of a non-UTF-8 locale.
 . "$(dirname "$0")/common.sh"
 
 command -v tmux >/dev/null 2>&1 || { echo "SKIP: no tmux"; exit 77; }
@@ -107,8 +107,10 @@ check "Esc: back to the table" grep -q 'COMMAND' "$work/screen"
 keys a
 check "a: A/B view" grep -q '^A/B' "$work/screen"
 check "A/B: both backends as groups" grep -q "^METRIC .*system .*$backend_b" "$work/screen"
-check "A/B: a ratio to the first group" grep -q '[0-9]x)' "$work/screen"
-check "A/B: verdicts" grep -q 'is better' "$work/screen"
+check "A/B: one program, the workload, two arms" grep -q '^workload: 2 arms, 2 processes' "$work/screen"
+check "A/B: the allocation rate as a balance check" grep -q '^allocs/s .*balance: ' "$work/screen"
+check "A/B: a verdict or how many samples it needs" \
+    grep -Eq '^CPU/1k allocs .*(x \[|not enough data)' "$work/screen"
 keys g
 check "g: grouped by tag" grep -q "^METRIC .*$tag_a .*$tag_b" "$work/screen"
 keys a
