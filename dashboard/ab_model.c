@@ -133,8 +133,7 @@ static int push_sample(struct hsw_ab_series *series, const struct hsw_ab_sample 
     }
     if (series->count == series->capacity) {
         size_t capacity = series->capacity ? series->capacity * 2 : 64;
-        struct hsw_ab_sample *grown =
-            realloc(series->samples, capacity * sizeof *grown);
+        struct hsw_ab_sample *grown = realloc(series->samples, capacity * sizeof *grown);
         if (grown == NULL)
             return -1;
         series->samples = grown;
@@ -256,7 +255,8 @@ static void program_of(const struct heapswitch_snapshot *p, enum hsw_ab_key key,
         append_text(out, size, "\n", 1);
         append_text(out, size, p->tag, prefix);
         append_text(label, label_size, " [", 2);
-        append_text(label, label_size, prefix > 0 ? p->tag : "-", prefix > 0 ? prefix : 1);
+        append_text(label, label_size, prefix > 0 ? p->tag : "-",
+                    prefix > 0 ? prefix : 1);
         append_text(label, label_size, "]", 1);
     }
 }
@@ -319,7 +319,8 @@ static struct hsw_ab_arm *find_arm(struct hsw_ab_program *program, const char *n
             return &program->arms[k];
     if (program->arm_count == HSW_AB_MAX_ARMS)
         return NULL;
-    copy_string(program->arms[program->arm_count].name, sizeof program->arms[0].name, name);
+    copy_string(program->arms[program->arm_count].name, sizeof program->arms[0].name,
+                name);
     return &program->arms[program->arm_count++];
 }
 
@@ -338,11 +339,12 @@ static int add_samples(struct hsw_ab_arm *arm, const struct hsw_ab_series *serie
 {
     size_t first = series->count;
 
-    while (first > 0 && series->samples[first - 1].end > options->now - options->window_seconds)
+    while (first > 0 &&
+           series->samples[first - 1].end > options->now - options->window_seconds)
         first--;
     for (int m = 0; m < HSW_AB_METRIC_KINDS; m++) {
-        double *grown = realloc(arm->values[m],
-                                (arm->known[m] + series->count - first + 1) * sizeof *grown);
+        double *grown = realloc(
+            arm->values[m], (arm->known[m] + series->count - first + 1) * sizeof *grown);
         if (grown == NULL)
             return -1;
         arm->values[m] = grown;
@@ -420,9 +422,9 @@ static void finish_program(struct hsw_ab_program *program, bool by_tag)
     program->imbalanced = program->balance_ratio > HSW_AB_IMBALANCE_RATIO;
 }
 
-int hsw_ab_analyze(const struct hsw_ab *ab, const struct heapswitch_snapshot *const *procs,
-                   size_t count, const struct hsw_ab_options *options,
-                   struct hsw_ab_view *view)
+int hsw_ab_analyze(const struct hsw_ab *ab,
+                   const struct heapswitch_snapshot *const *procs, size_t count,
+                   const struct hsw_ab_options *options, struct hsw_ab_view *view)
 {
     memset(view, 0, sizeof *view);
     for (size_t i = 0; i < count; i++) {

@@ -47,9 +47,9 @@ enum hsw_ab_metric {
 };
 
 struct hsw_ab_metric_info {
-    const char *title;    /* "CPU/request" */
+    const char *title; /* "CPU/request" */
     bool lower_is_better;
-    bool judged;          /* compared with a verdict */
+    bool judged; /* compared with a verdict */
 };
 
 extern const struct hsw_ab_metric_info hsw_ab_metrics[HSW_AB_METRIC_KINDS];
@@ -58,8 +58,8 @@ extern const struct hsw_ab_metric_info hsw_ab_metrics[HSW_AB_METRIC_KINDS];
 const char *hsw_ab_key_name(enum hsw_ab_key key);
 
 struct hsw_ab_sample {
-    double end;                          /* monotonic seconds of the later snapshot */
-    double value[HSW_AB_METRIC_KINDS];   /* NAN when unknown */
+    double end;                        /* monotonic seconds of the later snapshot */
+    double value[HSW_AB_METRIC_KINDS]; /* NAN when unknown */
 };
 
 /* The samples of one process, oldest first. */
@@ -102,12 +102,12 @@ struct hsw_ab_options {
 
 /* One arm of a program: its processes and the samples of its window. */
 struct hsw_ab_arm {
-    char name[64];  /* backend, or tag ("-" for none) */
+    char name[64]; /* backend, or tag ("-" for none) */
     size_t processes;
-    size_t samples; /* intervals in the window */
+    size_t samples;                      /* intervals in the window */
     double *values[HSW_AB_METRIC_KINDS]; /* known values of the window */
     size_t known[HSW_AB_METRIC_KINDS];
-    double median[HSW_AB_METRIC_KINDS];  /* NAN when nothing is known */
+    double median[HSW_AB_METRIC_KINDS]; /* NAN when nothing is known */
 };
 
 struct hsw_ab_program {
@@ -133,9 +133,9 @@ struct hsw_ab_view {
 /* Groups the processes listed (their latest snapshots; any not running is
  * left out) and gathers their samples of the window. Returns 0, or -1
  * when out of memory. Free the view with hsw_ab_view_free. */
-int hsw_ab_analyze(const struct hsw_ab *ab, const struct heapswitch_snapshot *const *procs,
-                   size_t count, const struct hsw_ab_options *options,
-                   struct hsw_ab_view *view);
+int hsw_ab_analyze(const struct hsw_ab *ab,
+                   const struct heapswitch_snapshot *const *procs, size_t count,
+                   const struct hsw_ab_options *options, struct hsw_ab_view *view);
 void hsw_ab_view_free(struct hsw_ab_view *view);
 
 /* Whether a program's comparison uses a metric: the request figures when

@@ -27,16 +27,17 @@ enum extra_row { ROW_PROCESSES, ROW_SAMPLES, EXTRA_ROWS };
 
 /* The order of the metric rows: the work figures first. */
 static const enum hsw_ab_metric row_order[] = {
-    HSW_AB_REQUESTS_PER_SECOND, HSW_AB_CPU_PER_REQUEST, HSW_AB_CPU_PER_KCALLS,
-    HSW_AB_RSS,                 HSW_AB_HEAP_RESIDENT,   HSW_AB_FRAGMENTATION,
+    HSW_AB_REQUESTS_PER_SECOND, HSW_AB_CPU_PER_REQUEST,
+    HSW_AB_CPU_PER_KCALLS,      HSW_AB_RSS,
+    HSW_AB_HEAP_RESIDENT,       HSW_AB_FRAGMENTATION,
     HSW_AB_ALLOCS_PER_SECOND,
 };
 
 /* Lines are numbered from the top of the content; those scrolled away or
  * below the screen are not drawn. */
 struct page {
-    int line;  /* the next line of content */
-    int first; /* the first one shown */
+    int line;        /* the next line of content */
+    int first;       /* the first one shown */
     int top, bottom; /* the screen lines for content */
 };
 
@@ -106,8 +107,9 @@ static double seconds_until(const struct top_state *state,
 
 /* The comparison of an arm with the baseline on one metric, in a cell:
  * "0.52x [0.50-0.54] jemalloc better". */
-static void versus_cell(const struct top_state *state, const struct hsw_ab_program *program,
-                        size_t arm, enum hsw_ab_metric m, char *out, size_t size,
+static void versus_cell(const struct top_state *state,
+                        const struct hsw_ab_program *program, size_t arm,
+                        enum hsw_ab_metric m, char *out, size_t size,
                         enum tui_color *color)
 {
     struct hsw_comparison c;
@@ -119,7 +121,8 @@ static void versus_cell(const struct top_state *state, const struct hsw_ab_progr
             snprintf(out, size, "balance: unknown");
         } else {
             bool off = b / a > HSW_AB_IMBALANCE_RATIO || a / b > HSW_AB_IMBALANCE_RATIO;
-            snprintf(out, size, "%.2fx balance: %s", b / a, off ? "UNEQUAL TRAFFIC" : "ok");
+            snprintf(out, size, "%.2fx balance: %s", b / a,
+                     off ? "UNEQUAL TRAFFIC" : "ok");
             *color = off ? TUI_BAD : TUI_NORMAL;
         }
         return;
@@ -191,7 +194,7 @@ static void draw_program(const struct top_state *state, struct page *page,
         for (size_t k = 0; k < fit; k++)
             put(page, METRIC_WIDTH + (int)k * VALUE_WIDTH, VALUE_WIDTH - 1, TUI_NORMAL,
                 true, metric_text(m, program->arms[k].median[m], value, sizeof value));
-        for (size_t k = 1; k < fit; k++) {
+        for (size_t k = 1; k < fit && screen_line(page) >= 0; k++) {
             enum tui_color color;
             versus_cell(state, program, k, m, text, sizeof text, &color);
             put(page, versus_x + 1 + (int)(k - 1) * VERSUS_WIDTH, VERSUS_WIDTH - 1, color,
@@ -262,8 +265,9 @@ static void draw_content(const struct top_state *state, struct page *page,
 
 static void draw(struct top_state *state)
 {
-    const struct heapswitch_snapshot **running =
-        malloc((state->row_count + 1) * sizeof *running); // NOLINT(bugprone-sizeof-expression): an array of pointers
+    const struct heapswitch_snapshot **running = malloc(
+        (state->row_count + 1) *
+        sizeof *running); // NOLINT(bugprone-sizeof-expression): an array of pointers
     struct hsw_ab_options options = {
         .key = state->ab_key,
         .by_tag = state->group_by_tag,
@@ -275,7 +279,8 @@ static void draw(struct top_state *state)
     size_t count = 0;
 
     top_draw_header(state);
-    top_draw_status(state, "a back  g arms  k program key  w window  Up/Down scroll  h help");
+    top_draw_status(state,
+                    "a back  g arms  k program key  w window  Up/Down scroll  h help");
     tui_printf(1, 0, TUI_LABEL,
                "A/B within each program (k: %s), arms by %s (g), window %.0f s (w)",
                hsw_ab_key_name(state->ab_key), state->group_by_tag ? "tag" : "backend",
@@ -293,14 +298,13 @@ static void draw(struct top_state *state)
     free(running);
     if (view.count == 0)
         tui_text(3, 2, -1, TUI_NORMAL, false, "No running process to compare.");
-    /* A first pass draws nothing and counts the lines, to keep the last
-     * page full when the content shrank. */
+    /* A first pass draws (and compares) nothing and counts the lines, to
+     * keep the last page full when the content shrank. */
     page.first = INT_MAX;
     draw_content(state, &page, &view);
     if (state->ab_scroll > page.line - (page.bottom - page.top))
-        state->ab_scroll = page.line > page.bottom - page.top
-                               ? page.line - (page.bottom - page.top)
-                               : 0;
+        state->ab_scroll =
+            page.line > page.bottom - page.top ? page.line - (page.bottom - page.top) : 0;
     page.line = 0;
     page.first = state->ab_scroll;
     draw_content(state, &page, &view);

@@ -90,9 +90,9 @@ static void test_programs_apart(void)
     for (int second = 0; second < 20; second++) {
         hsw_ab_update(&ab, listed, proc_count);
         clock_now += 1.0;
-        work(a, 0.5, 100, 100000);           /* 5 ms per request */
-        work(b, 0.4, 100, 100000);           /* 4 ms per request */
-        work(other, 0.9, 0, 3000000);        /* 0.3 ms per 1,000 calls */
+        work(a, 0.5, 100, 100000);    /* 5 ms per request */
+        work(b, 0.4, 100, 100000);    /* 4 ms per request */
+        work(other, 0.9, 0, 3000000); /* 0.3 ms per 1,000 calls */
     }
     hsw_ab_update(&ab, listed, proc_count);
 
@@ -129,7 +129,8 @@ static void test_programs_apart(void)
           "python3: per 1,000 allocating calls");
     CHECK(close_to(server->arms[0].median[HSW_AB_CPU_PER_REQUEST], 0.005) &&
               close_to(server->arms[1].median[HSW_AB_CPU_PER_REQUEST], 0.004),
-          "CPU per request 5 and 4 ms: %g, %g", server->arms[0].median[HSW_AB_CPU_PER_REQUEST],
+          "CPU per request 5 and 4 ms: %g, %g",
+          server->arms[0].median[HSW_AB_CPU_PER_REQUEST],
           server->arms[1].median[HSW_AB_CPU_PER_REQUEST]);
     CHECK(close_to(server->arms[0].median[HSW_AB_REQUESTS_PER_SECOND], 100),
           "requests/s %g", server->arms[0].median[HSW_AB_REQUESTS_PER_SECOND]);
@@ -279,7 +280,8 @@ static void test_keys(void)
     api = program_named(&view, "server [api]");
     web = program_named(&view, "server [web]");
     CHECK(view.count == 2 && api != NULL && web != NULL, "by tag prefix: api and web");
-    CHECK(api != NULL && api->arm_count == 2 && strcmp(api->arms[0].name, "api-canary") == 0,
+    CHECK(api != NULL && api->arm_count == 2 &&
+              strcmp(api->arms[0].name, "api-canary") == 0,
           "api: canary and stable compared");
     CHECK(web != NULL && web->arm_count == 1, "web: one arm, not compared");
     hsw_ab_view_free(&view);
@@ -329,7 +331,8 @@ static void test_verdicts(void)
               result.verdict == HSW_VERDICT_B_BETTER,
           "mimalloc's lower CPU per request: B better, not %s",
           hsw_verdict_text(result.verdict));
-    CHECK(hsw_ab_compare(&view.programs[0], 1, HSW_AB_REQUESTS_PER_SECOND, &result) == 0 &&
+    CHECK(hsw_ab_compare(&view.programs[0], 1, HSW_AB_REQUESTS_PER_SECOND, &result) ==
+                  0 &&
               result.verdict == HSW_VERDICT_NO_DIFFERENCE,
           "the same requests/s: no difference, not %s", hsw_verdict_text(result.verdict));
     hsw_ab_view_free(&view);
