@@ -414,6 +414,13 @@ static void finish_program(struct hsw_ab_program *program, bool by_tag)
                 high = rate;
         }
     }
+    for (size_t k = 0; k < program->arm_count; k++) {
+        struct hsw_ab_arm *arm = &program->arms[k];
+        double base = program->arms[0].median[HSW_AB_ALLOCS_PER_SECOND];
+        arm->balance = base > 0 ? arm->median[HSW_AB_ALLOCS_PER_SECOND] / base : NAN;
+        arm->unbalanced = arm->balance > HSW_AB_IMBALANCE_RATIO ||
+                          arm->balance * HSW_AB_IMBALANCE_RATIO < 1;
+    }
     program->balance_ratio = NAN;
     if (program->arm_count > 1 && low > 0)
         program->balance_ratio = high / low;

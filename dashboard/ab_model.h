@@ -108,6 +108,11 @@ struct hsw_ab_arm {
     double *values[HSW_AB_METRIC_KINDS]; /* known values of the window */
     size_t known[HSW_AB_METRIC_KINDS];
     double median[HSW_AB_METRIC_KINDS]; /* NAN when nothing is known */
+    /* The balance check against the baseline: this arm's median allocation
+     * rate over the baseline's (NAN when unknown; 1 for the baseline), and
+     * whether it is beyond HSW_AB_IMBALANCE_RATIO either way. */
+    double balance;
+    bool unbalanced;
 };
 
 struct hsw_ab_program {

@@ -116,15 +116,13 @@ static void versus_cell(const struct top_state *state,
 
     *color = TUI_NORMAL;
     if (m == HSW_AB_ALLOCS_PER_SECOND) {
-        double a = program->arms[0].median[m], b = program->arms[arm].median[m];
-        if (!(a > 0) || !isfinite(b)) {
+        const struct hsw_ab_arm *b = &program->arms[arm];
+        if (!isfinite(b->balance))
             snprintf(out, size, "balance: unknown");
-        } else {
-            bool off = b / a > HSW_AB_IMBALANCE_RATIO || a / b > HSW_AB_IMBALANCE_RATIO;
-            snprintf(out, size, "%.2fx balance: %s", b / a,
-                     off ? "UNEQUAL TRAFFIC" : "ok");
-            *color = off ? TUI_BAD : TUI_NORMAL;
-        }
+        else
+            snprintf(out, size, "%.2fx balance: %s", b->balance,
+                     b->unbalanced ? "UNEQUAL TRAFFIC" : "ok");
+        *color = b->unbalanced ? TUI_BAD : TUI_NORMAL;
         return;
     }
     if (hsw_ab_compare(program, arm, m, &c) != 0) {
@@ -272,7 +270,7 @@ static void draw(struct top_state *state)
         .key = state->ab_key,
         .by_tag = state->group_by_tag,
         .window_seconds = top_ab_windows[state->ab_window],
-        .now = hsw_now(),
+        .now = 0,
     };
     struct hsw_ab_view view;
     struct page page = {0, 0, 2, tui_lines() - 1};
@@ -287,9 +285,14 @@ static void draw(struct top_state *state)
                options.window_seconds);
     if (running == NULL)
         return;
-    for (size_t i = 0; i < state->row_count; i++)
-        if (state->rows[i]->gone_since == 0)
-            running[count++] = &state->rows[i]->now;
+    for (size_t i = 0; i < state->row_count; i++) {
+        if (state->rows[i]->gone_since != 0)
+            continue;
+        running[count++] = &state->rows[i]->now;
+        /* The window ends at the last scan: paused, the view stands still. */
+        if (state->rows[i]->now.taken > options.now)
+            options.now = state->rows[i]->now.taken;
+    }
     if (hsw_ab_analyze(&state->ab, running, count, &options, &view) != 0) {
         free(running);
         tui_text(3, 2, -1, TUI_BAD, false, "Out of memory.");

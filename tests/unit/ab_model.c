@@ -139,6 +139,8 @@ static void test_programs_apart(void)
     CHECK(server->arms[0].samples == 20 && server->arms[1].samples == 20,
           "20 intervals per arm: %zu, %zu", server->arms[0].samples,
           server->arms[1].samples);
+    CHECK(!server->arms[1].unbalanced && close_to(server->arms[1].balance, 1.0),
+          "an arm of equal rate is not flagged");
     CHECK(!server->imbalanced && close_to(server->balance_ratio, 1.0),
           "equal allocation rates are balanced (%g)", server->balance_ratio);
     hsw_ab_view_free(&view);
@@ -252,6 +254,11 @@ static void test_imbalance(void)
               close_to(view.programs[0].balance_ratio, 3.0),
           "3x the allocation rate flagged (ratio %g)",
           view.count ? view.programs[0].balance_ratio : NAN);
+    CHECK(view.count == 1 && !view.programs[0].arms[0].unbalanced &&
+              view.programs[0].arms[1].unbalanced &&
+              close_to(view.programs[0].arms[1].balance, 3.0),
+          "the arm with 3x the baseline's rate flagged (%g)",
+          view.count ? view.programs[0].arms[1].balance : NAN);
     CHECK(close_to(view.programs[0].arms[0].median[HSW_AB_CPU_PER_KCALLS],
                    view.programs[0].arms[1].median[HSW_AB_CPU_PER_KCALLS]),
           "the same CPU per 1,000 calls: the work normalized");
