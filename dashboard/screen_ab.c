@@ -71,6 +71,13 @@ static const char *format_seconds(char *out, size_t size, double seconds)
     return out;
 }
 
+/* A ratio with three significant digits at most: "1.015", "49.1", "248". */
+static const char *format_ratio(char *out, size_t size, double ratio)
+{
+    snprintf(out, size, ratio >= 100 ? "%.0f" : ratio >= 10 ? "%.1f" : "%.3f", ratio);
+    return out;
+}
+
 static const char *metric_text(enum hsw_ab_metric m, double value, char *out, size_t size)
 {
     if (!isfinite(value))
@@ -113,6 +120,7 @@ static void versus_cell(const struct top_state *state,
                         enum tui_color *color)
 {
     struct hsw_comparison c;
+    char ratio[16], low[16], high[16];
 
     *color = TUI_NORMAL;
     if (m == HSW_AB_ALLOCS_PER_SECOND) {
@@ -134,15 +142,16 @@ static void versus_cell(const struct top_state *state,
         snprintf(out, size, "not enough data: %u more (~%.0f s)", c.runs_needed,
                  seconds_until(state, program, arm, c.runs_needed));
         break;
-    case HSW_VERDICT_NO_DIFFERENCE:
-        snprintf(out, size, "%.3fx [%.3f-%.3f] no difference", c.ratio, c.ratio_low,
-                 c.ratio_high);
-        break;
     default:
-        snprintf(out, size, "%.3fx [%.3f-%.3f] %s better", c.ratio, c.ratio_low,
-                 c.ratio_high,
-                 program->arms[c.verdict == HSW_VERDICT_A_BETTER ? 0 : arm].name);
-        *color = TUI_GOOD;
+        snprintf(out, size, "%sx [%s-%s] %s%s",
+                 format_ratio(ratio, sizeof ratio, c.ratio),
+                 format_ratio(low, sizeof low, c.ratio_low),
+                 format_ratio(high, sizeof high, c.ratio_high),
+                 c.verdict == HSW_VERDICT_NO_DIFFERENCE ? ""
+                 : c.verdict == HSW_VERDICT_A_BETTER    ? program->arms[0].name
+                                                        : program->arms[arm].name,
+                 c.verdict == HSW_VERDICT_NO_DIFFERENCE ? "no difference" : " better");
+        *color = c.verdict == HSW_VERDICT_NO_DIFFERENCE ? TUI_NORMAL : TUI_GOOD;
         break;
     }
 }
@@ -167,10 +176,10 @@ static void draw_program(const struct top_state *state, struct page *page,
     int versus_x = METRIC_WIDTH + (int)fit * VALUE_WIDTH;
     char text[256], value[32];
 
-    snprintf(text, sizeof text, "%s: %zu arms, %zu processes; work measured %s",
-             program->label, program->arm_count, program->processes,
-             program->marks_requests ? "in requests (heapswitch_request_done)"
-                                     : "in allocating calls (no request marked)");
+    snprintf(text, sizeof text, "%s: %zu arms, %zu processes; %s", program->label,
+             program->arm_count, program->processes,
+             program->marks_requests ? "per request (marked)"
+                                     : "per 1,000 allocation calls (no request marked)");
     put(page, 0, -1, TUI_HEADER, false, text);
     page->line++;
     put(page, 0, METRIC_WIDTH, TUI_TITLE, false, "METRIC");

@@ -67,7 +67,7 @@ expect "top shows the three processes" "processes: 3 \(3 running\)" 10
 key a
 expect "a: the A/B view, by program" "^A/B within each program \(k: executable\), arms by backend" 5
 expect "the request servers compared: 2 arms, 2 processes, per request" \
-    "^request_server: 2 arms, 2 processes; work measured in requests" 5
+    "^request_server: 2 arms, 2 processes; per request \(marked\)" 5
 expect "not enough data at first, and how many more samples" \
     "^CPU/request .*not enough data: [0-9]+ more" 5
 

@@ -107,7 +107,8 @@ check "Esc: back to the table" grep -q 'COMMAND' "$work/screen"
 keys a
 check "a: A/B view" grep -q '^A/B' "$work/screen"
 check "A/B: both backends as groups" grep -q "^METRIC .*system .*$backend_b" "$work/screen"
-check "A/B: one program, the workload, two arms" grep -q '^workload: 2 arms, 2 processes' "$work/screen"
+check "A/B: one program, the workload, two arms, per 1,000 allocation calls" \
+    grep -q '^workload: 2 arms, 2 processes; per 1,000 allocation calls' "$work/screen"
 check "A/B: the allocation rate as a balance check" grep -q '^allocs/s .*balance: ' "$work/screen"
 check "A/B: a verdict or how many samples it needs" \
     grep -Eq '^CPU/1k allocs .*(x \[|not enough data)' "$work/screen"
