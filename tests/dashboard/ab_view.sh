@@ -84,6 +84,8 @@ check "the window shown" grep -q "window 60 s" "$work/screen"
 
 expect "a verdict with its interval, on CPU per request" \
     "^CPU/request .* [0-9.]+x \[[0-9.]+-[0-9.]+\] ([^ ]+ better|no difference)" 90
+# The comparison as drawn, for the log.
+sed -n '/^request_server:/,/^samples/p' "$work/screen"
 check "requests/s compared too" grep -Eq "^requests/s .*(x \[|not enough data)" "$work/screen"
 check "RSS, heap resident, fragmentation per arm" \
     sh -c "grep -q '^RSS ' '$work/screen' && grep -q '^heap resident ' '$work/screen' && grep -q '^fragmentation ' '$work/screen'"
