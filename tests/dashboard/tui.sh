@@ -1,7 +1,7 @@
 # heapswitch top's terminal UI, driven through a private tmux server: two
 # workloads under two backends, their rows and rates, sorting, filtering,
-# the detail, A/B and help views, resize to 80x24, quitting, and the
-# ASCII fallback of a non-UTF-8 locale.
+# the detail, A/B (more in ab_view.sh) and help views, resize to 80x24,
+# quitting, and the ASCII fallback of a non-UTF-8 locale.
 . "$(dirname "$0")/common.sh"
 
 command -v tmux >/dev/null 2>&1 || { echo "SKIP: no tmux"; exit 77; }
@@ -126,8 +126,11 @@ expect "Esc: back to the table" has 'COMMAND'
 keys a
 expect "a: A/B view" has '^A/B'
 expect "A/B: both backends as groups" has "^METRIC .*system .*$backend_b"
-expect "A/B: a ratio to the first group" has '[0-9]x)'
-expect "A/B: verdicts" has 'is better'
+expect "A/B: one program, the workload, two arms, per 1,000 allocation calls" \
+    has '^workload: 2 arms, 2 processes; per 1,000 allocation calls'
+expect "A/B: the allocation rate as a balance check" has '^allocs/s .*balance: '
+expect "A/B: a verdict or how many samples it needs" \
+    sh -c "grep -Eq '^CPU/1k allocs .*(x \[|not enough data)' '$work/screen'"
 keys g
 expect "g: grouped by tag" has "^METRIC .*$tag_a .*$tag_b"
 keys a
