@@ -154,8 +154,10 @@ static size_t jemalloc_good_size(size_t size)
     return nallocx(size, 0);
 }
 
-static int jemalloc_init(struct hsw_backend_ops *ops, const char **why)
+static int jemalloc_init(struct hsw_backend_ops *ops, const struct hsw_backend_options *options,
+                         const char **why)
 {
+    (void)options;
     if (hsw_library_resolve((const void *)&mallctl, NULL, &jemalloc_symbols, ops, why) != 0)
         return -1;
     jemalloc_realloc = ops->realloc;

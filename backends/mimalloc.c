@@ -190,8 +190,10 @@ static bool mimalloc_thread_heap(uint64_t *live, uint64_t *resident)
     return true;
 }
 
-static int mimalloc_init(struct hsw_backend_ops *ops, const char **why)
+static int mimalloc_init(struct hsw_backend_ops *ops, const struct hsw_backend_options *options,
+                         const char **why)
 {
+    (void)options;
     (void)why;
     mi_register_error(mimalloc_error, NULL);
     ops->malloc = mi_malloc;

@@ -70,8 +70,10 @@ static bool header_reading_agrees(const struct hsw_backend_ops *ops)
     return agrees;
 }
 
-static int system_init(struct hsw_backend_ops *ops, const char **why)
+static int system_init(struct hsw_backend_ops *ops, const struct hsw_backend_options *options,
+                       const char **why)
 {
+    (void)options;
     if (hsw_library_resolve(NULL, LIBC_SO, &system_symbols, ops, why) != 0)
         return -1;
     if (header_reading_agrees(ops)) {

@@ -31,9 +31,10 @@ const char *heapswitch_version(void);
  * increment in the calling thread's own counter slot. */
 void heapswitch_request_done(void);
 
-/* Whether ptr, a live block from malloc, was made by the arena backend
- * (0 when another backend is active). */
-int heapswitch_arena_owns(const void *ptr);
+/* Whether ptr, a live block from malloc, was made by the active backend
+ * itself: 1 yes, 0 no, -1 when the backend cannot tell (only backends
+ * with an ownership test of their own can; the arena backend can). */
+int heapswitch_backend_owns(const void *ptr);
 
 /* ---- Explicit arenas ---------------------------------------------------
  * Request-scoped memory on purpose, whatever backend is active (the

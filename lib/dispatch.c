@@ -190,6 +190,7 @@ static void publish_ops(const struct hsw_backend_ops *ops)
     __atomic_store_n(&hsw_ops.free_and_count, ops->free_and_count, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.thread_usable_books, ops->thread_usable_books, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.thread_heap, ops->thread_heap, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.owns, ops->owns, __ATOMIC_RELAXED);
     hsw_entries_update();
 }
 
@@ -206,6 +207,8 @@ static void refuse_backend(const char *wanted, bool strict,
         _exit(1);
 }
 
+static const struct hsw_backend_options backend_options = {.lookup = hsw_option_lookup};
+
 static const struct hsw_backend *select_backend(void)
 {
     const char *wanted = hsw_option_string(HSW_OPT_BACKEND);
@@ -221,7 +224,7 @@ static const struct hsw_backend *select_backend(void)
         refuse_backend(wanted, strict, "is not a backend", "");
     } else if (entry->backend == NULL) {
         refuse_backend(wanted, strict, "is not available: ", entry->unavailable_reason);
-    } else if (entry->backend->init(&ops, &why) != 0) {
+    } else if (entry->backend->init(&ops, &backend_options, &why) != 0) {
         refuse_backend(wanted, strict, "failed to start: ", why);
     } else {
         active_name = entry->backend->name;
@@ -231,7 +234,7 @@ static const struct hsw_backend *select_backend(void)
 
     entry = find_entry("system");
     ops = (struct hsw_backend_ops){0}; /* nothing left from a failed init */
-    if (entry->backend->init(&ops, &why) != 0) {
+    if (entry->backend->init(&ops, &backend_options, &why) != 0) {
         hsw_log("the system backend failed too: ", why, (const char *)NULL);
         abort();
     }

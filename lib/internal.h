@@ -8,19 +8,11 @@
 #include <stdint.h>
 
 #include "backends/backend.h"
+#include "lib/backend_support.h"
 #include "lib/segment_layout.h"
 
 /* Declarations here are of hidden symbols: direct, GOT-free access. */
 #pragma GCC visibility push(hidden)
-
-#define HSW_LIKELY(x) __builtin_expect(!!(x), 1)
-#define HSW_UNLIKELY(x) __builtin_expect(!!(x), 0)
-
-/* ---- lib/log.c ------------------------------------------------------- */
-
-/* Writes "heapswitch: " and the NULL-terminated string pieces, then a
- * newline, to stderr with one write(2): no stdio, no allocation. */
-void hsw_log(const char *first, ...) __attribute__((sentinel));
 
 /* ---- lib/options.c --------------------------------------------------- */
 
@@ -31,7 +23,6 @@ enum hsw_option {
     HSW_OPT_STATS,   /* HEAPSWITCH_STATS: 0 turns counting and publishing off */
     HSW_OPT_REPORT,  /* HEAPSWITCH_REPORT: path of a JSON summary at exit */
     HSW_OPT_KEEP,    /* HEAPSWITCH_KEEP: keep the segment after exit */
-    HSW_OPT_ARENA_CHUNK, /* HEAPSWITCH_ARENA_CHUNK: the arena backend's chunk size */
     HSW_OPT_FAULT_EVERY, /* HEAPSWITCH_FAULT_EVERY: fail every Nth allocation (tests) */
     HSW_OPT_COUNT
 };
@@ -39,6 +30,8 @@ enum hsw_option {
 /* The raw value of an option's environment variable, or NULL when unset.
  * Works before libc has finished starting up (no getenv, no allocation). */
 const char *hsw_option_string(enum hsw_option option);
+/* The same for any variable by name (a backend's own: hsw_backend_options). */
+const char *hsw_option_lookup(const char *variable);
 /* A boolean option: 1/true/yes/on and 0/false/no/off, any case; a bad
  * value is reported once and gives `fallback`. */
 bool hsw_option_bool(enum hsw_option option, bool fallback);
@@ -101,12 +94,6 @@ bool hsw_ensure_ready(void);
 /* The active backend's name ("system" until initialised). */
 const char *hsw_active_backend_name(void);
 
-/* ---- backends/arena.c ----------------------------------------------- */
-
-/* Whether ptr, a live block from malloc while the arena backend is
- * active, is one of its blocks. */
-int hsw_arena_owns(const void *ptr);
-
 /* ---- lib/fault.c ---------------------------------------------------- */
 
 /* With HEAPSWITCH_FAULT_EVERY=N set, wraps the allocating operations so
@@ -115,14 +102,7 @@ void hsw_fault_wrap(struct hsw_backend_ops *ops);
 
 /* ---- lib/counters.c -------------------------------------------------- */
 
-/* The value of hsw_thread_slot for a thread that writes the shared slot. */
-#define HSW_SLOT_SHARED ((struct hsw_slot *)1)
-/* Calls between two looks at the clock for a heap-figure refresh. */
-#define HSW_REFRESH_CALL_MASK 255
-
-/* This thread's counter slot: NULL until its first counted call. */
-extern __thread struct hsw_slot *hsw_thread_slot
-    __attribute__((tls_model("initial-exec")));
+/* The counting functions a backend may call too: lib/backend_support.h. */
 /* Whether calls are counted: set once a segment exists. */
 extern bool hsw_counting;
 /* The counting level (enum hsw_stats_level), and whether usable sizes are
@@ -130,24 +110,13 @@ extern bool hsw_counting;
  * its own fast paths). Set once, before counting starts. */
 extern enum hsw_stats_level hsw_stats_level;
 extern bool hsw_usable_exact;
-
 /* Starts counting into the current segment (at start-up and in a fork child). */
 void hsw_counters_start(void);
 /* Stops counting and forgets this thread's slot (in a fork child). */
 void hsw_counters_stop(void);
-/* The slow paths of the inline counters below: a thread's first call, or
- * a thread on the shared slot. */
-void hsw_count_alloc_slow(enum hsw_call_kind kind, size_t requested, size_t usable,
-                          size_t freed);
-void hsw_count_free_slow(enum hsw_call_kind kind, size_t usable);
-void hsw_count_failure(enum hsw_call_kind kind, size_t requested);
 void hsw_count_request(void);
 /* Refreshes the heap figures if ~250 ms have passed since the last time. */
 void hsw_refresh_maybe(void);
-/* Every HSW_REFRESH_CALL_MASK + 1 counted allocating calls of a slot,
- * just after the backend served one: hsw_refresh_maybe, and the backend's
- * thread_started in a thread that has not run it yet. */
-void hsw_allocating_checkpoint(void);
 /* Every HSW_REFRESH_CALL_MASK + 1 frees of a slot at the default level,
  * before the backend frees: brings the slot's usable-byte counts up to the
  * backend's per-thread books (no backend set-up: a free may come after the
@@ -156,65 +125,6 @@ void hsw_freeing_checkpoint(void);
 /* Brings this thread's slot up to the backend's books and its own heap's
  * figures now (before the final refresh at exit). */
 void hsw_counters_flush_thread(void);
-
-/* The histogram class of a size below 2^62: its bit length (0 for 0).
- * 2 * size + 1 is never 0, so size 0 needs no branch. */
-static inline unsigned hsw_small_size_class(size_t size)
-{
-    return 63 - (unsigned)__builtin_clzl(2 * size + 1);
-}
-
-/* The histogram class of any size: its bit length, at most the last class. */
-static inline unsigned hsw_size_class(size_t size)
-{
-    if (size >= (size_t)1 << (HSW_SIZE_CLASSES - 1))
-        return HSW_SIZE_CLASSES - 1;
-    return hsw_small_size_class(size);
-}
-
-/* Counts an allocating call that succeeded (a realloc also gave back
- * `freed` bytes). The hot path: plain stores
- * into this thread's own slot, nothing else. */
-static inline void hsw_count_alloc(enum hsw_call_kind kind, size_t requested,
-                                   size_t usable, size_t freed)
-{
-    struct hsw_slot *slot = hsw_thread_slot;
-    uint64_t calls;
-
-    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
-        hsw_count_alloc_slow(kind, requested, usable, freed);
-        return;
-    }
-    calls = ++slot->calls[kind];
-    slot->bytes_requested += requested;
-    slot->bytes_allocated += usable;
-    slot->bytes_freed += freed;
-    slot->size_classes[hsw_size_class(requested)]++;
-    if (HSW_UNLIKELY((calls & HSW_REFRESH_CALL_MASK) == 0))
-        hsw_allocating_checkpoint();
-}
-
-/* Counts a call that gave back a block of `usable` bytes (0 for NULL) in
- * this thread's own slot; false, counting nothing, for a thread without
- * one. Refreshes are left to the allocating calls: a program always has
- * some. */
-static inline bool hsw_count_free_own(enum hsw_call_kind kind, size_t usable)
-{
-    struct hsw_slot *slot = hsw_thread_slot;
-
-    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED))
-        return false;
-    slot->calls[kind]++;
-    slot->bytes_freed += usable;
-    return true;
-}
-
-/* Counts a call that gave back a block of `usable` bytes (0 for NULL). */
-static inline void hsw_count_free(enum hsw_call_kind kind, size_t usable)
-{
-    if (!hsw_count_free_own(kind, usable))
-        hsw_count_free_slow(kind, usable);
-}
 
 /* ---- lib/segment.c --------------------------------------------------- */
 

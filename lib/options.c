@@ -23,7 +23,6 @@ static const char *const option_names[HSW_OPT_COUNT] = {
     [HSW_OPT_STATS] = "HEAPSWITCH_STATS",
     [HSW_OPT_REPORT] = "HEAPSWITCH_REPORT",
     [HSW_OPT_KEEP] = "HEAPSWITCH_KEEP",
-    [HSW_OPT_ARENA_CHUNK] = "HEAPSWITCH_ARENA_CHUNK",
     [HSW_OPT_FAULT_EVERY] = "HEAPSWITCH_FAULT_EVERY",
 };
 
@@ -85,6 +84,36 @@ static const char *lookup(const char *name)
 const char *hsw_option_string(enum hsw_option option)
 {
     return lookup(option_names[option]);
+}
+
+const char *hsw_option_lookup(const char *variable)
+{
+    return lookup(variable);
+}
+
+bool hsw_parse_size(const char *text, uint64_t *out)
+{
+    uint64_t value = 0;
+    const char *at = text;
+    unsigned shift = 0;
+
+    if (text == NULL || *at < '0' || *at > '9')
+        return false;
+    for (; *at >= '0' && *at <= '9'; at++) {
+        if (value > (UINT64_C(1) << 62) / 10)
+            return false;
+        value = value * 10 + (uint64_t)(*at - '0');
+    }
+    switch (*at) {
+    case 'K': case 'k': shift = 10; at++; break;
+    case 'M': case 'm': shift = 20; at++; break;
+    case 'G': case 'g': shift = 30; at++; break;
+    default: break;
+    }
+    if (*at != '\0' || value > (UINT64_C(1) << 62) >> shift)
+        return false;
+    *out = value << shift;
+    return true;
 }
 
 static const char *const truths[] = {"1", "true", "yes", "on"};
