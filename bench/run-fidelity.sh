@@ -71,11 +71,16 @@ echo "$programs" | while IFS='|' read -r name command; do
     done
     echo
     echo "== $name: $command"
-    printf '  %-8s %-10s %-10s %-10s\n' level system jemalloc mimalloc
+    printf '  %-8s %-22s %-22s %-22s\n' level system jemalloc mimalloc
     for l in $levels; do
         printf '  %-8s' "$l"
         for b in $backends; do
-            printf ' %-10s' "$(awk -v b="$b" -v l="$l" '$2 == b && $3 == l { print $4 / 1e6 }' "$work/samples" | median)s"
+            # The median time, and its ratio to the backend preloaded
+            # directly in the same round (the cost of heapswitch), median.
+            t=$(awk -v b="$b" -v l="$l" '$2 == b && $3 == l { print $4 / 1e6 }' "$work/samples" | median)
+            r=$(awk -v b="$b" -v l="$l" '$2 == b && $3 == l { a[$1] = $4 } $2 == b && $3 == "direct" { d[$1] = $4 }
+                END { for (k in a) if (d[k] > 0) print a[k] / d[k] }' "$work/samples" | median)
+            printf ' %-22s' "$(printf '%.3fs' "$t") ($(printf '%.3f' "$r")x)"
         done
         echo
     done

@@ -191,9 +191,10 @@ static const char *estimated_list(const struct heapswitch_snapshot *snapshot, ch
 
     text[0] = '\0';
     if (snapshot->estimated & HEAPSWITCH_ESTIMATED_LIVE)
-        snprintf(text, sizeof text, "%slive_bytes%cpeak_live_bytes%cfragmentation%cheap_overhead_bytes",
+        snprintf(text, sizeof text,
+                 "%slive_bytes%cpeak_live_bytes%cfragmentation%cheap_overhead_bytes%csize_classes",
                  usable ? (separator == ' ' ? "bytes_allocated bytes_freed " : "bytes_allocated,bytes_freed,") : "",
-                 separator, separator, separator);
+                 separator, separator, separator, separator);
     return text;
 }
 

@@ -89,7 +89,8 @@ struct heapswitch_counters {
     uint64_t bytes_freed;     /* usable sizes given back */
     uint64_t requests;        /* heapswitch_request_done() calls */
     /* Allocating calls (failed ones too) by requested size: class 0 is size 0, class k is
-     * [2^(k-1), 2^k), the last class everything from 2^30 up. */
+     * [2^(k-1), 2^k), the last class everything from 2^30 up. At the default counting
+     * level malloc's share is sampled (HEAPSWITCH_ESTIMATED_SIZE_CLASSES). */
     uint64_t size_classes[HEAPSWITCH_SIZE_CLASSES];
 };
 
@@ -129,6 +130,7 @@ enum heapswitch_stats_level {
 #define HEAPSWITCH_ESTIMATED_LIVE 1u      /* live_bytes, peak_live_bytes, fragmentation, heap_overhead_bytes */
 #define HEAPSWITCH_UNCOUNTED_USABLE 2u    /* counters.bytes_allocated and bytes_freed: not counted (0) */
 #define HEAPSWITCH_UNKNOWN_LIVE 4u        /* no live figure yet (live_bytes 0 means unknown) */
+#define HEAPSWITCH_ESTIMATED_SIZE_CLASSES 8u /* counters.size_classes: malloc's sampled (1 call in 256, weighted) */
 
 struct heapswitch_snapshot {
     pid_t pid;

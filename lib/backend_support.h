@@ -37,9 +37,16 @@ bool hsw_parse_size(const char *text, uint64_t *out);
 /* Calls between two looks at the clock for a heap-figure refresh. */
 #define HSW_REFRESH_CALL_MASK 255
 
-/* This thread's counter slot: NULL until its first counted call. */
-extern __thread struct hsw_slot *hsw_thread_slot
-    __attribute__((tls_model("initial-exec")));
+/* This thread's counting state, one TLS block (one address to find):
+ * its counter slot, NULL until its first counted call; and, for the
+ * default level, two ticks that wrap every 256 calls (a checkpoint). */
+struct hsw_thread_state {
+    struct hsw_slot *slot;
+    uint8_t malloc_tick;
+    uint8_t free_tick;
+};
+extern __thread struct hsw_thread_state hsw_thread __attribute__((tls_model("initial-exec")));
+#define hsw_thread_slot (hsw_thread.slot)
 
 /* The slow paths of the inline counters below: a thread's first call, or
  * a thread on the shared slot. */

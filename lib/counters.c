@@ -20,7 +20,7 @@
 
 #include "lib/internal.h"
 
-__thread struct hsw_slot *hsw_thread_slot __attribute__((tls_model("initial-exec")));
+__thread struct hsw_thread_state hsw_thread __attribute__((tls_model("initial-exec")));
 bool hsw_counting;
 enum hsw_stats_level hsw_stats_level = HSW_STATS_DEFAULT;
 bool hsw_usable_exact;

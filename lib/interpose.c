@@ -145,6 +145,15 @@ __attribute__((noinline, cold)) static void *light_malloc_failed(void)
     return NULL;
 }
 
+/* Every 256th malloc of a thread: the size-class histogram is sampled
+ * there (that call's class, weighted 256: an estimate, said so), and the
+ * checkpoint runs. */
+__attribute__((noinline, cold)) static void light_malloc_checkpoint(size_t size)
+{
+    hsw_thread_slot->size_classes[hsw_size_class(size)] += HSW_REFRESH_CALL_MASK + 1;
+    hsw_allocating_checkpoint();
+}
+
 void *hsw_light_malloc(size_t size)
 {
     struct hsw_slot *slot = hsw_thread_slot;
@@ -153,9 +162,9 @@ void *hsw_light_malloc(size_t size)
     if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED))
         return counted_malloc_general(size);
     slot->bytes_requested += size;
-    slot->size_classes[hsw_size_class(size)]++;
-    if (HSW_UNLIKELY((++slot->calls[HSW_CALL_MALLOC] & HSW_REFRESH_CALL_MASK) == 0))
-        hsw_allocating_checkpoint();
+    slot->calls[HSW_CALL_MALLOC]++;
+    if (HSW_UNLIKELY(++hsw_thread.malloc_tick == 0))
+        light_malloc_checkpoint(size);
     ptr = OP(malloc)(size);
     if (HSW_UNLIKELY(ptr == NULL))
         return light_malloc_failed();
@@ -191,7 +200,8 @@ void hsw_light_free_with_books(void *ptr)
         light_free_slow(ptr);
         return;
     }
-    if (HSW_UNLIKELY((++slot->calls[HSW_CALL_FREE] & HSW_REFRESH_CALL_MASK) == 0))
+    slot->calls[HSW_CALL_FREE]++;
+    if (HSW_UNLIKELY(++hsw_thread.free_tick == 0))
         hsw_freeing_checkpoint();
     OP(free)(ptr);
 }

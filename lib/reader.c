@@ -110,7 +110,8 @@ static void decode_figures(const struct hsw_segment_header *header,
                                                                  : HEAPSWITCH_STATS_EXACT;
     out->estimated = (figures.usable_exact ? 0 : HEAPSWITCH_ESTIMATED_LIVE) |
                      (figures.usable_counted ? 0 : HEAPSWITCH_UNCOUNTED_USABLE) |
-                     (figures.live_known ? 0 : HEAPSWITCH_UNKNOWN_LIVE);
+                     (figures.live_known ? 0 : HEAPSWITCH_UNKNOWN_LIVE) |
+                     (figures.usable_exact ? 0 : HEAPSWITCH_ESTIMATED_SIZE_CLASSES);
     out->live_bytes = figures.live;
     if (out->live_bytes > out->peak_live_bytes)
         out->peak_live_bytes = out->live_bytes;

@@ -81,7 +81,8 @@ static void append_estimated(struct json_buffer *json, const struct hsw_live_fig
 {
     append_raw(json, "\"estimated\":[", 13);
     if (!figures->usable_exact)
-        append_format(json, "%s\"live_bytes\",\"peak_live_bytes\",\"fragmentation\"",
+        append_format(json, "%s\"live_bytes\",\"peak_live_bytes\",\"fragmentation\","
+                            "\"size_classes\"",
                       figures->usable_counted ? "\"bytes_allocated\",\"bytes_freed\"," : "");
     append_raw(json, "],", 2);
 }
