@@ -24,6 +24,7 @@ static const char *const option_names[HSW_OPT_COUNT] = {
     [HSW_OPT_REPORT] = "HEAPSWITCH_REPORT",
     [HSW_OPT_KEEP] = "HEAPSWITCH_KEEP",
     [HSW_OPT_FAULT_EVERY] = "HEAPSWITCH_FAULT_EVERY",
+    [HSW_OPT_REFRESH_THREAD] = "HEAPSWITCH_REFRESH_THREAD",
 };
 
 /* The process environment copied from /proc when `environ` is not set yet:
