@@ -20,12 +20,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # name|command: each runs for about half a second to a few seconds.
-programs="malloc_pairs|./bench/malloc_pairs -t 1 -n 10000000
-malloc_pairs-2t|./bench/malloc_pairs -t 2 -n 5000000
-request_scoped|./bench/request_scoped -r 2000 -t 1
-request_server-naive|./examples/request_server --naive -r 1500
-producer_consumer|./bench/producer_consumer -t 2 -n 300
-larson_style|./bench/larson_style -t 2 -n 200000 -g 5"
+programs="malloc_pairs|./bench/malloc_pairs -t 1 -n 40000000
+malloc_pairs-2t|./bench/malloc_pairs -t 2 -n 20000000
+request_scoped|./bench/request_scoped -r 10000 -t 1
+request_server-naive|./examples/request_server --naive -r 3000
+producer_consumer|./bench/producer_consumer -t 2 -n 1500
+larson_style|./bench/larson_style -t 2 -n 2000000 -g 4"
 backends="system jemalloc mimalloc"
 levels="direct default exact"
 
