@@ -16,6 +16,9 @@
 
 #include "lib/internal.h"
 #include "lib/procinfo.h"
+#include "lib/report_keys.h"
+
+#define KEY HSW_REPORT_KEY
 
 struct json_buffer {
     char text[8192];
@@ -82,23 +85,26 @@ void hsw_report_write(const char *path)
     getrusage(RUSAGE_SELF, &usage);
 
     json.used = 0;
-    append_format(&json, "{\"pid\":%d,\"ppid\":%d,", header->pid, (int)getppid());
-    append_string(&json, "backend", header->backend);
-    append_string(&json, "tag", header->tag);
-    append_string(&json, "exe", header->exe);
-    append_string(&json, "cmdline", header->cmdline);
+    append_format(&json, "{" KEY(PID) "%d," KEY(PPID) "%d,",
+                  header->pid, (int)getppid());
+    append_string(&json, HSW_REPORT_BACKEND, header->backend);
+    append_string(&json, HSW_REPORT_TAG, header->tag);
+    append_string(&json, HSW_REPORT_EXE, header->exe);
+    append_string(&json, HSW_REPORT_CMDLINE, header->cmdline);
     append_format(&json,
-                  "\"calls\":{\"malloc\":%llu,\"calloc\":%llu,\"realloc\":%llu,"
-                  "\"free\":%llu,\"aligned\":%llu},",
+                  KEY(CALLS) "{" KEY(CALLS_MALLOC) "%llu,"
+                  KEY(CALLS_CALLOC) "%llu," KEY(CALLS_REALLOC) "%llu,"
+                  KEY(CALLS_FREE) "%llu," KEY(CALLS_ALIGNED) "%llu},",
                   (unsigned long long)total.calls[HSW_CALL_MALLOC],
                   (unsigned long long)total.calls[HSW_CALL_CALLOC],
                   (unsigned long long)total.calls[HSW_CALL_REALLOC],
                   (unsigned long long)total.calls[HSW_CALL_FREE],
                   (unsigned long long)total.calls[HSW_CALL_ALIGNED]);
     append_format(&json,
-                  "\"failures\":%llu,\"bytes_requested\":%llu,\"bytes_allocated\":%llu,"
-                  "\"bytes_freed\":%llu,\"live_bytes\":%llu,\"peak_live_bytes\":%llu,"
-                  "\"requests\":%llu,\"threads_overflowed\":%u,",
+                  KEY(FAILURES) "%llu," KEY(BYTES_REQUESTED) "%llu,"
+                  KEY(BYTES_ALLOCATED) "%llu," KEY(BYTES_FREED) "%llu,"
+                  KEY(LIVE_BYTES) "%llu," KEY(PEAK_LIVE_BYTES) "%llu,"
+                  KEY(REQUESTS) "%llu," KEY(THREADS_OVERFLOWED) "%u,",
                   (unsigned long long)total.failures,
                   (unsigned long long)total.bytes_requested,
                   (unsigned long long)total.bytes_allocated,
@@ -106,8 +112,10 @@ void hsw_report_write(const char *path)
                   (unsigned long long)header->peak_live_bytes,
                   (unsigned long long)total.requests, header->overflow_threads);
     append_format(&json,
-                  "\"heap\":{\"valid\":%s,\"approximate\":%s,\"resident\":%llu,"
-                  "\"active\":%llu,\"mapped\":%llu,\"retained\":%llu,\"committed\":%llu},",
+                  KEY(HEAP) "{" KEY(HEAP_VALID) "%s,"
+                  KEY(HEAP_APPROXIMATE) "%s," KEY(HEAP_RESIDENT) "%llu,"
+                  KEY(HEAP_ACTIVE) "%llu," KEY(HEAP_MAPPED) "%llu,"
+                  KEY(HEAP_RETAINED) "%llu," KEY(HEAP_COMMITTED) "%llu},",
                   header->heap.valid ? "true" : "false",
                   header->heap.approximate ? "true" : "false",
                   (unsigned long long)header->heap.resident,
@@ -116,13 +124,13 @@ void hsw_report_write(const char *path)
                   (unsigned long long)header->heap.retained,
                   (unsigned long long)header->heap.committed);
     if (fragmentation >= 0)
-        append_format(&json, "\"fragmentation\":%.4f,", fragmentation);
+        append_format(&json, KEY(FRAGMENTATION) "%.4f,", fragmentation);
     else
-        append_raw(&json, "\"fragmentation\":null,", 21);
-    append_format(&json, "\"rss_bytes\":%llu,\"max_rss_bytes\":%llu,",
+        append_format(&json, KEY(FRAGMENTATION) "null,");
+    append_format(&json, KEY(RSS_BYTES) "%llu," KEY(MAX_RSS_BYTES) "%llu,",
                   (unsigned long long)hsw_proc_rss_bytes(header->pid),
                   (unsigned long long)usage.ru_maxrss * 1024);
-    append_format(&json, "\"user_seconds\":%.6f,\"system_seconds\":%.6f}\n",
+    append_format(&json, KEY(USER_SECONDS) "%.6f," KEY(SYSTEM_SECONDS) "%.6f}\n",
                   (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
                   (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
 
