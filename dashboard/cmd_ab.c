@@ -30,25 +30,22 @@ enum {
 };
 
 static const struct hsw_option options[] = {
-    {"runs", 'n', "N", "timed runs per backend (sets --min-runs and --max-runs)"},
-    {"min-runs", OPT_MIN_RUNS, "N", "timed runs per backend at least (default 10)"},
+    {"runs", 'n', "N", "timed runs per backend (both of the next two)"},
+    {"min-runs", OPT_MIN_RUNS, "N", "timed runs per backend, at least (default 10)"},
     {"max-runs", OPT_MAX_RUNS, "N", "at most, with --target-width (default 100)"},
-    {"target-width", OPT_TARGET_WIDTH, "PCT",
-     "run until every wall-time interval is narrower than PCT% of its ratio"},
+    {"target-width", OPT_TARGET_WIDTH, "PCT", "more runs until wall-time intervals are narrower"},
     {"warmup", OPT_WARMUP, "N", "unmeasured runs per backend first (default 1)"},
-    {"counted-runs", OPT_COUNTED_RUNS, "N",
-     "runs per backend with counting on, for the allocation figures (default 1)"},
-    {"backends", 'b', "LIST", "comma-separated backends (default: all of this build)"},
+    {"counted-runs", OPT_COUNTED_RUNS, "N", "runs per backend with counting on (default 1)"},
+    {"backends", 'b', "LIST", "comma-separated (default: all of this build)"},
     {"backend", OPT_BACKEND, "LIST", "the same as --backends"},
-    {"timing", OPT_TIMING, "HOW",
-     "direct (default: each backend alone where it can be) or heapswitch (all through it)"},
-    {"stats", OPT_STATS, "LEVEL", "counting level of the counted runs: default or exact"},
+    {"timing", OPT_TIMING, "HOW", "timed runs: direct (default) or heapswitch"},
+    {"stats", OPT_STATS, "LEVEL", "counted runs' counting level: default or exact"},
     {"confidence", OPT_CONFIDENCE, "PCT", "of the intervals (default 95)"},
-    {"min-effect", OPT_MIN_EFFECT, "PCT", "smaller differences are no difference (default 2)"},
-    {"json", OPT_JSON, NULL, "the results as one JSON object, every run included"},
-    {"csv", OPT_CSV, NULL, "the results as CSV: summary rows, then one row per run and figure"},
-    {"svg", OPT_SVG, "FILE", "also write a bar chart with intervals and verdicts"},
-    {"show-output", OPT_SHOW_OUTPUT, NULL, "keep COMMAND's stdout and stderr (default: /dev/null)"},
+    {"min-effect", OPT_MIN_EFFECT, "PCT", "smaller effects are no difference (default 2)"},
+    {"json", OPT_JSON, NULL, "one JSON object, every run included"},
+    {"csv", OPT_CSV, NULL, "summary rows, then a row per run and figure"},
+    {"svg", OPT_SVG, "FILE", "also a bar chart with intervals and verdicts"},
+    {"show-output", OPT_SHOW_OUTPUT, NULL, "keep COMMAND's output (default: /dev/null)"},
     {"help", 'h', NULL, "this help"},
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
@@ -80,7 +77,10 @@ static int help(void)
            "left out. Exits 0 when every run succeeded, 1 when some failed, 2 on bad\n"
            "usage, 126/127 when COMMAND cannot be run.\n\n");
     hsw_options_help(stdout, options, OPTION_COUNT);
-    printf("\nbackends in this build: %s\n", hsw_backend_list());
+    printf("\nWithout --target-width, exactly --min-runs timed runs. With it, after\n"
+           "--min-runs, more rounds until the wall-time interval of every backend\n"
+           "against the first is narrower than PCT%% of its ratio, or --max-runs.\n"
+           "backends in this build: %s\n", hsw_backend_list());
     return 0;
 }
 
@@ -145,7 +145,9 @@ static int parse_percent(const char *text, double low, double high, double *out)
 static int parse_option(struct ab *ab, struct settings *settings, int option, char **argv)
 {
     unsigned long runs;
-    const char *name = hsw_options_culprit(argv, options, OPTION_COUNT);
+    const char *name = option == ':' || option == '?'
+                           ? hsw_options_culprit(argv, options, OPTION_COUNT)
+                           : hsw_options_name(options, OPTION_COUNT, option);
 
     switch (option) {
     case 'n':

@@ -53,21 +53,36 @@ void hsw_options_help(FILE *out, const struct hsw_option *options, size_t count)
 const char *hsw_options_culprit(char **argv, const struct hsw_option *options, size_t count)
 {
     static char text[64];
-    const char *word = argv[optind - 1];
+    const char *word = optind > 0 ? argv[optind - 1] : "";
 
-    /* A missing argument of a short option, or an unknown short option,
-     * names the letter; anything else is the word itself. */
-    if (optopt != 0 && optopt < 256) {
+    /* A long option is named as written, less any "=value"; a short one
+     * (perhaps in a group such as -xn) by its letter. */
+    if (strncmp(word, "--", 2) == 0) {
+        snprintf(text, sizeof text, "%.*s", (int)strcspn(word, "="), word);
+        return text;
+    }
+    if (optopt > 0 && optopt < 256) {
         snprintf(text, sizeof text, "-%c", optopt);
         return text;
     }
-    if (optopt >= 256)
-        for (size_t i = 0; i < count; i++)
-            if (options[i].id == optopt) {
-                snprintf(text, sizeof text, "--%s", options[i].name);
-                return text;
-            }
+    for (size_t i = 0; i < count; i++)
+        if (options[i].id == optopt) {
+            snprintf(text, sizeof text, "--%s", options[i].name);
+            return text;
+        }
     return word;
+}
+
+const char *hsw_options_name(const struct hsw_option *options, size_t count, int id)
+{
+    static char text[64];
+
+    for (size_t i = 0; i < count; i++)
+        if (options[i].id == id) {
+            snprintf(text, sizeof text, "--%s", options[i].name);
+            return text;
+        }
+    return "?";
 }
 
 int hsw_parse_range(const char *text, unsigned long min, unsigned long max,

@@ -26,6 +26,9 @@ void hsw_options_help(FILE *out, const struct hsw_option *options, size_t count)
  * "--bad" or "--runs"). */
 const char *hsw_options_culprit(char **argv, const struct hsw_option *options, size_t count);
 
+/* "--runs" for the option of this id. */
+const char *hsw_options_name(const struct hsw_option *options, size_t count, int id);
+
 /* Parses a whole number in [min, max] (0 or -1). */
 int hsw_parse_range(const char *text, unsigned long min, unsigned long max,
                     unsigned long *out);
