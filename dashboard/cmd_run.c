@@ -21,8 +21,8 @@ enum { OPT_REPORT = 256, OPT_STRICT };
 static const struct hsw_option options[] = {
     {"backend", 'b', "NAME", "the backend (default: $HEAPSWITCH_BACKEND or system)"},
     {"tag", 't', "TAG", "a label for A/B groups (HEAPSWITCH_TAG)"},
-    {"report", OPT_REPORT, "FILE", "append a JSON line per process at exit (HEAPSWITCH_REPORT)"},
-    {"strict", OPT_STRICT, NULL, "an unavailable backend stops COMMAND (HEAPSWITCH_STRICT=1)"},
+    {"report", OPT_REPORT, "FILE", "a JSON line per process at exit (HEAPSWITCH_REPORT)"},
+    {"strict", OPT_STRICT, NULL, "no fallback: a bad backend stops COMMAND (HEAPSWITCH_STRICT=1)"},
     {"help", 'h', NULL, "this help"},
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
