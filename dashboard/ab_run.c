@@ -126,10 +126,12 @@ static void environment(const struct ab *ab, const struct ab_backend *backend,
     launch->argv = ab->command;
     launch->quiet = !ab->show_output;
     if (kind != AB_COUNTED && backend->timing == AB_TIMING_DIRECT) {
+        /* Counting off all the same, for a program linked with
+         * libheapswitch (examples/request_server): it is there anyway. */
         launch->preload = backend->direct[0] != '\0' ? backend->direct : NULL;
         hsw_launch_setenv(launch, HSW_ENV_BACKEND, NULL);
         hsw_launch_setenv(launch, HSW_ENV_STRICT, NULL);
-        hsw_launch_setenv(launch, HSW_ENV_STATS, NULL);
+        hsw_launch_setenv(launch, HSW_ENV_STATS, "0");
         hsw_launch_setenv(launch, HSW_ENV_REPORT, NULL);
         return;
     }
