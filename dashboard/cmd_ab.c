@@ -298,7 +298,8 @@ static int run(int argc, char **argv)
     if (svg_file != NULL) {
         /* Nothing to chart: no empty file left behind. */
         fclose(svg_file);
-        unlink(settings.svg);
+        if (settings.svg != NULL)
+            unlink(settings.svg);
     }
     free(ab.runs);
     return status;

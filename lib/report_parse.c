@@ -306,7 +306,7 @@ HSW_EXPORT int heapswitch_report_parse(const char *line, size_t length,
                                        struct heapswitch_report *out, char *why,
                                        size_t why_size)
 {
-    struct parser p = {{line, line, line + length, why, why_size}, 0, out};
+    struct parser p = {{"", "", NULL, why, why_size}, 0, out};
     struct heapswitch_report scratch;
 
     if (why != NULL && why_size > 0)
@@ -315,10 +315,11 @@ HSW_EXPORT int heapswitch_report_parse(const char *line, size_t length,
         p.out = out = &scratch;
     memset(out, 0, sizeof *out);
     out->fragmentation = -1;
-    if (line == NULL) {
-        p.s.end = p.s.at = p.s.start = "";
+    p.s.end = p.s.start;
+    if (line == NULL)
         return hsw_scan_fail(&p.s, "no line");
-    }
+    p.s.start = p.s.at = line;
+    p.s.end = line + length;
     hsw_scan_space(&p.s);
     if (p.s.at >= p.s.end || *p.s.at != '{')
         return hsw_scan_fail(&p.s, "a report line is a JSON object");
