@@ -63,12 +63,14 @@ struct ab_run {
     int exit_code; /* -1 when killed */
     int signal;    /* 0 when it exited */
     bool has[AB_METRIC_COUNT];
+    bool estimated[AB_METRIC_COUNT]; /* a report line lists the figure as estimated */
     double value[AB_METRIC_COUNT];
 };
 
 struct ab_summary {
     unsigned n; /* successful runs of the metric's kind with this figure */
     double median, min, max;
+    bool estimated; /* in some of those runs */
 };
 
 struct ab_backend {

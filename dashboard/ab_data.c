@@ -1,7 +1,7 @@
 /* heapswitch ab's machine-readable outputs. --json: one object with how
  * the runs ran, per backend each metric's source (timed or counted runs),
- * median and range, ratio to the first backend with interval, p-value and
- * verdict, and every run as a row. --csv: the same in one long table, a
+ * whether some report gave it as estimated, median and range, ratio to the
+ * first backend with interval, p-value and verdict, and every run as a row. --csv: the same in one long table, a
  * "summary" row per backend and metric, then a "run" row per run and
  * metric it produced. */
 #include "config.h"
@@ -30,8 +30,9 @@ static void json_metric(const struct ab *ab, unsigned b, enum ab_metric m)
     bool timed = ab_metrics[m].source == AB_TIMED;
     const char *better = timed ? ab_better_name(ab, b, m) : NULL;
 
-    printf("\"%s\":{\"source\":\"%s\",\"n\":%u,\"median\":", ab_metrics[m].key,
-           ab_kind_name(ab_metrics[m].source), s->n);
+    printf("\"%s\":{\"source\":\"%s\",\"estimated\":%s,\"n\":%u,\"median\":",
+           ab_metrics[m].key, ab_kind_name(ab_metrics[m].source),
+           s->estimated ? "true" : "false", s->n);
     json_double(stdout, s->n ? s->median : NAN);
     printf(",\"min\":");
     json_double(stdout, s->n ? s->min : NAN);
@@ -74,7 +75,11 @@ static void json_run(const struct ab_run *run, bool first)
         printf(",\"%s\":", ab_metrics[m].key);
         json_double(stdout, run->has[m] ? run->value[m] : NAN);
     }
-    putchar('}');
+    printf(",\"estimated\":[");
+    for (int m = 0, listed = 0; m < AB_METRIC_COUNT; m++)
+        if (run->estimated[m])
+            printf("%s\"%s\"", listed++ ? "," : "", ab_metrics[m].key);
+    printf("]}");
 }
 
 void ab_print_json(const struct ab *ab)
@@ -147,7 +152,7 @@ static void csv_double(double value)
 void ab_print_csv(const struct ab *ab)
 {
     printf("row,backend,metric,source,run,status,value,n,median,min,max,ratio,ratio_low,"
-           "ratio_high,p_value,verdict,runs_needed\n");
+           "ratio_high,p_value,verdict,runs_needed,estimated\n");
     for (unsigned b = 0; b < ab->backend_count; b++) {
         const struct ab_backend *backend = &ab->backends[b];
 
@@ -174,9 +179,10 @@ void ab_print_csv(const struct ab *ab)
             putchar(',');
             csv_double(timed ? c->p_value : NAN);
             if (timed)
-                printf(",%s,%u\n", hsw_verdict_key(c->verdict), c->runs_needed);
+                printf(",%s,%u", hsw_verdict_key(c->verdict), c->runs_needed);
             else
-                printf(",,\n");
+                printf(",,");
+            printf(",%s\n", s->estimated ? "true" : "false");
         }
     }
     for (size_t r = 0; r < ab->run_count; r++) {
@@ -193,7 +199,7 @@ void ab_print_csv(const struct ab *ab)
             hsw_csv_field(stdout, status);
             putchar(',');
             csv_double(run->value[m]);
-            printf(",,,,,,,,,,\n");
+            printf(",,,,,,,,,,,%s\n", run->estimated[m] ? "true" : "false");
         }
     }
 }

@@ -63,6 +63,34 @@ static void add(struct ab_run *run, enum ab_metric metric, double value)
     run->has[metric] = true;
 }
 
+/* The figures a report line lists as estimated (at the default counting
+ * level, bytes may come from the backend's books or from sampling). */
+static void mark_estimated(struct ab_run *run, uint64_t fields)
+{
+    static const struct {
+        enum ab_metric metric;
+        enum heapswitch_report_field field;
+    } map[] = {
+        {AB_ALLOCS, HEAPSWITCH_REPORT_MALLOC_CALLS},
+        {AB_ALLOCS, HEAPSWITCH_REPORT_CALLOC_CALLS},
+        {AB_ALLOCS, HEAPSWITCH_REPORT_REALLOC_CALLS},
+        {AB_ALLOCS, HEAPSWITCH_REPORT_ALIGNED_CALLS},
+        {AB_FREES, HEAPSWITCH_REPORT_FREE_CALLS},
+        {AB_BYTES_REQUESTED, HEAPSWITCH_REPORT_BYTES_REQUESTED},
+        {AB_BYTES_ALLOCATED, HEAPSWITCH_REPORT_BYTES_ALLOCATED},
+        {AB_PEAK_LIVE, HEAPSWITCH_REPORT_PEAK_LIVE_BYTES},
+        {AB_FRAGMENTATION, HEAPSWITCH_REPORT_FRAGMENTATION},
+    };
+
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (fields >> map[i].field & 1)
+            run->estimated[map[i].metric] = true;
+}
+
+/* Figures taken from the root process's line only. */
+#define ROOT_ONLY                                                               \
+    ((1ull << HEAPSWITCH_REPORT_PEAK_LIVE_BYTES) | (1ull << HEAPSWITCH_REPORT_FRAGMENTATION))
+
 /* Reads a counted run's report lines; a line that does not parse (a
  * truncated write?) is left out with a warning. */
 static void read_report(const char *path, pid_t child, struct ab_run *run)
@@ -88,8 +116,10 @@ static void read_report(const char *path, pid_t child, struct ab_run *run)
         add(run, AB_FREES, (double)report.counters.free_calls);
         add(run, AB_BYTES_REQUESTED, (double)report.counters.bytes_requested);
         add(run, AB_BYTES_ALLOCATED, (double)report.counters.bytes_allocated);
+        mark_estimated(run, report.estimated & ~ROOT_ONLY);
         if (report.pid != child && report.ppid != getpid())
             continue;
+        mark_estimated(run, report.estimated & ROOT_ONLY);
         if (HEAPSWITCH_REPORT_HAS(&report, HEAPSWITCH_REPORT_PEAK_LIVE_BYTES)) {
             run->value[AB_PEAK_LIVE] = (double)report.peak_live_bytes;
             run->has[AB_PEAK_LIVE] = true;

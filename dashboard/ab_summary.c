@@ -68,6 +68,9 @@ void ab_summarize(struct ab *ab)
             if (base == NULL || values == NULL)
                 continue;
             n = values_of(ab, b, (enum ab_metric)m, values);
+            for (size_t r = 0; r < ab->run_count; r++)
+                if (ab->runs[r].backend == b && ab->runs[r].ok && ab->runs[r].estimated[m])
+                    summary->estimated = true;
             if (n > 0) {
                 summary->n = (unsigned)n;
                 summary->median = hsw_median(values, n); /* sorts them */

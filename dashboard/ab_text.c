@@ -42,7 +42,12 @@ static void print_metric(const struct ab *ab, enum ab_metric m)
 {
     char median[32], low[32], high[32], verdict[96];
 
-    printf("\n%s (%s runs)\n", ab_metrics[m].title, ab_kind_name(ab_metrics[m].source));
+    bool estimated = false;
+
+    for (unsigned b = 0; b < ab->backend_count; b++)
+        estimated = estimated || ab->backends[b].summary[m].estimated;
+    printf("\n%s (%s runs%s)\n", ab_metrics[m].title, ab_kind_name(ab_metrics[m].source),
+           estimated ? "; estimated, not exact: see --stats" : "");
     for (unsigned b = 0; b < ab->backend_count; b++) {
         const struct ab_backend *backend = &ab->backends[b];
         const struct ab_summary *summary = &backend->summary[m];

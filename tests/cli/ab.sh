@@ -194,6 +194,27 @@ then ok "--csv: summary rows with intervals and verdicts, then a row per run and
 else fail "--csv: $(head -c 800 "$work/ab.csv")"
 fi
 
+# ---- Report lines: figures listed as estimated, lines that do not parse -
+# The command appends to its own report what a later runtime may write (a
+# counting level, an "estimated" list, unknown keys) and a broken line.
+cat >"$work/report.sh" <<'SH'
+[ -n "${HEAPSWITCH_REPORT:-}" ] || exit 0
+printf '%s\n' '{"pid":1,"stats":"default","estimated":["bytes_allocated","peak_live_bytes"],"calls":{"malloc":5},"bytes_allocated":100,"heap":{"live":3,"overhead":null},"fragmentation":null}' \
+    '{"pid":2,"calls":{"malloc":' >>"$HEAPSWITCH_REPORT"
+SH
+expect_status 0 "ab of a command whose report has an 'estimated' list and a broken line" \
+    "$HSW" ab -n 1 --warmup 0 -b system --json -- sh "$work/report.sh"
+check "  the broken line is left out with a warning" \
+    grep -q "heapswitch ab: a report line left out: offset" "$work/err"
+check "  estimated figures are marked so, exact ones not; the good line is counted" python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))["backends"][0]
+m = b["metrics"]
+assert m["bytes_allocated"]["estimated"] is True and m["allocs"]["estimated"] is False, m
+assert m["processes"]["median"] == 2 and m["allocs"]["median"] >= 5, m
+counted = [s for s in b["samples"] if s["kind"] == "counted"][0]
+assert counted["estimated"] == ["bytes_allocated"], counted' "$work/out"
+
 # ---- Run control -------------------------------------------------------
 # Impossible target: the budget is spent. A target wider than any spread
 # of a 20 ms sleep (999%): reached at the first check, after --min-runs.
