@@ -134,9 +134,13 @@ int ab_write_svg(const struct ab *ab, FILE *out, const char *path)
         double x0 = LEFT + g * (group_width + GROUP_GAP), top = 0;
         double baseline = PLOT_TOP + PLOT_HEIGHT;
 
-        for (unsigned b = 0; b < ab->backend_count; b++)
+        bool estimated = false;
+
+        for (unsigned b = 0; b < ab->backend_count; b++) {
             if (ab->backends[b].summary[m].n > 0 && ab->backends[b].summary[m].max > top)
                 top = ab->backends[b].summary[m].max;
+            estimated = estimated || ab->backends[b].summary[m].estimated;
+        }
         if (top <= 0)
             top = 1;
         fprintf(out, "<g class=\"metric\" id=\"%s\">\n", ab_metrics[m].key);
@@ -147,8 +151,8 @@ int ab_write_svg(const struct ab *ab, FILE *out, const char *path)
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-weight=\"bold\">"
                      "%s</text>\n", x0 + group_width / 2, baseline + 36, ab_metrics[m].title);
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555555\">"
-                     "(%s runs)</text>\n</g>\n", x0 + group_width / 2, baseline + 52,
-                ab_kind_name(ab_metrics[m].source));
+                     "(%s runs%s)</text>\n</g>\n", x0 + group_width / 2, baseline + 52,
+                ab_kind_name(ab_metrics[m].source), estimated ? ", estimated" : "");
     }
     fprintf(out, "</svg>\n");
     result = ferror(out) ? -1 : 0;
