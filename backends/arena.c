@@ -34,7 +34,9 @@
 #include <unistd.h>
 
 #include "backends/backend.h"
-#include "lib/internal.h" /* options: HEAPSWITCH_ARENA_CHUNK */
+#include "lib/backend_support.h"
+#include "lib/segment_layout.h"
+
 
 #define CHUNK_MAGIC UINT64_C(0x314e524157534848) /* "HHSWARN1" */
 #define HEADER 16                                /* per block: its usable size */
@@ -840,21 +842,15 @@ static void fork_release(void)
 }
 
 /* HEAPSWITCH_ARENA_CHUNK: a power of two from 64K to 256M (K, M suffixes). */
-static void read_chunk_size(void)
+static void read_chunk_size(const struct hsw_backend_options *options)
 {
-    const char *text = hsw_option_string(HSW_OPT_ARENA_CHUNK);
-    size_t value = 0;
-    const char *at = text;
+    const char *text = options->lookup("HEAPSWITCH_ARENA_CHUNK");
+    uint64_t value = 0;
 
     if (text == NULL || text[0] == '\0')
         return;
-    for (; *at >= '0' && *at <= '9' && value < MAX_CHUNK; at++)
-        value = value * 10 + (size_t)(*at - '0');
-    if (*at == 'K' || *at == 'k')
-        value <<= 10, at++;
-    else if (*at == 'M' || *at == 'm')
-        value <<= 20, at++;
-    if (*at != '\0' || value < MIN_CHUNK || value > MAX_CHUNK || (value & (value - 1)) != 0) {
+    if (!hsw_parse_size(text, &value) || value < MIN_CHUNK || value > MAX_CHUNK ||
+        (value & (value - 1)) != 0) {
         hsw_log("ignoring HEAPSWITCH_ARENA_CHUNK='", text,
                 "' (a power of two from 64K to 256M, e.g. 1M)", (const char *)NULL);
         return;
@@ -877,9 +873,12 @@ static size_t arena_good_size(size_t size)
     return size == 0 ? 16 : (size + 15) & ~(size_t)15;
 }
 
-static int arena_init(struct hsw_backend_ops *ops, const char **why)
+static int arena_owns(const void *ptr);
+
+static int arena_init(struct hsw_backend_ops *ops, const struct hsw_backend_options *options,
+                      const char **why)
 {
-    read_chunk_size();
+    read_chunk_size(options);
     if (pthread_key_create(&exit_key, thread_exit) != 0) {
         *why = "no pthread key is left for its thread-exit hook";
         return -1;
@@ -894,6 +893,7 @@ static int arena_init(struct hsw_backend_ops *ops, const char **why)
     ops->free_counted = arena_free_counted;
     ops->malloc_and_count = arena_malloc_and_count;
     ops->free_and_count = arena_free_and_count;
+    ops->owns = arena_owns;
     ops->new_block_usable = hsw_size_table_build(&size_table, arena_good_size, ops);
     return 0;
 }
@@ -909,12 +909,14 @@ static int arena_heap_figures(struct hsw_backend_heap *heap)
     heap->resident = mapped;
     heap->committed = mapped;
     heap->active = mapped > heap->retained ? mapped - heap->retained : 0;
+    heap->present = HEAPSWITCH_HEAP_RESIDENT | HEAPSWITCH_HEAP_ACTIVE | HEAPSWITCH_HEAP_MAPPED |
+                    HEAPSWITCH_HEAP_COMMITTED;
     return 0;
 }
 
 /* Whether ptr, a live block from malloc while this backend is active, is
  * one of its blocks: its chunk header says so. */
-int hsw_arena_owns(const void *ptr)
+static int arena_owns(const void *ptr)
 {
     const struct chunk *chunk;
 

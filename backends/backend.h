@@ -1,6 +1,8 @@
 /* The backend interface: the one contract between lib/ and the allocators.
  *
- * A backend is a const descriptor. Its init() fills a table of operations,
+ * A backend may use lib/backend_support.h (logging, a size parser, the
+ * counting functions) and nothing else of lib/. A backend is a const
+ * descriptor. Its init() fills a table of operations,
  * once, at the first allocation call; after that lib/ calls only through
  * the table. init() runs while heapswitch serves allocations from its
  * bootstrap region, so it may call dlsym() and friends, but it must not
@@ -10,8 +12,11 @@
 #ifndef HSW_BACKEND_H
 #define HSW_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "include/heapswitch.h"
 
 /* Every allocating operation returns NULL with errno ENOMEM on failure,
  * as glibc documents: a backend that does not set errno wraps itself. */
@@ -44,17 +49,48 @@ struct hsw_backend_ops {
     /* malloc and free with the call counted inside, for a backend whose
      * fast path knows the usable size anyway: one call instead of the
      * counters' wrapper around malloc or free_counted, and no size table
-     * lookup. They count exactly as lib/ would, with lib/internal.h's
+     * lookup. They count exactly as lib/ would, with lib/backend_support.h's
      * hsw_count_alloc, hsw_count_failure and hsw_count_free (a malloc
      * after the backend served it). lib/ calls them only while counting;
      * free_and_count gets NULL too, never a bootstrap block.
      * NULL: lib/ counts around malloc and free_counted. */
     void *(*malloc_and_count)(size_t size);
     void (*free_and_count)(void *ptr);
+    /* At the default counting level, where lib/ does not ask for the
+     * usable size of each block, the backend's own books stand in:
+     *
+     * thread_usable_books: this thread's cumulative usable bytes allocated
+     * and freed, as the backend counts them anyway (a few loads, no call
+     * into the allocator, safe from a free after the thread's destructors).
+     * Returns false while the thread has no books yet. Read at the
+     * thread's checkpoints (every 256 calls) and as it exits.
+     *
+     * thread_heap: the live and resident bytes of this thread's own heap,
+     * for a backend that keeps one per thread; it may walk the heap, so it
+     * is called at most every ~250 ms per thread, from an allocating call
+     * after the backend served it. Returns false when there is none.
+     *
+     * NULL: the backend has no such books (heap_figures may still give a
+     * global live figure). */
+    bool (*thread_usable_books)(uint64_t *allocated, uint64_t *freed);
+    bool (*thread_heap)(uint64_t *live, uint64_t *resident);
+    /* Whether ptr, a live block, is one of this backend's (its own test,
+     * e.g. a chunk header): heapswitch_backend_owns(). NULL: cannot tell. */
+    int (*owns)(const void *ptr);
+};
+
+/* What lib/ hands a backend's init. */
+struct hsw_backend_options {
+    /* The value of an environment variable, or NULL when unset; works
+     * before libc has finished starting up (no getenv, no allocation). A
+     * backend's own variables are named HEAPSWITCH_<BACKEND>_<NAME> and
+     * documented with the others in README.md. */
+    const char *(*lookup)(const char *variable);
 };
 
 /* A backend's own figures about its heap, for the fragmentation figure.
- * Fields a backend does not have stay 0. */
+ * `present` has the HEAPSWITCH_HEAP_* bit (include/heapswitch.h) of each
+ * figure the backend has; the others stay 0 and are shown as unknown. */
 struct hsw_backend_heap {
     uint64_t resident;  /* bytes it holds resident: the fragmentation denominator */
     uint64_t active;    /* bytes in pages that hold live blocks */
@@ -62,7 +98,10 @@ struct hsw_backend_heap {
     uint64_t retained;  /* bytes kept as address space but returned to the OS */
     uint64_t committed; /* bytes committed */
     uint64_t reserved;  /* address space reserved */
+    uint64_t live;      /* bytes in live blocks, when has_live: the default level's live figure */
+    int has_live;
     int approximate;    /* 1 when the backend's own figures lag behind */
+    unsigned present;   /* HEAPSWITCH_HEAP_* bits */
 };
 
 struct hsw_backend {
@@ -70,9 +109,11 @@ struct hsw_backend {
     const char *name;
     /* One line for help and error messages. */
     const char *description;
-    /* Fills every field of *ops. Returns 0, or -1 with *why set to a static
-     * string saying what is missing. */
-    int (*init)(struct hsw_backend_ops *ops, const char **why);
+    /* Fills every field of *ops it has (the others are NULL). Returns 0,
+     * or -1 with *why set to a static string saying what is missing. A bad
+     * option value is reported with hsw_log and ignored, never fatal. */
+    int (*init)(struct hsw_backend_ops *ops, const struct hsw_backend_options *options,
+                const char **why);
     /* Fills *heap from the backend's own statistics; returns 0 or -1.
      * Called at most every ~250 ms, never while the backend is inside a
      * call of this thread; it may take the backend's locks. */

@@ -7,7 +7,9 @@
  * lookup to the right library. jemalloc's realloc returns NULL without
  * setting errno for impossible sizes, so it alone is wrapped. The size of
  * a freed block comes from jemalloc's own per-thread count of freed bytes,
- * checked against sallocx() at start-up. Heap
+ * checked against sallocx() at start-up; at the default counting level,
+ * jemalloc's per-thread counts of allocated and freed bytes are the
+ * thread's books (lib/ copies them into its slot at checkpoints). Heap
  * figures come from mallctl after an `epoch` refresh; they lag behind
  * thread caches, so they are approximate.
  */
@@ -59,20 +61,45 @@ static size_t jemalloc_usable_size(void *ptr)
  * (thread_started is then not installed). */
 static __thread const uint64_t *thread_deallocated __attribute__((tls_model("initial-exec")));
 static void (*jemalloc_free)(void *ptr);
+/* The default counting level reads both per-thread counts as the
+ * thread's usable-byte books, whether or not the freed count served
+ * free_counted. */
+static __thread const uint64_t *books_allocated __attribute__((tls_model("initial-exec")));
+static __thread const uint64_t *books_deallocated __attribute__((tls_model("initial-exec")));
+static bool deallocated_count_serves_frees;
 
-static const uint64_t *find_thread_deallocated(void)
+static const uint64_t *find_thread_counter(const char *name)
 {
     uint64_t *counter = NULL;
     size_t length = sizeof counter;
 
-    if (mallctl("thread.deallocatedp", (void *)&counter, &length, NULL, 0) != 0)
+    if (mallctl(name, (void *)&counter, &length, NULL, 0) != 0)
         return NULL;
     return counter;
 }
 
+static const uint64_t *find_thread_deallocated(void)
+{
+    return find_thread_counter("thread.deallocatedp");
+}
+
 static void jemalloc_thread_started(void)
 {
-    thread_deallocated = find_thread_deallocated();
+    books_allocated = find_thread_counter("thread.allocatedp");
+    books_deallocated = find_thread_deallocated();
+    if (deallocated_count_serves_frees)
+        thread_deallocated = books_deallocated;
+}
+
+static bool jemalloc_thread_usable_books(uint64_t *allocated, uint64_t *freed)
+{
+    const uint64_t *allocated_count = books_allocated, *freed_count = books_deallocated;
+
+    if (allocated_count == NULL || freed_count == NULL)
+        return false;
+    *allocated = __atomic_load_n(allocated_count, __ATOMIC_RELAXED);
+    *freed = __atomic_load_n(freed_count, __ATOMIC_RELAXED);
+    return true;
 }
 
 static size_t free_with_lookup(void *ptr)
@@ -127,8 +154,10 @@ static size_t jemalloc_good_size(size_t size)
     return nallocx(size, 0);
 }
 
-static int jemalloc_init(struct hsw_backend_ops *ops, const char **why)
+static int jemalloc_init(struct hsw_backend_ops *ops, const struct hsw_backend_options *options,
+                         const char **why)
 {
+    (void)options;
     if (hsw_library_resolve((const void *)&mallctl, NULL, &jemalloc_symbols, ops, why) != 0)
         return -1;
     jemalloc_realloc = ops->realloc;
@@ -136,7 +165,9 @@ static int jemalloc_init(struct hsw_backend_ops *ops, const char **why)
     ops->usable_size = jemalloc_usable_size;
     jemalloc_free = ops->free;
     ops->free_counted = jemalloc_free_counted;
-    ops->thread_started = deallocated_count_agrees(ops) ? jemalloc_thread_started : NULL;
+    deallocated_count_serves_frees = deallocated_count_agrees(ops);
+    ops->thread_started = jemalloc_thread_started;
+    ops->thread_usable_books = jemalloc_thread_usable_books;
     ops->new_block_usable = hsw_size_table_build(&size_table, jemalloc_good_size, ops);
     return 0;
 }
@@ -165,6 +196,8 @@ static int jemalloc_heap_figures(struct hsw_backend_heap *heap)
         return -1;
     heap->committed = heap->mapped;
     heap->approximate = 1;
+    heap->present = HEAPSWITCH_HEAP_RESIDENT | HEAPSWITCH_HEAP_ACTIVE | HEAPSWITCH_HEAP_MAPPED |
+                    HEAPSWITCH_HEAP_RETAINED;
     return 0;
 }
 

@@ -4,7 +4,9 @@
  * when jemalloc or mimalloc, which export the same names, are loaded too.
  * glibc's memalign takes any power-of-two alignment, which is the contract.
  * Heap figures: mallinfo2(), whose `arena` is the bytes of all arenas
- * obtained from the OS and `hblkhd` the bytes of mmapped blocks.
+ * obtained from the OS and `hblkhd` the bytes of mmapped blocks; at the
+ * default counting level its `uordblks` (chunks in use) plus `hblkhd` are
+ * the live bytes.
  *
  * Usable sizes are read from the chunk header, as glibc's own
  * malloc_usable_size() does, without its call and checks: the counters
@@ -68,8 +70,10 @@ static bool header_reading_agrees(const struct hsw_backend_ops *ops)
     return agrees;
 }
 
-static int system_init(struct hsw_backend_ops *ops, const char **why)
+static int system_init(struct hsw_backend_ops *ops, const struct hsw_backend_options *options,
+                       const char **why)
 {
+    (void)options;
     if (hsw_library_resolve(NULL, LIBC_SO, &system_symbols, ops, why) != 0)
         return -1;
     if (header_reading_agrees(ops)) {
@@ -88,7 +92,14 @@ static int system_heap_figures(struct hsw_backend_heap *heap)
     heap->committed = heap->resident;
     heap->mapped = heap->resident;
     heap->active = info.uordblks + info.hblkhd;
-    heap->retained = info.fordblks;
+    /* Bytes of chunks in use, headers included (8 bytes a chunk), and of
+     * mmapped blocks: the default level's live figure. */
+    heap->live = heap->active;
+    heap->has_live = 1;
+    /* No `retained`: glibc's free chunks (fordblks) are memory it holds,
+     * not memory given back to the kernel. */
+    heap->present = HEAPSWITCH_HEAP_RESIDENT | HEAPSWITCH_HEAP_ACTIVE | HEAPSWITCH_HEAP_MAPPED |
+                    HEAPSWITCH_HEAP_COMMITTED;
     return 0;
 }
 

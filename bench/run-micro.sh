@@ -7,6 +7,8 @@
 #   direct        the backend alone: system = no preload,
 #                 jemalloc/mimalloc = LD_PRELOAD of the backend's library
 #   heapswitch    LD_PRELOAD=libheapswitch.so HEAPSWITCH_BACKEND=<backend>
+#                 (the default counting level)
+#   hsw exact     the same with HEAPSWITCH_STATS=exact
 #   hsw stats=0   the same with HEAPSWITCH_STATS=0
 # The arena, heapswitch's own, has no direct run: its row compares
 # counting on with counting off.
@@ -115,7 +117,7 @@ if hsw_backend_built arena; then
     backends="$backends arena"
 fi
 configs_of() { # BACKEND
-    if [ "$1" = arena ]; then echo "hsw hsw0"; else echo "direct hsw hsw0"; fi
+    if [ "$1" = arena ]; then echo "hsw hswx hsw0"; else echo "direct hsw hswx hsw0"; fi
 }
 
 # The command (environment assignments, program, arguments) of a
@@ -134,6 +136,7 @@ command_line() { # BACKEND CONFIG then malloc_pairs arguments
         # STRICT: a backend that fails to start exits rather than
         # silently measuring the system allocator instead.
         hsw) prefix="LD_PRELOAD=$LIBHEAPSWITCH HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 " ;;
+        hswx) prefix="LD_PRELOAD=$LIBHEAPSWITCH HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 HEAPSWITCH_STATS=exact " ;;
         hsw0) prefix="LD_PRELOAD=$LIBHEAPSWITCH HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 HEAPSWITCH_STATS=0 " ;;
     esac
     echo "$prefix$program $*"
@@ -252,7 +255,7 @@ if [ "$callgrind" = 1 ]; then
         done
     done
     echo
-    printf '%-9s %12s %12s %9s %12s %9s\n' backend direct heapswitch added "hsw stats=0" added
+    printf '%-9s %12s %12s %9s %12s %9s %12s %9s\n' backend direct heapswitch added "hsw exact" added "hsw stats=0" added
     for backend in $backends; do
         for config in $(configs_of "$backend"); do
             low=$(callgrind_ir "$(command_line "$backend" "$config" -t 1 -n "$n1" -w $warmup -r 1)")
@@ -263,13 +266,13 @@ if [ "$callgrind" = 1 ]; then
         if [ "$backend" = arena ]; then
             # No direct run: "added" is what counting adds to the arena.
             # shellcheck disable=SC2154
-            awk -v b="$backend" -v h="$ir_hsw" -v z="$ir_hsw0" 'BEGIN {
-                printf "%-9s %12s %12.2f %+9.2f %12.2f %9s   (added: counting on vs off)\n", b, "-", h, h - z, z, "-" }'
+            awk -v b="$backend" -v h="$ir_hsw" -v x="$ir_hswx" -v z="$ir_hsw0" 'BEGIN {
+                printf "%-9s %12s %12.2f %+9.2f %12.2f %+9.2f %12.2f %9s   (added: counting on vs off)\n", b, "-", h, h - z, x, x - z, z, "-" }'
             continue
         fi
         # shellcheck disable=SC2154
-        awk -v b="$backend" -v d="$ir_direct" -v h="$ir_hsw" -v z="$ir_hsw0" 'BEGIN {
-            printf "%-9s %12.2f %12.2f %+9.2f %12.2f %+9.2f\n", b, d, h, h - d, z, z - d }'
+        awk -v b="$backend" -v d="$ir_direct" -v h="$ir_hsw" -v x="$ir_hswx" -v z="$ir_hsw0" 'BEGIN {
+            printf "%-9s %12.2f %12.2f %+9.2f %12.2f %+9.2f %12.2f %+9.2f\n", b, d, h, h - d, x, x - d, z, z - d }'
     done
     exit 0
 fi
@@ -350,26 +353,25 @@ summary() { # THREADS BACKEND CONFIG
 
 echo
 echo "== results: ns per malloc+free pair, median (min-max) over $rounds rounds; +ns and ratio vs direct medians"
-printf '%-9s %3s  %-22s %-22s %7s %6s  %-22s %7s %6s\n' \
-    backend thr direct heapswitch "+ns" ratio "hsw stats=0" "+ns" ratio
+printf '%-9s %3s  %-22s %-22s %7s %6s  %-22s %7s %6s  %-22s %7s %6s\n' \
+    backend thr direct heapswitch "+ns" ratio "hsw exact" "+ns" ratio "hsw stats=0" "+ns" ratio
 for t in $threads_list; do
     for backend in $backends; do
         # shellcheck disable=SC2046
-        set -- $(summary "$t" "$backend" direct) $(summary "$t" "$backend" hsw) $(summary "$t" "$backend" hsw0)
-        if [ "$backend" = arena ]; then
-            # No direct run: +ns is what counting adds (on vs off).
-            awk -v b="$backend" -v t="$t" -v hm="$4" -v hl="$5" -v hh="$6" -v zm="$7" -v zl="$8" -v zh="$9" 'BEGIN {
-                printf "%-9s %3d  %-22s %-22s %+7.2f %6s  %-22s %7s %6s  (+ns: counting on vs off)\n", b, t, "-",
-                    sprintf("%.2f (%.2f-%.2f)", hm, hl, hh), hm - zm, "-",
-                    sprintf("%.2f (%.2f-%.2f)", zm, zl, zh), "-", "-" }'
-            continue
-        fi
-        awk -v b="$backend" -v t="$t" \
-            -v dm="$1" -v dl="$2" -v dh="$3" -v hm="$4" -v hl="$5" -v hh="$6" -v zm="$7" -v zl="$8" -v zh="$9" 'BEGIN {
-                printf "%-9s %3d  %-22s %-22s %+7.2f %6.3f  %-22s %+7.2f %6.3f\n", b, t,
-                    sprintf("%.2f (%.2f-%.2f)", dm, dl, dh),
-                    sprintf("%.2f (%.2f-%.2f)", hm, hl, hh), hm - dm, hm / dm,
-                    sprintf("%.2f (%.2f-%.2f)", zm, zl, zh), zm - dm, zm / dm }'
+        d=$(summary "$t" "$backend" direct) h=$(summary "$t" "$backend" hsw)
+        x=$(summary "$t" "$backend" hswx) z=$(summary "$t" "$backend" hsw0)
+        # No direct run for the arena: +ns is what counting adds (on vs off).
+        echo "$d $h $x $z" | awk -v b="$backend" -v t="$t" '
+            function cell(m, l, h) { return sprintf("%.2f (%.2f-%.2f)", m, l, h) }
+            {
+                arena = b == "arena"; base = arena ? $10 : $1
+                printf "%-9s %3d  %-22s", b, t, arena ? "-" : cell($1, $2, $3)
+                printf " %-22s %+7.2f %6s", cell($4, $5, $6), $4 - base, arena ? "-" : sprintf("%.3f", $4 / base)
+                printf "  %-22s %+7.2f %6s", cell($7, $8, $9), $7 - base, arena ? "-" : sprintf("%.3f", $7 / base)
+                printf "  %-22s %7s %6s", cell($10, $11, $12), arena ? "-" : sprintf("%+.2f", $10 - base),
+                    arena ? "-" : sprintf("%.3f", $10 / base)
+                print arena ? "  (+ns: counting vs off)" : ""
+            }'
     done
 done
 

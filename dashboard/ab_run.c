@@ -115,7 +115,9 @@ static void read_report(const char *path, pid_t child, struct ab_run *run)
                      report.counters.realloc_calls + report.counters.aligned_calls));
         add(run, AB_FREES, (double)report.counters.free_calls);
         add(run, AB_BYTES_REQUESTED, (double)report.counters.bytes_requested);
-        add(run, AB_BYTES_ALLOCATED, (double)report.counters.bytes_allocated);
+        /* null at the default counting level under some backends */
+        if (HEAPSWITCH_REPORT_HAS(&report, HEAPSWITCH_REPORT_BYTES_ALLOCATED))
+            add(run, AB_BYTES_ALLOCATED, (double)report.counters.bytes_allocated);
         mark_estimated(run, report.estimated & ~ROOT_ONLY);
         if (report.pid != child && report.ppid != getpid())
             continue;

@@ -24,7 +24,7 @@ static int help(void)
            "  -i, --interval SECONDS  time between the two looks that give rates\n"
            "  --json                  one JSON object, with every counter\n"
            "  --csv                   CSV with a header line\n"
-           "  --sort COLUMN           pid, allocs, frees, bytes, live, peak, rss, frag,\n"
+           "  --sort COLUMN           pid, allocs, frees, bytes, live, peak, rss, frag, frag_bytes,\n"
            "                          per_request, backend, tag, state, command\n"
            "  --all                   every process (the default without PIDs)\n");
     return 0;

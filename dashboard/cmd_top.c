@@ -36,7 +36,7 @@ static int help(void)
            "  -n, --iterations COUNT  refreshes before exiting (batch mode; default:\n"
            "                          until interrupted; in the UI too when given)\n"
            "  -p, --pid PID[,PID...]  only these processes (the option can repeat)\n"
-           "  --sort COLUMN           pid, allocs, frees, bytes, live, peak, rss, frag,\n"
+           "  --sort COLUMN           pid, allocs, frees, bytes, live, peak, rss, frag, frag_bytes,\n"
            "                          per_request, backend, tag, state, command\n"
            "                          (default allocs)\n"
            "  --json                  batch: one JSON object per refresh, one per line\n"
@@ -44,8 +44,12 @@ static int help(void)
            "Keys in the UI:\n"
            "  Up/Down PgUp/PgDn Home/End  move the selection\n"
            "  Enter          details of the selected process (Esc, Enter or q: back)\n"
-           "  a              A/B view: processes grouped and compared (again: back)\n"
-           "  g              A/B view: group by backend or by tag\n"
+           "  a              A/B view: each program's processes compared, arm against\n"
+           "                 arm (again: back)\n"
+           "  g              A/B view: arms by backend or by tag\n"
+           "  k              A/B view: what makes one program: executable, executable\n"
+           "                 and tag prefix, or command line\n"
+           "  w              A/B view: window of 30, 60, 120 or 300 seconds\n"
            "  < > F6         move the sort column left / right (F6: right)\n"
            "  P M N R        sort by allocs/s, live bytes, pid; R reverses the order\n"
            "  F S B T C      sort by frag, RSS, backend, tag, command\n"
@@ -374,6 +378,22 @@ static int common_key(struct top_state *state, int key)
     }
 }
 
+/* Hands the A/B view this scan's snapshots of the processes running. */
+static void sample_ab(struct top_state *state)
+{
+    const struct heapswitch_snapshot **running =
+        malloc((state->model.count + 1) * sizeof *running); // NOLINT(bugprone-sizeof-expression): an array of pointers
+    size_t count = 0;
+
+    if (running == NULL)
+        return;
+    for (size_t i = 0; i < state->model.count; i++)
+        if (state->model.procs[i].gone_since == 0)
+            running[count++] = &state->model.procs[i].now;
+    hsw_ab_update(&state->ab, running, count);
+    free(running);
+}
+
 static int run_tui(struct top_state *state, unsigned long iterations)
 {
     char why[256];
@@ -383,6 +403,7 @@ static int run_tui(struct top_state *state, unsigned long iterations)
     if (tui_init(why, sizeof why) != 0)
         return hsw_usage_error("top", "%s", why);
     hsw_model_refresh(&state->model, true);
+    sample_ab(state);
     state->last_scan = (double)time(NULL);
     /* The first rates come sooner than a whole delay. */
     next_scan = hsw_now() + (state->delay < 0.5 ? state->delay : 0.5);
@@ -392,6 +413,7 @@ static int run_tui(struct top_state *state, unsigned long iterations)
 
         if (!state->paused && now >= next_scan) {
             hsw_model_refresh(&state->model, true);
+            sample_ab(state);
             state->last_scan = (double)time(NULL);
             next_scan = now + state->delay;
             if (iterations > 0 && ++scans > iterations)
@@ -430,6 +452,8 @@ static int run(int argc, char **argv)
     memset(&state, 0, sizeof state);
     state.delay = 1.0;
     state.sort = HSW_COL_ALLOCS;
+    state.ab_window = TOP_AB_DEFAULT_WINDOW;
+    hsw_ab_init(&state.ab);
     for (int at = 1; at < argc; at++) {
         const char *option = argv[at];
         const char *value = at + 1 < argc ? argv[at + 1] : NULL;
@@ -474,7 +498,7 @@ static int run(int argc, char **argv)
             if (value == NULL || (sort = hsw_column_by_key(value)) < 0)
                 return hsw_usage_error("top",
                                        "--sort needs a column name (pid, allocs, frees, "
-                                       "bytes, live, peak, rss, frag, per_request, "
+                                       "bytes, live, peak, rss, frag, frag_bytes, per_request, "
                                        "backend, tag, state, command), not '%s'",
                                        value ? value : "");
             state.sort = (enum hsw_column)sort;
@@ -499,6 +523,7 @@ static int run(int argc, char **argv)
     hsw_model_init(&state.model, KEEP_GONE_SECONDS);
     status = batch ? run_batch(&state, output, iterations) : run_tui(&state, iterations);
     free(state.rows);
+    hsw_ab_free(&state.ab);
     hsw_model_free(&state.model);
     return status;
 }

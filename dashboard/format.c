@@ -12,7 +12,9 @@ const char *hsw_format_bytes(char *out, size_t size, double bytes)
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
     unsigned unit = 0;
 
-    while (fabs(bytes) >= 1024 && unit + 1 < sizeof units / sizeof units[0]) {
+    /* The next unit from the value that would print as "1024" once rounded. */
+    while (fabs(bytes) >= (unit == 0 ? 1023.5 : 1023.95) &&
+           unit + 1 < sizeof units / sizeof units[0]) {
         bytes /= 1024;
         unit++;
     }
@@ -28,7 +30,9 @@ const char *hsw_format_count(char *out, size_t size, double count)
     static const char *const suffixes[] = {"", "k", "M", "G", "T"};
     unsigned suffix = 0;
 
-    while (fabs(count) >= 1000 && suffix + 1 < sizeof suffixes / sizeof suffixes[0]) {
+    /* The next suffix from the value that would print as "1000" once rounded. */
+    while (fabs(count) >= (suffix == 0 ? 999.5 : 999.95) &&
+           suffix + 1 < sizeof suffixes / sizeof suffixes[0]) {
         count /= 1000;
         suffix++;
     }

@@ -81,9 +81,8 @@ static double gone_time(const struct heapswitch_snapshot *snapshot)
     return ago < now ? now - ago : 1e-9;
 }
 
-static void visit(const struct heapswitch_snapshot *snapshot, void *context)
+void hsw_model_take(struct hsw_model *model, const struct heapswitch_snapshot *snapshot)
 {
-    struct hsw_model *model = context;
     struct hsw_proc *proc = hsw_model_find(model, snapshot->pid);
 
     if (proc != NULL && proc->now.start_time != snapshot->start_time) {
@@ -124,17 +123,17 @@ static void problem(const char *segment, const char *why, void *context)
     snprintf(model->last_problem, sizeof model->last_problem, "%s: %s", segment, why);
 }
 
-int hsw_model_refresh(struct hsw_model *model, bool remove_dead)
+void hsw_model_begin(struct hsw_model *model)
 {
-    double now = hsw_now();
-    size_t kept = 0;
-
     for (size_t i = 0; i < model->count; i++)
         model->procs[i].seen = false;
     model->problems = 0;
-    if (heapswitch_scan(remove_dead ? HEAPSWITCH_SCAN_REMOVE_DEAD : 0, visit, problem,
-                        model) < 0)
-        return -1;
+}
+
+void hsw_model_end(struct hsw_model *model, double now)
+{
+    size_t kept = 0;
+
     for (size_t i = 0; i < model->count; i++) {
         struct hsw_proc *proc = &model->procs[i];
         if (!proc->seen && proc->gone_since == 0) {
@@ -151,5 +150,21 @@ int hsw_model_refresh(struct hsw_model *model, bool remove_dead)
         kept++;
     }
     model->count = kept;
+}
+
+static void visit(const struct heapswitch_snapshot *snapshot, void *context)
+{
+    hsw_model_take(context, snapshot);
+}
+
+int hsw_model_refresh(struct hsw_model *model, bool remove_dead)
+{
+    double now = hsw_now();
+
+    hsw_model_begin(model);
+    if (heapswitch_scan(remove_dead ? HEAPSWITCH_SCAN_REMOVE_DEAD : 0, visit, problem,
+                        model) < 0)
+        return -1;
+    hsw_model_end(model, now);
     return 0;
 }

@@ -42,6 +42,13 @@ void hsw_model_free(struct hsw_model *model);
  * remove_dead) and updates the table. Returns 0, or -1 if /dev/shm cannot
  * be read. */
 int hsw_model_refresh(struct hsw_model *model, bool remove_dead);
+/* The steps of a refresh, apart so that tests can feed it snapshots:
+ * begin marks every process unseen, take adds or updates one process from
+ * its snapshot, end marks the unseen ones gone (at monotonic time now) and
+ * drops those gone longer than keep_gone_seconds. */
+void hsw_model_begin(struct hsw_model *model);
+void hsw_model_take(struct hsw_model *model, const struct heapswitch_snapshot *snapshot);
+void hsw_model_end(struct hsw_model *model, double now);
 /* Finds a process by pid, or NULL. */
 struct hsw_proc *hsw_model_find(struct hsw_model *model, pid_t pid);
 

@@ -105,6 +105,13 @@ static void draw_histogram(int y, const struct hsw_proc *proc)
     }
 }
 
+/* A heap figure, or "-" when the backend does not have it. */
+static const char *heap_figure(char *out, size_t size, const struct heapswitch_heap *heap,
+                               unsigned bit, uint64_t value)
+{
+    return (heap->present & bit) ? hsw_format_bytes(out, size, (double)value) : "-";
+}
+
 static void draw(struct top_state *state)
 {
     const struct hsw_proc *proc = top_selected(state);
@@ -133,28 +140,39 @@ static void draw(struct top_state *state)
     draw_series(y++, proc, HSW_SERIES_BYTES, "bytes/s", true);
     draw_series(y++, proc, HSW_SERIES_LIVE, "live", true);
     if (now->heap.valid) {
+        const struct heapswitch_heap *h = &now->heap;
         tui_printf(y++, 0, TUI_NORMAL, "backend heap: resident %s  active %s  mapped %s",
-                   hsw_format_bytes(a, sizeof a, (double)now->heap.resident),
-                   hsw_format_bytes(b, sizeof b, (double)now->heap.active),
-                   hsw_format_bytes(d, sizeof d, (double)now->heap.mapped));
-        tui_printf(y++, 0, TUI_NORMAL,
-                   "              retained %s  committed %s  approximate %s  age %.1f s",
-                   hsw_format_bytes(a, sizeof a, (double)now->heap.retained),
-                   hsw_format_bytes(b, sizeof b, (double)now->heap.committed),
-                   now->heap.approximate ? "yes" : "no", now->heap.age_seconds);
+                   heap_figure(a, sizeof a, h, HEAPSWITCH_HEAP_RESIDENT, h->resident),
+                   heap_figure(b, sizeof b, h, HEAPSWITCH_HEAP_ACTIVE, h->active),
+                   heap_figure(d, sizeof d, h, HEAPSWITCH_HEAP_MAPPED, h->mapped));
+        tui_printf(y++, 0, h->age_seconds > 2 ? TUI_BAD : TUI_NORMAL,
+                   "              retained %s  committed %s  approximate %s  age %.1f s%s",
+                   heap_figure(a, sizeof a, h, HEAPSWITCH_HEAP_RETAINED, h->retained),
+                   heap_figure(b, sizeof b, h, HEAPSWITCH_HEAP_COMMITTED, h->committed),
+                   h->approximate ? "yes" : "no", h->age_seconds,
+                   h->age_seconds > 2 ? " (the process has not allocated since)" : "");
     } else {
         tui_printf(y++, 0, TUI_NORMAL, "backend heap: not published yet");
         y++;
     }
     if (now->fragmentation >= 0)
-        snprintf(e, sizeof e, "%.1f%%", now->fragmentation * 100);
+        snprintf(e, sizeof e, "%.1f%% (%s beyond live)", now->fragmentation * 100,
+                 hsw_format_bytes(f, sizeof f, (double)now->heap_overhead_bytes));
     else
         snprintf(e, sizeof e, "-");
     tui_printf(
-        y++, 0, TUI_NORMAL, "live %s  vs resident %s  vs RSS %s  fragmentation %s",
-        hsw_format_bytes(a, sizeof a, (double)now->live_bytes),
+        y++, 0, TUI_NORMAL, "live %s%s  vs resident %s  vs RSS %s  fragmentation %s",
+        (now->estimated & HEAPSWITCH_ESTIMATED_LIVE) ? "~" : "",
+        (now->estimated & HEAPSWITCH_UNKNOWN_LIVE)
+            ? "-"
+            : hsw_format_bytes(a, sizeof a, (double)now->live_bytes),
         now->heap.valid ? hsw_format_bytes(b, sizeof b, (double)now->heap.resident) : "-",
         now->rss_bytes ? hsw_format_bytes(d, sizeof d, (double)now->rss_bytes) : "-", e);
+    tui_printf(y++, 0, TUI_LABEL, "counting: %s%s",
+               now->stats_level == HEAPSWITCH_STATS_EXACT ? "exact" : "default",
+               (now->estimated & HEAPSWITCH_ESTIMATED_LIVE)
+                   ? "; ~ marks estimates (live bytes from the backend's own books)"
+                   : "; every figure counted");
     tui_printf(y++, 0, TUI_NORMAL,
                "calls: malloc %" PRIu64 "  calloc %" PRIu64 "  realloc %" PRIu64
                "  free %" PRIu64 "  aligned %" PRIu64,

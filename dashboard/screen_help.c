@@ -9,8 +9,11 @@ static const char *const lines[] = {
     "",
     "  Up/Down PgUp/PgDn Home/End  move the selection",
     "  Enter        details of the selected process (Esc, Enter or q: back)",
-    "  a            A/B view: groups compared, ratios, verdicts (a again: back)",
-    "  g            A/B view: group by backend or by tag",
+    "  a            A/B view: each program's arms compared (a again: back)",
+    "  g            A/B view: arms by backend or by tag",
+    "  k            A/B view: what makes one program: executable, executable and",
+    "               tag prefix (up to - _ . : /), or command line",
+    "  w            A/B view: window of 30, 60, 120 or 300 s; Up/Down scroll",
     "  < > F6       move the sort column left / right (F6: right)",
     "  P M N        sort by allocs/s, live bytes, pid (again: reverse)",
     "  F S B T C    sort by fragmentation, RSS, backend, tag, command",
@@ -21,6 +24,8 @@ static const char *const lines[] = {
     "  q F10        quit",
     "",
     "Dimmed rows are processes that ended; they go after a few seconds.",
+    "A/B: per request when the program marks requests, else CPU per 1,000",
+    "allocation calls; allocs/s only checks that the arms get the same traffic.",
     "Press any key to go back.",
 };
 

@@ -15,11 +15,12 @@ const struct hsw_column_info hsw_columns[HSW_COL_COUNT] = {
     [HSW_COL_TAG] = {"TAG", "tag", 8, false},
     [HSW_COL_ALLOCS] = {"ALLOC/s", "allocs", 8, true},
     [HSW_COL_FREES] = {"FREE/s", "frees", 8, true},
-    [HSW_COL_BYTES] = {"BYTES/s", "bytes", 10, true},
-    [HSW_COL_LIVE] = {"LIVE", "live", 10, true},
-    [HSW_COL_PEAK] = {"PEAK", "peak", 10, true},
-    [HSW_COL_RSS] = {"RSS", "rss", 10, true},
+    [HSW_COL_BYTES] = {"BYTES/s", "bytes", 9, true},
+    [HSW_COL_LIVE] = {"LIVE", "live", 9, true},
+    [HSW_COL_PEAK] = {"PEAK", "peak", 9, true},
+    [HSW_COL_RSS] = {"RSS", "rss", 9, true},
     [HSW_COL_FRAG] = {"FRAG%", "frag", 6, true},
+    [HSW_COL_FRAG_BYTES] = {"FRAG-B", "frag_bytes", 9, true},
     [HSW_COL_PER_REQUEST] = {"ALLOC/REQ", "per_request", 9, true},
     [HSW_COL_COMMAND] = {"COMMAND", "command", 0, false},
 };
@@ -51,6 +52,7 @@ static double value_of(const struct hsw_proc *proc, enum hsw_column column)
     case HSW_COL_PEAK: return (double)proc->now.peak_live_bytes;
     case HSW_COL_RSS: return (double)proc->now.rss_bytes;
     case HSW_COL_FRAG: return proc->now.fragmentation;
+    case HSW_COL_FRAG_BYTES: return (double)proc->now.heap_overhead_bytes;
     case HSW_COL_PER_REQUEST: return proc->has_rates ? proc->rates.allocs_per_request : -1;
     default: return 0;
     }
@@ -65,6 +67,24 @@ static const char *text_of(const struct hsw_proc *proc, enum hsw_column column)
     case HSW_COL_COMMAND: return proc->now.cmdline[0] ? proc->now.cmdline : proc->now.exe;
     default: return "";
     }
+}
+
+/* "~" before a figure that is an estimate (docs/fragmentation.md). */
+static const char *estimate_mark(const struct hsw_proc *proc)
+{
+    return (proc->now.estimated & HEAPSWITCH_ESTIMATED_LIVE) ? "~" : "";
+}
+
+/* Live and peak bytes: "-" when unknown, "~" when estimated. */
+static const char *live_cell(const struct hsw_proc *proc, double value, char *out, size_t size)
+{
+    char bytes[32];
+
+    if (proc->now.estimated & HEAPSWITCH_UNKNOWN_LIVE)
+        return "-";
+    snprintf(out, size, "%s%s", estimate_mark(proc),
+             hsw_format_bytes(bytes, sizeof bytes, value));
+    return out;
 }
 
 const char *hsw_cell(const struct hsw_proc *proc, enum hsw_column column, char *out,
@@ -83,14 +103,18 @@ const char *hsw_cell(const struct hsw_proc *proc, enum hsw_column column, char *
         return proc->has_rates ? hsw_format_bytes(out, size, value) : "-";
     case HSW_COL_LIVE:
     case HSW_COL_PEAK:
-        return hsw_format_bytes(out, size, value);
+        return live_cell(proc, value, out, size);
     case HSW_COL_RSS:
         return proc->now.rss_bytes ? hsw_format_bytes(out, size, value) : "-";
     case HSW_COL_FRAG:
         if (proc->now.fragmentation < 0)
             return "-";
-        snprintf(out, size, "%.1f", proc->now.fragmentation * 100);
+        snprintf(out, size, "%s%.1f", estimate_mark(proc), proc->now.fragmentation * 100);
         return out;
+    case HSW_COL_FRAG_BYTES:
+        if (proc->now.fragmentation < 0 || proc->now.heap_overhead_bytes < 0)
+            return "-";
+        return hsw_format_bytes(out, size, value);
     case HSW_COL_PER_REQUEST:
         if (!proc->has_rates || proc->rates.allocs_per_request < 0)
             return "-";
@@ -137,8 +161,11 @@ void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count
     int used = 0;
 
     for (int c = 0; c < HSW_COL_COUNT; c++)
-        used += fprintf(out, hsw_columns[c].numeric ? "%*s " : "%-*s ", hsw_columns[c].width,
-                        hsw_columns[c].title);
+        if (hsw_columns[c].width == 0) /* the last: no padding past the line's end */
+            fputs(hsw_columns[c].title, out);
+        else
+            fprintf(out, hsw_columns[c].numeric ? "%*s " : "%-*s ", hsw_columns[c].width,
+                    hsw_columns[c].title);
     fputc('\n', out);
     for (size_t i = 0; i < count; i++) {
         used = 0;
@@ -156,6 +183,21 @@ void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count
     }
 }
 
+/* The names of the figures that are estimates, separated by `separator`. */
+static const char *estimated_list(const struct heapswitch_snapshot *snapshot, char separator)
+{
+    static char text[128];
+    bool usable = !(snapshot->estimated & HEAPSWITCH_UNCOUNTED_USABLE);
+
+    text[0] = '\0';
+    if (snapshot->estimated & HEAPSWITCH_ESTIMATED_LIVE)
+        snprintf(text, sizeof text,
+                 "%slive_bytes%cpeak_live_bytes%cfragmentation%cheap_overhead_bytes%csize_classes",
+                 usable ? (separator == ' ' ? "bytes_allocated bytes_freed " : "bytes_allocated,bytes_freed,") : "",
+                 separator, separator, separator, separator);
+    return text;
+}
+
 void hsw_table_csv(FILE *out, const struct hsw_proc *const *procs, size_t count, bool header,
                    double timestamp)
 {
@@ -163,7 +205,8 @@ void hsw_table_csv(FILE *out, const struct hsw_proc *const *procs, size_t count,
         fprintf(out, "time,pid,state,backend,tag,allocs_per_second,frees_per_second,"
                      "bytes_per_second,live_bytes,peak_live_bytes,rss_bytes,fragmentation,"
                      "allocs_per_request,malloc,calloc,realloc,free,aligned,failures,"
-                     "bytes_requested,bytes_allocated,bytes_freed,requests,threads,command\n");
+                     "bytes_requested,bytes_allocated,bytes_freed,requests,threads,"
+                     "stats,estimated,heap_overhead_bytes,cpu_seconds,command\n");
     for (size_t i = 0; i < count; i++) {
         const struct hsw_proc *p = procs[i];
         const struct heapswitch_counters *c = &p->now.counters;
@@ -183,9 +226,20 @@ void hsw_table_csv(FILE *out, const struct hsw_proc *const *procs, size_t count,
                 c->malloc_calls, c->calloc_calls, c->realloc_calls, c->free_calls,
                 c->aligned_calls, c->failures, c->bytes_requested, c->bytes_allocated,
                 c->bytes_freed, c->requests, p->now.threads);
+        fprintf(out, "%s,", p->now.stats_level == HEAPSWITCH_STATS_EXACT ? "exact" : "default");
+        hsw_csv_field(out, estimated_list(&p->now, ' '));
+        fprintf(out, ",%" PRId64 ",%.2f,", p->now.heap_overhead_bytes, p->now.cpu_seconds);
         hsw_csv_field(out, p->now.cmdline);
         fputc('\n', out);
     }
+}
+
+static void json_u64_or_null(FILE *out, const char *key, bool known, uint64_t value)
+{
+    if (known)
+        fprintf(out, ",\"%s\":%" PRIu64, key, value);
+    else
+        fprintf(out, ",\"%s\":null", key);
 }
 
 static void json_number_or_null(FILE *out, const char *key, bool known, double value)
@@ -217,14 +271,32 @@ void hsw_table_json(FILE *out, const struct hsw_proc *const *procs, size_t count
                 ",\"realloc\":%" PRIu64 ",\"free\":%" PRIu64 ",\"aligned\":%" PRIu64 "}",
                 c->malloc_calls, c->calloc_calls, c->realloc_calls, c->free_calls,
                 c->aligned_calls);
-        fprintf(out,
-                ",\"failures\":%" PRIu64 ",\"bytes_requested\":%" PRIu64
-                ",\"bytes_allocated\":%" PRIu64 ",\"bytes_freed\":%" PRIu64
-                ",\"live_bytes\":%" PRIu64 ",\"peak_live_bytes\":%" PRIu64
-                ",\"requests\":%" PRIu64 ",\"threads\":%u,\"rss_bytes\":%" PRIu64,
-                c->failures, c->bytes_requested, c->bytes_allocated, c->bytes_freed,
-                p->now.live_bytes, p->now.peak_live_bytes, c->requests, p->now.threads,
-                p->now.rss_bytes);
+        fprintf(out, ",\"failures\":%" PRIu64 ",\"bytes_requested\":%" PRIu64, c->failures,
+                c->bytes_requested);
+        json_u64_or_null(out, "bytes_allocated",
+                         !(p->now.estimated & HEAPSWITCH_UNCOUNTED_USABLE), c->bytes_allocated);
+        json_u64_or_null(out, "bytes_freed", !(p->now.estimated & HEAPSWITCH_UNCOUNTED_USABLE),
+                         c->bytes_freed);
+        json_u64_or_null(out, "live_bytes", !(p->now.estimated & HEAPSWITCH_UNKNOWN_LIVE),
+                         p->now.live_bytes);
+        json_u64_or_null(out, "peak_live_bytes", !(p->now.estimated & HEAPSWITCH_UNKNOWN_LIVE),
+                         p->now.peak_live_bytes);
+        fprintf(out, ",\"requests\":%" PRIu64 ",\"threads\":%u,\"rss_bytes\":%" PRIu64,
+                c->requests, p->now.threads, p->now.rss_bytes);
+        fprintf(out, ",\"stats\":\"%s\",\"estimated\":[",
+                p->now.stats_level == HEAPSWITCH_STATS_EXACT ? "exact" : "default");
+        if (estimated_list(&p->now, ',')[0] != '\0') {
+            /* Each name quoted: the list is made of plain keys. */
+            const char *at = estimated_list(&p->now, ',');
+            fputc('"', out);
+            for (; *at != '\0'; at++)
+                fputs(*at == ',' ? "\",\"" : (char[]){*at, '\0'}, out);
+            fputc('"', out);
+        }
+        fputc(']', out);
+        json_u64_or_null(out, "heap_overhead_bytes", p->now.heap_overhead_bytes >= 0,
+                         (uint64_t)p->now.heap_overhead_bytes);
+        json_number_or_null(out, "cpu_seconds", p->now.cpu_seconds >= 0, p->now.cpu_seconds);
         json_number_or_null(out, "fragmentation", p->now.fragmentation >= 0,
                             p->now.fragmentation);
         json_number_or_null(out, "allocs_per_second", p->has_rates, p->rates.allocs_per_second);
@@ -233,12 +305,19 @@ void hsw_table_json(FILE *out, const struct hsw_proc *const *procs, size_t count
         json_number_or_null(out, "allocs_per_request",
                             p->has_rates && p->rates.allocs_per_request >= 0,
                             p->rates.allocs_per_request);
-        fprintf(out, ",\"heap\":{\"valid\":%s,\"approximate\":%s,\"resident\":%" PRIu64
-                     ",\"active\":%" PRIu64 ",\"mapped\":%" PRIu64 ",\"retained\":%" PRIu64
-                     ",\"committed\":%" PRIu64 "}",
-                p->now.heap.valid ? "true" : "false", p->now.heap.approximate ? "true" : "false",
-                p->now.heap.resident, p->now.heap.active, p->now.heap.mapped,
-                p->now.heap.retained, p->now.heap.committed);
+        fprintf(out, ",\"heap\":{\"valid\":%s,\"approximate\":%s",
+                p->now.heap.valid ? "true" : "false", p->now.heap.approximate ? "true" : "false");
+        {
+            const struct heapswitch_heap *h = &p->now.heap;
+            json_u64_or_null(out, "resident", h->present & HEAPSWITCH_HEAP_RESIDENT, h->resident);
+            json_u64_or_null(out, "active", h->present & HEAPSWITCH_HEAP_ACTIVE, h->active);
+            json_u64_or_null(out, "mapped", h->present & HEAPSWITCH_HEAP_MAPPED, h->mapped);
+            json_u64_or_null(out, "retained", h->present & HEAPSWITCH_HEAP_RETAINED, h->retained);
+            json_u64_or_null(out, "committed", h->present & HEAPSWITCH_HEAP_COMMITTED,
+                             h->committed);
+            json_number_or_null(out, "age_seconds", h->age_seconds >= 0, h->age_seconds);
+        }
+        fputc('}', out);
         fputs(",\"size_classes\":[", out);
         for (int k = 0; k < HEAPSWITCH_SIZE_CLASSES; k++)
             fprintf(out, "%s%" PRIu64, k ? "," : "", c->size_classes[k]);

@@ -20,6 +20,7 @@ enum hsw_column {
     HSW_COL_PEAK,
     HSW_COL_RSS,
     HSW_COL_FRAG,
+    HSW_COL_FRAG_BYTES, /* bytes the backend holds beyond the live ones */
     HSW_COL_PER_REQUEST, /* allocations per request */
     HSW_COL_COMMAND,
     HSW_COL_COUNT

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "dashboard/ab_model.h"
 #include "dashboard/model.h"
 #include "dashboard/table.h"
 
@@ -48,7 +49,11 @@ struct top_state {
     size_t scroll;      /* first row shown */
     enum top_view view;
     enum top_view help_return; /* the view help goes back to */
-    bool group_by_tag;         /* A/B view: by tag instead of backend */
+    bool group_by_tag;         /* A/B view: arms by tag instead of backend */
+    struct hsw_ab ab;          /* A/B view: every process's samples, each scan */
+    enum hsw_ab_key ab_key;    /* A/B view: what makes processes one program */
+    unsigned ab_window;        /* A/B view: index in top_ab_windows */
+    int ab_scroll;             /* A/B view: first line shown */
     double last_scan;          /* Unix time of the last scan */
 };
 
@@ -57,6 +62,11 @@ struct top_screen {
     /* Returns TOP_IGNORED when the key is not this screen's. */
     int (*key)(struct top_state *state, int key);
 };
+
+/* screen_ab.c: the windows the A/B view cycles through, in seconds. */
+#define TOP_AB_WINDOWS 4
+#define TOP_AB_DEFAULT_WINDOW 1 /* 60 s */
+extern const double top_ab_windows[TOP_AB_WINDOWS];
 
 extern const struct top_screen top_screen_list;
 extern const struct top_screen top_screen_detail;

@@ -31,9 +31,10 @@ const char *heapswitch_version(void);
  * increment in the calling thread's own counter slot. */
 void heapswitch_request_done(void);
 
-/* Whether ptr, a live block from malloc, was made by the arena backend
- * (0 when another backend is active). */
-int heapswitch_arena_owns(const void *ptr);
+/* Whether ptr, a live block from malloc, was made by the active backend
+ * itself: 1 yes, 0 no, -1 when the backend cannot tell (only backends
+ * with an ownership test of their own can; the arena backend can). */
+int heapswitch_backend_owns(const void *ptr);
 
 /* ---- Explicit arenas ---------------------------------------------------
  * Request-scoped memory on purpose, whatever backend is active (the
@@ -88,9 +89,19 @@ struct heapswitch_counters {
     uint64_t bytes_freed;     /* usable sizes given back */
     uint64_t requests;        /* heapswitch_request_done() calls */
     /* Allocating calls (failed ones too) by requested size: class 0 is size 0, class k is
-     * [2^(k-1), 2^k), the last class everything from 2^30 up. */
+     * [2^(k-1), 2^k), the last class everything from 2^30 up. At the default counting
+     * level malloc's share is sampled (HEAPSWITCH_ESTIMATED_SIZE_CLASSES). */
     uint64_t size_classes[HEAPSWITCH_SIZE_CLASSES];
 };
+
+/* Bits of heapswitch_heap.present: the figures a backend has (a figure
+ * it does not have is shown as unknown, never as 0). */
+#define HEAPSWITCH_HEAP_RESIDENT 1u
+#define HEAPSWITCH_HEAP_ACTIVE 2u
+#define HEAPSWITCH_HEAP_MAPPED 4u
+#define HEAPSWITCH_HEAP_RETAINED 8u
+#define HEAPSWITCH_HEAP_COMMITTED 16u
+#define HEAPSWITCH_HEAP_RESERVED 32u
 
 /* The backend's own figures (see docs/fragmentation.md). */
 struct heapswitch_heap {
@@ -103,7 +114,23 @@ struct heapswitch_heap {
     uint64_t committed;
     uint64_t reserved;
     double age_seconds; /* since the last refresh */
+    unsigned present;   /* HEAPSWITCH_HEAP_* bits of the figures above the backend has */
 };
+
+/* Counting levels (HEAPSWITCH_STATS; 0 publishes nothing). */
+enum heapswitch_stats_level {
+    /* Calls, failures, bytes requested, size classes and requests counted
+     * exactly; live bytes from the backend's own books at each refresh. */
+    HEAPSWITCH_STATS_DEFAULT = 1,
+    /* The usable bytes of every block handed out and given back counted too. */
+    HEAPSWITCH_STATS_EXACT = 2,
+};
+
+/* Bits of heapswitch_snapshot.estimated: which figures are not exact counts. */
+#define HEAPSWITCH_ESTIMATED_LIVE 1u      /* live_bytes, peak_live_bytes, fragmentation, heap_overhead_bytes */
+#define HEAPSWITCH_UNCOUNTED_USABLE 2u    /* counters.bytes_allocated and bytes_freed: not counted (0) */
+#define HEAPSWITCH_UNKNOWN_LIVE 4u        /* no live figure yet (live_bytes 0 means unknown) */
+#define HEAPSWITCH_ESTIMATED_SIZE_CLASSES 8u /* counters.size_classes: malloc's sampled (1 call in 256, weighted) */
 
 struct heapswitch_snapshot {
     pid_t pid;
@@ -125,13 +152,19 @@ struct heapswitch_snapshot {
     double fragmentation;     /* 1 - live / heap.resident in [0,1], or -1 if unknown */
     struct heapswitch_counters counters;
     struct heapswitch_heap heap;
+    enum heapswitch_stats_level stats_level;
+    unsigned estimated;          /* HEAPSWITCH_ESTIMATED_LIVE, HEAPSWITCH_UNCOUNTED_USABLE bits */
+    /* Bytes the backend holds resident beyond the live ones (heap.resident
+     * minus live bytes of the same refresh), or -1 when unknown. */
+    int64_t heap_overhead_bytes;
+    double cpu_seconds;          /* user + system CPU time of the process, or -1 when unknown */
 };
 
 struct heapswitch_rates {
     double seconds;          /* between the two snapshots */
     double allocs_per_second; /* malloc + calloc + realloc + aligned calls */
     double frees_per_second;
-    double bytes_per_second;  /* bytes allocated */
+    double bytes_per_second;  /* usable bytes allocated; bytes requested where usable bytes are not counted */
     double requests_per_second;
     double allocs_per_request; /* -1 when no request was marked in between */
     double bytes_per_request;
@@ -227,7 +260,7 @@ struct heapswitch_report {
     uint64_t live_bytes;
     uint64_t peak_live_bytes;
     unsigned threads_overflowed;
-    struct heapswitch_heap heap; /* valid .. committed (reserved, age_seconds: 0) */
+    struct heapswitch_heap heap; /* valid .. committed, present (reserved, age_seconds: 0) */
     double fragmentation; /* in [0, 1], or -1 if absent */
     uint64_t rss_bytes;
     uint64_t max_rss_bytes;

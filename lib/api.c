@@ -1,8 +1,6 @@
 /* The public API of include/heapswitch.h that is not an allocator entry. */
 #include "config.h"
 
-#include <string.h>
-
 #include "include/heapswitch.h"
 #include "lib/internal.h"
 
@@ -21,7 +19,9 @@ __attribute__((visibility("default"))) void heapswitch_request_done(void)
     hsw_count_request();
 }
 
-__attribute__((visibility("default"))) int heapswitch_arena_owns(const void *ptr)
+__attribute__((visibility("default"))) int heapswitch_backend_owns(const void *ptr)
 {
-    return strcmp(hsw_active_backend_name(), "arena") == 0 && hsw_arena_owns(ptr);
+    if (!hsw_ensure_ready() || hsw_ops.owns == NULL)
+        return -1;
+    return hsw_ops.owns(ptr) ? 1 : 0;
 }

@@ -20,8 +20,18 @@
 
 #include "lib/internal.h"
 
-__thread struct hsw_slot *hsw_thread_slot __attribute__((tls_model("initial-exec")));
+__thread struct hsw_thread_state hsw_thread __attribute__((tls_model("initial-exec")));
 bool hsw_counting;
+enum hsw_stats_level hsw_stats_level = HSW_STATS_DEFAULT;
+bool hsw_usable_exact;
+
+/* The backend's per-thread books as last copied into this thread's slot
+ * (default level): the slot gets the rise since, so a slot taken over
+ * from an exited thread keeps adding. */
+static __thread uint64_t books_allocated_seen __attribute__((tls_model("initial-exec")));
+static __thread uint64_t books_freed_seen __attribute__((tls_model("initial-exec")));
+/* When this thread last walked its own heap (thread_heap backends). */
+static __thread uint64_t heap_walked_ns __attribute__((tls_model("initial-exec")));
 
 /* Whether the backend's thread_started ran in this thread. */
 static __thread bool backend_thread_started __attribute__((tls_model("initial-exec")));
@@ -42,14 +52,37 @@ static bool slot_in_segment(const struct hsw_slot *slot)
     return slot >= slots && slot < slots + HSW_SLOT_COUNT;
 }
 
-/* Runs as a thread exits: later calls of the thread go to the shared slot. */
+/* Adds the rise of the backend's per-thread usable-byte books since the
+ * last copy to the slot (default level; the exact level counts them). */
+static void sync_books(struct hsw_slot *slot)
+{
+    uint64_t allocated, freed;
+
+    if (hsw_usable_exact || hsw_ops.thread_usable_books == NULL ||
+        !hsw_ops.thread_usable_books(&allocated, &freed))
+        return;
+    if (allocated >= books_allocated_seen && freed >= books_freed_seen) {
+        slot->bytes_allocated += allocated - books_allocated_seen;
+        slot->bytes_freed += freed - books_freed_seen;
+    }
+    books_allocated_seen = allocated;
+    books_freed_seen = freed;
+}
+
+/* Runs as a thread exits: later calls of the thread go to the shared
+ * slot. The books are brought up to date; the thread's heap gauges go
+ * to 0, since its heap is no longer its own. */
 static void release_slot(void *value)
 {
     struct hsw_slot *slot = value;
 
     hsw_thread_slot = HSW_SLOT_SHARED;
-    if (slot_in_segment(slot))
+    if (slot_in_segment(slot)) {
+        sync_books(slot);
+        __atomic_store_n(&slot->thread_heap_live, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&slot->thread_heap_resident, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&slot->owner_tid, 0, __ATOMIC_RELEASE);
+    }
 }
 
 void hsw_counters_start(void)
@@ -59,11 +92,13 @@ void hsw_counters_start(void)
     last_refresh_ns = 0;
     __atomic_store_n(&refresh_busy, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_counting, slot_key_created, __ATOMIC_RELEASE);
+    hsw_entries_update();
 }
 
 void hsw_counters_stop(void)
 {
     __atomic_store_n(&hsw_counting, false, __ATOMIC_RELAXED);
+    hsw_entries_update();
     hsw_thread_slot = NULL;
     if (slot_key_created)
         pthread_setspecific(slot_key, NULL);
@@ -251,14 +286,58 @@ static uint64_t monotonic_coarse_ns(void)
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
+/* Publishes this thread's own heap figures in its slot, at most every
+ * ~250 ms per thread (thread_heap backends, at every level: the resident
+ * figure comes from them). */
+static void walk_thread_heap_maybe(struct hsw_slot *slot)
+{
+    uint64_t now, live, resident;
+
+    if (hsw_ops.thread_heap == NULL)
+        return;
+    now = monotonic_coarse_ns();
+    if (heap_walked_ns != 0 && now - heap_walked_ns < REFRESH_INTERVAL_NS)
+        return;
+    heap_walked_ns = now;
+    if (!hsw_ops.thread_heap(&live, &resident))
+        return;
+    __atomic_store_n(&slot->thread_heap_live, live, __ATOMIC_RELAXED);
+    __atomic_store_n(&slot->thread_heap_resident, resident, __ATOMIC_RELAXED);
+}
+
 /* A thread whose slot a free claimed starts the backend's per-thread
  * state here, at most 256 allocating calls later (until then the backend
  * counts its frees the slow way). */
 void hsw_allocating_checkpoint(void)
 {
+    struct hsw_slot *slot = hsw_thread_slot;
+
     if (HSW_UNLIKELY(!backend_thread_started))
         start_backend_thread();
+    if ((uintptr_t)slot > (uintptr_t)HSW_SLOT_SHARED) {
+        sync_books(slot);
+        walk_thread_heap_maybe(slot);
+    }
     hsw_refresh_maybe();
+}
+
+void hsw_counters_flush_thread(void)
+{
+    struct hsw_slot *slot = hsw_thread_slot;
+
+    if ((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)
+        return;
+    sync_books(slot);
+    heap_walked_ns = 0;
+    walk_thread_heap_maybe(slot);
+}
+
+void hsw_freeing_checkpoint(void)
+{
+    struct hsw_slot *slot = hsw_thread_slot;
+
+    if ((uintptr_t)slot > (uintptr_t)HSW_SLOT_SHARED)
+        sync_books(slot);
 }
 
 void hsw_refresh_maybe(void)
@@ -277,7 +356,7 @@ void hsw_refresh_maybe(void)
     if (hsw_segment != NULL) {
         int saved_errno = errno;
         release_dead_slots();
-        hsw_segment_refresh(now);
+        hsw_segment_refresh();
         errno = saved_errno;
     }
     __atomic_store_n(&refresh_busy, 0, __ATOMIC_RELEASE);

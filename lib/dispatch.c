@@ -89,6 +89,21 @@ struct hsw_backend_ops hsw_ops = {
     .free_and_count = hsw_counted_free,
 };
 
+struct hsw_entries hsw_entries = {
+    .malloc = first_malloc,
+    .free = first_free,
+};
+
+void hsw_entries_update(void)
+{
+    bool on = __atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE);
+
+    __atomic_store_n(&hsw_entries.malloc, on ? hsw_ops.malloc_and_count : hsw_ops.malloc,
+                     __ATOMIC_RELEASE);
+    __atomic_store_n(&hsw_entries.free, on ? hsw_ops.free_and_count : hsw_ops.free,
+                     __ATOMIC_RELEASE);
+}
+
 static const struct hsw_backend_entry *find_entry(const char *name)
 {
     for (size_t i = 0; i < hsw_backend_registry_count; i++)
@@ -145,8 +160,13 @@ static size_t free_counted_by_lookup(void *ptr)
     return usable;
 }
 
+/* Whether the backend counts inside its own malloc and free: it knows
+ * usable sizes for free, so they are counted at every level. */
+static bool backend_counts_usable;
+
 static void publish_ops(const struct hsw_backend_ops *ops)
 {
+    backend_counts_usable = ops->malloc_and_count != NULL;
     chosen_ops = *ops;
     hsw_fault_wrap(&chosen_ops);
     if (chosen_ops.free_counted == NULL)
@@ -168,6 +188,10 @@ static void publish_ops(const struct hsw_backend_ops *ops)
     __atomic_store_n(&hsw_ops.thread_started, ops->thread_started, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.malloc_and_count, ops->malloc_and_count, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.free_and_count, ops->free_and_count, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.thread_usable_books, ops->thread_usable_books, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.thread_heap, ops->thread_heap, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.owns, ops->owns, __ATOMIC_RELAXED);
+    hsw_entries_update();
 }
 
 /* Reports why the requested backend cannot be used, then exits (strict)
@@ -182,6 +206,8 @@ static void refuse_backend(const char *wanted, bool strict,
     if (strict)
         _exit(1);
 }
+
+static const struct hsw_backend_options backend_options = {.lookup = hsw_option_lookup};
 
 static const struct hsw_backend *select_backend(void)
 {
@@ -198,7 +224,7 @@ static const struct hsw_backend *select_backend(void)
         refuse_backend(wanted, strict, "is not a backend", "");
     } else if (entry->backend == NULL) {
         refuse_backend(wanted, strict, "is not available: ", entry->unavailable_reason);
-    } else if (entry->backend->init(&ops, &why) != 0) {
+    } else if (entry->backend->init(&ops, &backend_options, &why) != 0) {
         refuse_backend(wanted, strict, "failed to start: ", why);
     } else {
         active_name = entry->backend->name;
@@ -208,7 +234,7 @@ static const struct hsw_backend *select_backend(void)
 
     entry = find_entry("system");
     ops = (struct hsw_backend_ops){0}; /* nothing left from a failed init */
-    if (entry->backend->init(&ops, &why) != 0) {
+    if (entry->backend->init(&ops, &backend_options, &why) != 0) {
         hsw_log("the system backend failed too: ", why, (const char *)NULL);
         abort();
     }
@@ -217,10 +243,26 @@ static const struct hsw_backend *select_backend(void)
     return entry->backend;
 }
 
-/* Counting and the segment, unless HEAPSWITCH_STATS=0. */
+/* Counting and the segment, unless HEAPSWITCH_STATS=0. At the default
+ * level malloc and free are counted without asking for usable sizes,
+ * unless the backend counts inside its own fast paths. */
 static void start_publishing(const struct hsw_backend *backend)
 {
-    if (hsw_option_bool(HSW_OPT_STATS, true) && hsw_segment_open(backend))
+    unsigned level = hsw_option_stats_level();
+
+    if (level == 0)
+        return;
+    hsw_stats_level = (enum hsw_stats_level)level;
+    hsw_usable_exact = level == HSW_STATS_EXACT || backend_counts_usable;
+    if (!hsw_usable_exact) {
+        __atomic_store_n(&hsw_ops.malloc_and_count, hsw_light_malloc, __ATOMIC_RELAXED);
+        __atomic_store_n(&hsw_ops.free_and_count,
+                         hsw_ops.thread_usable_books != NULL ? hsw_light_free_with_books
+                                                             : hsw_light_free,
+                         __ATOMIC_RELAXED);
+    }
+    /* Counting starts in hsw_counters_start, which updates hsw_entries. */
+    if (hsw_segment_open(backend))
         hsw_counters_start();
 }
 

@@ -19,6 +19,7 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
+#include "lib/export.h"
 #include "lib/internal.h"
 
 typedef void *(*dlopen_function)(const char *file, int mode);
@@ -43,7 +44,7 @@ __attribute__((noinline, cold)) static void note_deepbind(const char *file)
                 (const char *)NULL);
 }
 
-__attribute__((visibility("default"))) void *dlopen(const char *file, int mode)
+HSW_EXPORT void *dlopen(const char *file, int mode)
 {
     dlopen_function next = next_dlopen();
 

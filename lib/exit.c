@@ -9,9 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/export.h"
 #include "lib/internal.h"
-
-#define HSW_EXPORT __attribute__((visibility("default")))
 
 HSW_EXPORT void _exit(int status)
 {

@@ -12,8 +12,8 @@
 #include <sys/mman.h>
 
 #include "include/heapswitch.h"
+#include "lib/export.h"
 
-#define HSW_EXPORT __attribute__((visibility("default")))
 #define DEFAULT_CHUNK ((size_t)64 << 10)
 #define MIN_CHUNK ((size_t)4 << 10)
 

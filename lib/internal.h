@@ -8,19 +8,11 @@
 #include <stdint.h>
 
 #include "backends/backend.h"
+#include "lib/backend_support.h"
 #include "lib/segment_layout.h"
 
 /* Declarations here are of hidden symbols: direct, GOT-free access. */
 #pragma GCC visibility push(hidden)
-
-#define HSW_LIKELY(x) __builtin_expect(!!(x), 1)
-#define HSW_UNLIKELY(x) __builtin_expect(!!(x), 0)
-
-/* ---- lib/log.c ------------------------------------------------------- */
-
-/* Writes "heapswitch: " and the NULL-terminated string pieces, then a
- * newline, to stderr with one write(2): no stdio, no allocation. */
-void hsw_log(const char *first, ...) __attribute__((sentinel));
 
 /* ---- lib/options.c --------------------------------------------------- */
 
@@ -31,7 +23,6 @@ enum hsw_option {
     HSW_OPT_STATS,   /* HEAPSWITCH_STATS: 0 turns counting and publishing off */
     HSW_OPT_REPORT,  /* HEAPSWITCH_REPORT: path of a JSON summary at exit */
     HSW_OPT_KEEP,    /* HEAPSWITCH_KEEP: keep the segment after exit */
-    HSW_OPT_ARENA_CHUNK, /* HEAPSWITCH_ARENA_CHUNK: the arena backend's chunk size */
     HSW_OPT_FAULT_EVERY, /* HEAPSWITCH_FAULT_EVERY: fail every Nth allocation (tests) */
     HSW_OPT_COUNT
 };
@@ -39,9 +30,14 @@ enum hsw_option {
 /* The raw value of an option's environment variable, or NULL when unset.
  * Works before libc has finished starting up (no getenv, no allocation). */
 const char *hsw_option_string(enum hsw_option option);
+/* The same for any variable by name (a backend's own: hsw_backend_options). */
+const char *hsw_option_lookup(const char *variable);
 /* A boolean option: 1/true/yes/on and 0/false/no/off, any case; a bad
  * value is reported once and gives `fallback`. */
 bool hsw_option_bool(enum hsw_option option, bool fallback);
+/* HEAPSWITCH_STATS: 0 (off), the default level, or exact; unset and the
+ * boolean truths give the default level; a bad value is reported once. */
+unsigned hsw_option_stats_level(void);
 
 /* ---- lib/bootstrap.c ------------------------------------------------- */
 
@@ -66,12 +62,29 @@ static inline bool hsw_bootstrap_owns(const void *ptr)
  * malloc_and_count and free_and_count. Only called while counting. */
 void *hsw_counted_malloc(size_t size);
 void hsw_counted_free(void *ptr);
+/* The default level's malloc and free: calls, bytes requested and size
+ * class counted, no usable size asked for. Only called while counting. */
+void *hsw_light_malloc(size_t size);
+void hsw_light_free(void *ptr);
+void hsw_light_free_with_books(void *ptr); /* for thread_usable_books backends */
 
 /* ---- lib/dispatch.c -------------------------------------------------- */
 
 /* The active backend's operations. Before initialisation they point at
  * functions that initialise first; the hot path only ever calls through. */
 extern struct hsw_backend_ops hsw_ops;
+
+/* The exported malloc and free jump through these: the backend's own
+ * while nothing is counted, the counted paths (hsw_ops.malloc_and_count,
+ * free_and_count) while counting. One indirect jump, no flag test. */
+struct hsw_entries {
+    void *(*malloc)(size_t size);
+    void (*free)(void *ptr);
+};
+extern struct hsw_entries hsw_entries;
+/* Points hsw_entries at the counted or the plain paths, as hsw_counting
+ * says (when the backend is chosen, and when counting starts or stops). */
+void hsw_entries_update(void);
 
 /* Selects and initialises the backend once; safe to call from any thread
  * and from inside an allocation. Returns true when hsw_ops is the
@@ -81,12 +94,6 @@ bool hsw_ensure_ready(void);
 /* The active backend's name ("system" until initialised). */
 const char *hsw_active_backend_name(void);
 
-/* ---- backends/arena.c ----------------------------------------------- */
-
-/* Whether ptr, a live block from malloc while the arena backend is
- * active, is one of its blocks. */
-int hsw_arena_owns(const void *ptr);
-
 /* ---- lib/fault.c ---------------------------------------------------- */
 
 /* With HEAPSWITCH_FAULT_EVERY=N set, wraps the allocating operations so
@@ -95,93 +102,29 @@ void hsw_fault_wrap(struct hsw_backend_ops *ops);
 
 /* ---- lib/counters.c -------------------------------------------------- */
 
-/* The value of hsw_thread_slot for a thread that writes the shared slot. */
-#define HSW_SLOT_SHARED ((struct hsw_slot *)1)
-/* Calls between two looks at the clock for a heap-figure refresh. */
-#define HSW_REFRESH_CALL_MASK 255
-
-/* This thread's counter slot: NULL until its first counted call. */
-extern __thread struct hsw_slot *hsw_thread_slot
-    __attribute__((tls_model("initial-exec")));
+/* The counting functions a backend may call too: lib/backend_support.h. */
 /* Whether calls are counted: set once a segment exists. */
 extern bool hsw_counting;
-
+/* The counting level (enum hsw_stats_level), and whether usable sizes are
+ * counted at every call (the exact level, or a backend that counts inside
+ * its own fast paths). Set once, before counting starts. */
+extern enum hsw_stats_level hsw_stats_level;
+extern bool hsw_usable_exact;
 /* Starts counting into the current segment (at start-up and in a fork child). */
 void hsw_counters_start(void);
 /* Stops counting and forgets this thread's slot (in a fork child). */
 void hsw_counters_stop(void);
-/* The slow paths of the inline counters below: a thread's first call, or
- * a thread on the shared slot. */
-void hsw_count_alloc_slow(enum hsw_call_kind kind, size_t requested, size_t usable,
-                          size_t freed);
-void hsw_count_free_slow(enum hsw_call_kind kind, size_t usable);
-void hsw_count_failure(enum hsw_call_kind kind, size_t requested);
 void hsw_count_request(void);
 /* Refreshes the heap figures if ~250 ms have passed since the last time. */
 void hsw_refresh_maybe(void);
-/* Every HSW_REFRESH_CALL_MASK + 1 counted allocating calls of a slot,
- * just after the backend served one: hsw_refresh_maybe, and the backend's
- * thread_started in a thread that has not run it yet. */
-void hsw_allocating_checkpoint(void);
-
-/* The histogram class of a size below 2^62: its bit length (0 for 0).
- * 2 * size + 1 is never 0, so size 0 needs no branch. */
-static inline unsigned hsw_small_size_class(size_t size)
-{
-    return 63 - (unsigned)__builtin_clzl(2 * size + 1);
-}
-
-/* The histogram class of any size: its bit length, at most the last class. */
-static inline unsigned hsw_size_class(size_t size)
-{
-    if (size >= (size_t)1 << (HSW_SIZE_CLASSES - 1))
-        return HSW_SIZE_CLASSES - 1;
-    return hsw_small_size_class(size);
-}
-
-/* Counts an allocating call that succeeded (a realloc also gave back
- * `freed` bytes). The hot path: plain stores
- * into this thread's own slot, nothing else. */
-static inline void hsw_count_alloc(enum hsw_call_kind kind, size_t requested,
-                                   size_t usable, size_t freed)
-{
-    struct hsw_slot *slot = hsw_thread_slot;
-    uint64_t calls;
-
-    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
-        hsw_count_alloc_slow(kind, requested, usable, freed);
-        return;
-    }
-    calls = ++slot->calls[kind];
-    slot->bytes_requested += requested;
-    slot->bytes_allocated += usable;
-    slot->bytes_freed += freed;
-    slot->size_classes[hsw_size_class(requested)]++;
-    if (HSW_UNLIKELY((calls & HSW_REFRESH_CALL_MASK) == 0))
-        hsw_allocating_checkpoint();
-}
-
-/* Counts a call that gave back a block of `usable` bytes (0 for NULL) in
- * this thread's own slot; false, counting nothing, for a thread without
- * one. Refreshes are left to the allocating calls: a program always has
- * some. */
-static inline bool hsw_count_free_own(enum hsw_call_kind kind, size_t usable)
-{
-    struct hsw_slot *slot = hsw_thread_slot;
-
-    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED))
-        return false;
-    slot->calls[kind]++;
-    slot->bytes_freed += usable;
-    return true;
-}
-
-/* Counts a call that gave back a block of `usable` bytes (0 for NULL). */
-static inline void hsw_count_free(enum hsw_call_kind kind, size_t usable)
-{
-    if (!hsw_count_free_own(kind, usable))
-        hsw_count_free_slow(kind, usable);
-}
+/* Every HSW_REFRESH_CALL_MASK + 1 frees of a slot at the default level,
+ * before the backend frees: brings the slot's usable-byte counts up to the
+ * backend's per-thread books (no backend set-up: a free may come after the
+ * thread's destructors). */
+void hsw_freeing_checkpoint(void);
+/* Brings this thread's slot up to the backend's books and its own heap's
+ * figures now (before the final refresh at exit). */
+void hsw_counters_flush_thread(void);
 
 /* ---- lib/segment.c --------------------------------------------------- */
 
@@ -196,8 +139,9 @@ static inline struct hsw_slot *hsw_segment_slots(void)
 {
     return (struct hsw_slot *)((char *)hsw_segment + sizeof(struct hsw_segment_header));
 }
-/* Publishes fresh heap figures, the peak of live bytes and a heartbeat. */
-void hsw_segment_refresh(uint64_t now_ns);
+/* Publishes fresh heap figures, the live bytes of the same moment, the
+ * peak of live bytes and a heartbeat. */
+void hsw_segment_refresh(void);
 /* Marks the segment exited, writes the report and removes the name
  * (unless HEAPSWITCH_KEEP=1); once, and only in the process that made it.
  * refresh_heap: ask the backend for final figures (not from _exit, which

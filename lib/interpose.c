@@ -42,6 +42,14 @@ static inline bool counting(void)
     return HSW_LIKELY(__atomic_load_n(&hsw_counting, __ATOMIC_RELAXED));
 }
 
+/* Whether usable sizes are counted at every call (the exact level, or a
+ * backend that counts inside its own fast paths): a second flag, read
+ * only where counting is on. */
+static inline bool counting_usable(void)
+{
+    return counting() && __atomic_load_n(&hsw_usable_exact, __ATOMIC_RELAXED);
+}
+
 /* The usable size malloc or calloc gives a request, from the backend's
  * table (one load, for the sizes most programs ask for); 0 when the table
  * does not say. No block is 0 bytes. */
@@ -67,6 +75,8 @@ static inline void *counted(enum hsw_call_kind kind, size_t requested, void *ptr
 {
     if (HSW_UNLIKELY(ptr == NULL))
         hsw_count_failure(kind, requested);
+    else if (!__atomic_load_n(&hsw_usable_exact, __ATOMIC_RELAXED))
+        hsw_count_alloc(kind, requested, 0, 0);
     else if (kind == HSW_CALL_MALLOC || kind == HSW_CALL_CALLOC)
         hsw_count_alloc(kind, requested, usable_size_of_new(ptr, requested), 0);
     else
@@ -125,11 +135,80 @@ void *hsw_counted_malloc(size_t size)
     return ptr;
 }
 
+/* The default level's malloc: what the size alone tells (the call,
+ * bytes requested, size class) is counted before the backend runs, so
+ * nothing has to survive the call; only a failure looks at the slot
+ * again. The checkpoint comes first for the same reason. */
+__attribute__((noinline, cold)) static void *light_malloc_failed(void)
+{
+    hsw_thread_slot->failures++;
+    return NULL;
+}
+
+/* Every 256th malloc of a thread: the size-class histogram is sampled
+ * there (that call's class, weighted 256: an estimate, said so), and the
+ * checkpoint runs. */
+__attribute__((noinline, cold)) static void light_malloc_checkpoint(size_t size)
+{
+    hsw_thread_slot->size_classes[hsw_size_class(size)] += HSW_REFRESH_CALL_MASK + 1;
+    hsw_allocating_checkpoint();
+}
+
+void *hsw_light_malloc(size_t size)
+{
+    struct hsw_slot *slot = hsw_thread_slot;
+    void *ptr;
+
+    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED))
+        return counted_malloc_general(size);
+    slot->bytes_requested += size;
+    slot->calls[HSW_CALL_MALLOC]++;
+    if (HSW_UNLIKELY(++hsw_thread.malloc_tick == 0))
+        light_malloc_checkpoint(size);
+    ptr = OP(malloc)(size);
+    if (HSW_UNLIKELY(ptr == NULL))
+        return light_malloc_failed();
+    return ptr;
+}
+
+/* The default level's free: the call is counted, nothing is looked up. */
+__attribute__((noinline)) static void light_free_slow(void *ptr)
+{
+    hsw_count_free_slow(HSW_CALL_FREE, 0);
+    OP(free)(ptr);
+}
+
+void hsw_light_free(void *ptr)
+{
+    struct hsw_slot *slot = hsw_thread_slot;
+
+    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
+        light_free_slow(ptr);
+        return;
+    }
+    slot->calls[HSW_CALL_FREE]++;
+    OP(free)(ptr);
+}
+
+/* The same for a backend with per-thread books: a thread that only frees
+ * brings its slot up to them every 256 frees. */
+void hsw_light_free_with_books(void *ptr)
+{
+    struct hsw_slot *slot = hsw_thread_slot;
+
+    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
+        light_free_slow(ptr);
+        return;
+    }
+    slot->calls[HSW_CALL_FREE]++;
+    if (HSW_UNLIKELY(++hsw_thread.free_tick == 0))
+        hsw_freeing_checkpoint();
+    OP(free)(ptr);
+}
+
 void *hsw_malloc(size_t size)
 {
-    if (!counting())
-        return OP(malloc)(size);
-    return OP(malloc_and_count)(size);
+    return __atomic_load_n(&hsw_entries.malloc, __ATOMIC_RELAXED)(size);
 }
 
 void hsw_counted_free(void *ptr)
@@ -144,11 +223,7 @@ void hsw_free(void *ptr)
             hsw_count_free(HSW_CALL_FREE, 0);
         return;
     }
-    if (counting()) {
-        OP(free_and_count)(ptr);
-        return;
-    }
-    OP(free)(ptr);
+    __atomic_load_n(&hsw_entries.free, __ATOMIC_RELAXED)(ptr);
 }
 
 void *hsw_calloc(size_t count, size_t size)
@@ -188,7 +263,7 @@ void *hsw_realloc(void *ptr, size_t size)
 
     if (HSW_UNLIKELY(hsw_bootstrap_owns(ptr)))
         return realloc_bootstrap_block(ptr, size);
-    old_usable = ptr != NULL && counting() ? OP(usable_size)(ptr) : 0;
+    old_usable = ptr != NULL && counting_usable() ? OP(usable_size)(ptr) : 0;
     if (HSW_UNLIKELY(size == 0) && ptr != NULL) {
         /* glibc frees and returns NULL; some backends would not. */
         if (counting())
@@ -202,7 +277,8 @@ void *hsw_realloc(void *ptr, size_t size)
     if (HSW_UNLIKELY(fresh == NULL))
         hsw_count_failure(HSW_CALL_REALLOC, size);
     else
-        hsw_count_alloc(HSW_CALL_REALLOC, size, OP(usable_size)(fresh), old_usable);
+        hsw_count_alloc(HSW_CALL_REALLOC, size,
+                        counting_usable() ? OP(usable_size)(fresh) : 0, old_usable);
     return fresh;
 }
 

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "lib/export.h"
 #include "lib/internal.h"
 
-#define HSW_EXPORT __attribute__((visibility("default")))
 #define HSW_ALIAS(name) __attribute__((alias(#name), visibility("default")))
 
 typedef void (*new_handler_fn)(void);

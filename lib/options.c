@@ -24,7 +24,6 @@ static const char *const option_names[HSW_OPT_COUNT] = {
     [HSW_OPT_STATS] = HSW_ENV_STATS,
     [HSW_OPT_REPORT] = HSW_ENV_REPORT,
     [HSW_OPT_KEEP] = HSW_ENV_KEEP,
-    [HSW_OPT_ARENA_CHUNK] = HSW_ENV_ARENA_CHUNK,
     [HSW_OPT_FAULT_EVERY] = HSW_ENV_FAULT_EVERY,
 };
 
@@ -88,10 +87,49 @@ const char *hsw_option_string(enum hsw_option option)
     return lookup(option_names[option]);
 }
 
+const char *hsw_option_lookup(const char *variable)
+{
+    return lookup(variable);
+}
+
+bool hsw_parse_size(const char *text, uint64_t *out)
+{
+    uint64_t value = 0;
+    const char *at = text;
+    unsigned shift = 0;
+
+    if (text == NULL || *at < '0' || *at > '9')
+        return false;
+    for (; *at >= '0' && *at <= '9'; at++) {
+        if (value > (UINT64_C(1) << 62) / 10)
+            return false;
+        value = value * 10 + (uint64_t)(*at - '0');
+    }
+    switch (*at) {
+    case 'K': case 'k': shift = 10; at++; break;
+    case 'M': case 'm': shift = 20; at++; break;
+    case 'G': case 'g': shift = 30; at++; break;
+    default: break;
+    }
+    if (*at != '\0' || value > (UINT64_C(1) << 62) >> shift)
+        return false;
+    *out = value << shift;
+    return true;
+}
+
+static const char *const truths[] = {"1", "true", "yes", "on"};
+static const char *const falsities[] = {"0", "false", "no", "off"};
+
+static bool is_boolean_word(const char *value)
+{
+    for (size_t i = 0; i < sizeof truths / sizeof truths[0]; i++)
+        if (strcasecmp(value, truths[i]) == 0 || strcasecmp(value, falsities[i]) == 0)
+            return true;
+    return false;
+}
+
 bool hsw_option_bool(enum hsw_option option, bool fallback)
 {
-    static const char *const truths[] = {"1", "true", "yes", "on"};
-    static const char *const falsities[] = {"0", "false", "no", "off"};
     const char *value = hsw_option_string(option);
 
     if (value == NULL || value[0] == '\0')
@@ -105,4 +143,21 @@ bool hsw_option_bool(enum hsw_option option, bool fallback)
     hsw_log("ignoring ", option_names[option], "='", value,
             "' (expected 1/0, true/false, yes/no or on/off)", (const char *)NULL);
     return fallback;
+}
+
+unsigned hsw_option_stats_level(void)
+{
+    const char *value = hsw_option_string(HSW_OPT_STATS);
+
+    if (value != NULL && (strcasecmp(value, "exact") == 0 || strcasecmp(value, "2") == 0))
+        return HSW_STATS_EXACT;
+    if (value != NULL && strcasecmp(value, "default") == 0)
+        return HSW_STATS_DEFAULT;
+    if (value != NULL && value[0] != '\0' && strcasecmp(value, "1") != 0 &&
+        strcasecmp(value, "0") != 0 && !is_boolean_word(value)) {
+        hsw_log("ignoring HEAPSWITCH_STATS='", value,
+                "' (expected default, exact, or 0/off)", (const char *)NULL);
+        return HSW_STATS_DEFAULT;
+    }
+    return hsw_option_bool(HSW_OPT_STATS, true) ? HSW_STATS_DEFAULT : 0;
 }

@@ -73,31 +73,52 @@ static bool parse_u64(const char **cursor, uint64_t *value)
     return true;
 }
 
-int hsw_proc_start_time(pid_t pid, uint64_t *start_time)
+/* Reads /proc/PID/stat and moves *fields to field `first` (3 is the
+ * state, the first after the command name, which may hold spaces and ')'). */
+static const char *stat_field(pid_t pid, char *stat, size_t size, int first)
 {
-    char path[64], stat[1024];
+    char path[64];
     const char *at;
 
     hsw_proc_path(path, pid, "stat");
-    if (hsw_read_small_file(path, stat, sizeof stat) <= 0)
-        return -1;
-    /* The command name may hold spaces and ')': fields start after the last ')'. */
+    if (hsw_read_small_file(path, stat, size) <= 0)
+        return NULL;
     at = strrchr(stat, ')');
     if (at == NULL)
-        return -1;
+        return NULL;
     at++;
-    /* Field 3 (state) follows; start time is field 22. */
-    for (int field = 3; field < 22; field++) {
+    for (int field = 3; field < first; field++) {
         while (*at == ' ')
             at++;
         while (*at != ' ' && *at != '\0')
             at++;
         if (*at == '\0')
-            return -1;
+            return NULL;
     }
     while (*at == ' ')
         at++;
-    return parse_u64(&at, start_time) ? 0 : -1;
+    return at;
+}
+
+int hsw_proc_start_time(pid_t pid, uint64_t *start_time)
+{
+    char stat[1024];
+    const char *at = stat_field(pid, stat, sizeof stat, 22);
+
+    return at != NULL && parse_u64(&at, start_time) ? 0 : -1;
+}
+
+double hsw_proc_cpu_seconds(pid_t pid)
+{
+    char stat[1024];
+    const char *at = stat_field(pid, stat, sizeof stat, 14);
+    uint64_t user, system;
+    long ticks = sysconf(_SC_CLK_TCK);
+
+    if (at == NULL || !parse_u64(&at, &user) || *at++ != ' ' || !parse_u64(&at, &system) ||
+        ticks <= 0)
+        return -1;
+    return (double)(user + system) / (double)ticks;
 }
 
 uint64_t hsw_proc_rss_bytes(pid_t pid)

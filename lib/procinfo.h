@@ -27,6 +27,10 @@ int hsw_proc_start_time(pid_t pid, uint64_t *start_time);
 /* The resident set of a process in bytes (from /proc/PID/statm), or 0. */
 uint64_t hsw_proc_rss_bytes(pid_t pid);
 
+/* The user + system CPU time of a process in seconds (fields 14 and 15
+ * of /proc/PID/stat), or -1 when it cannot be read. */
+double hsw_proc_cpu_seconds(pid_t pid);
+
 #pragma GCC visibility pop
 
 #endif

@@ -26,10 +26,11 @@
 #include <unistd.h>
 
 #include "include/heapswitch.h"
+#include "lib/export.h"
+#include "lib/figures.h"
 #include "lib/procinfo.h"
 #include "lib/segment_layout.h"
 
-#define HSW_EXPORT __attribute__((visibility("default")))
 #define SHM_DIR "/dev/shm"
 #define SEQLOCK_TRIES 16
 
@@ -97,6 +98,27 @@ static void sum_slots(const unsigned char *slots, uint32_t slot_count, uint32_t 
     }
 }
 
+/* Live bytes, fragmentation and which figures are estimates. */
+static void decode_figures(const struct hsw_segment_header *header,
+                           struct heapswitch_snapshot *out)
+{
+    struct hsw_live_figures figures;
+
+    hsw_figures_decode(header, out->counters.bytes_allocated, out->counters.bytes_freed,
+                       &figures);
+    out->stats_level = figures.stats_level == HSW_STATS_DEFAULT ? HEAPSWITCH_STATS_DEFAULT
+                                                                 : HEAPSWITCH_STATS_EXACT;
+    out->estimated = (figures.usable_exact ? 0 : HEAPSWITCH_ESTIMATED_LIVE) |
+                     (figures.usable_counted ? 0 : HEAPSWITCH_UNCOUNTED_USABLE) |
+                     (figures.live_known ? 0 : HEAPSWITCH_UNKNOWN_LIVE) |
+                     (figures.usable_exact ? 0 : HEAPSWITCH_ESTIMATED_SIZE_CLASSES);
+    out->live_bytes = figures.live;
+    if (out->live_bytes > out->peak_live_bytes)
+        out->peak_live_bytes = out->live_bytes;
+    out->fragmentation = figures.fragmentation;
+    out->heap_overhead_bytes = figures.overhead;
+}
+
 HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
                                 struct heapswitch_snapshot *out, char *why,
                                 size_t why_size)
@@ -105,6 +127,9 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
     uint64_t needed;
 
     memset(out, 0, sizeof *out);
+    out->cpu_seconds = -1;
+    out->heap_overhead_bytes = -1;
+    out->stats_level = HEAPSWITCH_STATS_EXACT;
     if (image == NULL || size < sizeof header)
         return refuse(why, why_size, "too small for a segment (%zu bytes)", size);
     if (size > HSW_SEGMENT_MAX_SIZE)
@@ -159,12 +184,6 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
     out->peak_live_bytes = header.peak_live_bytes;
     sum_slots((const unsigned char *)image + header.header_size, header.slot_count,
               header.slot_size, out);
-    out->live_bytes = out->counters.bytes_allocated > out->counters.bytes_freed
-                          ? out->counters.bytes_allocated - out->counters.bytes_freed
-                          : 0;
-    if (out->live_bytes > out->peak_live_bytes)
-        out->peak_live_bytes = out->live_bytes;
-
     out->heap.valid = header.heap.valid != 0;
     out->heap.approximate = header.heap.approximate != 0;
     out->heap.resident = header.heap.resident;
@@ -173,13 +192,15 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
     out->heap.retained = header.heap.retained;
     out->heap.committed = header.heap.committed;
     out->heap.reserved = header.heap.reserved_bytes;
+    /* A minor-0 writer published no such bits: all but reserved then. */
+    out->heap.present = header.layout_minor >= 1
+                            ? header.heap.present
+                            : HEAPSWITCH_HEAP_RESIDENT | HEAPSWITCH_HEAP_ACTIVE |
+                                  HEAPSWITCH_HEAP_MAPPED | HEAPSWITCH_HEAP_RETAINED |
+                                  HEAPSWITCH_HEAP_COMMITTED;
     out->heap.age_seconds =
         header.heap.refreshed_ns != 0 ? out->taken - (double)header.heap.refreshed_ns / 1e9 : -1;
-    out->fragmentation = -1;
-    if (out->heap.valid && out->heap.resident > 0)
-        out->fragmentation = out->live_bytes >= out->heap.resident
-                                 ? 0.0
-                                 : 1.0 - (double)out->live_bytes / (double)out->heap.resident;
+    decode_figures(&header, out);
     return 0;
 }
 
@@ -311,8 +332,10 @@ static int read_segment(int directory, const char *name, bool remove_dead,
         if (remove_dead)
             unlinkat(directory, name, 0);
     }
-    if (out->state == HEAPSWITCH_PROCESS_RUNNING)
+    if (out->state == HEAPSWITCH_PROCESS_RUNNING) {
         out->rss_bytes = hsw_proc_rss_bytes(out->pid);
+        out->cpu_seconds = hsw_proc_cpu_seconds(out->pid);
+    }
     result = 0;
 done:
     close(fd);
@@ -399,7 +422,10 @@ HSW_EXPORT int heapswitch_rates(const struct heapswitch_snapshot *earlier,
     out->seconds = seconds;
     out->allocs_per_second = (double)allocs / seconds;
     out->frees_per_second = (double)DELTA(free_calls) / seconds;
-    out->bytes_per_second = (double)DELTA(bytes_allocated) / seconds;
+    /* Usable bytes where they are counted, requested bytes otherwise. */
+    out->bytes_per_second = (later->estimated & HEAPSWITCH_UNCOUNTED_USABLE)
+                                ? (double)DELTA(bytes_requested) / seconds
+                                : (double)DELTA(bytes_allocated) / seconds;
     out->requests_per_second = (double)requests / seconds;
     if (requests > 0) {
         out->allocs_per_request = (double)allocs / (double)requests;

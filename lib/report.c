@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/figures.h"
 #include "lib/internal.h"
 #include "lib/procinfo.h"
 #include "lib/report_keys.h"
@@ -67,55 +69,75 @@ static void append_string(struct json_buffer *json, const char *key, const char 
     append_raw(json, "\",", 2);
 }
 
+/* "key":N, or "key":null for a figure this process does not have. */
+static void append_count_or_null(struct json_buffer *json, const char *key, bool known,
+                                 uint64_t value)
+{
+    if (known)
+        append_format(json, "\"%s\":%llu,", key, (unsigned long long)value);
+    else
+        append_format(json, "\"%s\":null,", key);
+}
+
+/* The figures that are estimates rather than exact counts, by key. */
+static void append_estimated(struct json_buffer *json, const struct hsw_live_figures *figures)
+{
+    append_format(json, KEY(ESTIMATED) "[");
+    if (!figures->usable_exact)
+        append_format(json, "%s\"" HSW_REPORT_LIVE_BYTES "\",\"" HSW_REPORT_PEAK_LIVE_BYTES
+                            "\",\"" HSW_REPORT_FRAGMENTATION "\",\"size_classes\"",
+                      figures->usable_counted ? "\"" HSW_REPORT_BYTES_ALLOCATED "\",\""
+                                                HSW_REPORT_BYTES_FREED "\","
+                                              : "");
+    append_raw(json, "],", 2);
+}
+
 void hsw_report_write(const char *path)
 {
     static struct json_buffer json; /* static: no large stack frame at exit */
     const struct hsw_segment_header *header = hsw_segment;
     struct hsw_slot total;
+    struct hsw_live_figures figures;
     struct rusage usage;
-    uint64_t live, resident;
-    double fragmentation = -1;
     int fd;
 
     hsw_segment_totals(&total);
-    live = total.bytes_allocated > total.bytes_freed ? total.bytes_allocated - total.bytes_freed : 0;
-    resident = header->heap.valid ? header->heap.resident : 0;
-    if (resident > 0)
-        fragmentation = live >= resident ? 0.0 : 1.0 - (double)live / (double)resident;
+    hsw_figures_decode(header, total.bytes_allocated, total.bytes_freed, &figures);
     getrusage(RUSAGE_SELF, &usage);
 
     json.used = 0;
-    append_format(&json, "{" KEY(PID) "%d," KEY(PPID) "%d,",
-                  header->pid, (int)getppid());
+    append_format(&json, "{" KEY(PID) "%d," KEY(PPID) "%d,", header->pid, (int)getppid());
     append_string(&json, HSW_REPORT_BACKEND, header->backend);
     append_string(&json, HSW_REPORT_TAG, header->tag);
     append_string(&json, HSW_REPORT_EXE, header->exe);
     append_string(&json, HSW_REPORT_CMDLINE, header->cmdline);
+    append_string(&json, HSW_REPORT_STATS,
+                  figures.stats_level == HSW_STATS_EXACT ? "exact" : "default");
+    append_estimated(&json, &figures);
     append_format(&json,
-                  KEY(CALLS) "{" KEY(CALLS_MALLOC) "%llu,"
-                  KEY(CALLS_CALLOC) "%llu," KEY(CALLS_REALLOC) "%llu,"
-                  KEY(CALLS_FREE) "%llu," KEY(CALLS_ALIGNED) "%llu},",
+                  KEY(CALLS) "{" KEY(CALLS_MALLOC) "%llu," KEY(CALLS_CALLOC) "%llu,"
+                  KEY(CALLS_REALLOC) "%llu," KEY(CALLS_FREE) "%llu," KEY(CALLS_ALIGNED) "%llu},",
                   (unsigned long long)total.calls[HSW_CALL_MALLOC],
                   (unsigned long long)total.calls[HSW_CALL_CALLOC],
                   (unsigned long long)total.calls[HSW_CALL_REALLOC],
                   (unsigned long long)total.calls[HSW_CALL_FREE],
                   (unsigned long long)total.calls[HSW_CALL_ALIGNED]);
-    append_format(&json,
-                  KEY(FAILURES) "%llu," KEY(BYTES_REQUESTED) "%llu,"
-                  KEY(BYTES_ALLOCATED) "%llu," KEY(BYTES_FREED) "%llu,"
-                  KEY(LIVE_BYTES) "%llu," KEY(PEAK_LIVE_BYTES) "%llu,"
-                  KEY(REQUESTS) "%llu," KEY(THREADS_OVERFLOWED) "%u,",
+    append_format(&json, KEY(FAILURES) "%llu," KEY(BYTES_REQUESTED) "%llu,",
                   (unsigned long long)total.failures,
-                  (unsigned long long)total.bytes_requested,
-                  (unsigned long long)total.bytes_allocated,
-                  (unsigned long long)total.bytes_freed, (unsigned long long)live,
-                  (unsigned long long)header->peak_live_bytes,
+                  (unsigned long long)total.bytes_requested);
+    append_count_or_null(&json, HSW_REPORT_BYTES_ALLOCATED, figures.usable_counted,
+                         total.bytes_allocated);
+    append_count_or_null(&json, HSW_REPORT_BYTES_FREED, figures.usable_counted,
+                         total.bytes_freed);
+    append_count_or_null(&json, HSW_REPORT_LIVE_BYTES, figures.live_known, figures.live);
+    append_count_or_null(&json, HSW_REPORT_PEAK_LIVE_BYTES, figures.live_known,
+                         header->peak_live_bytes);
+    append_format(&json, KEY(REQUESTS) "%llu," KEY(THREADS_OVERFLOWED) "%u,",
                   (unsigned long long)total.requests, header->overflow_threads);
     append_format(&json,
-                  KEY(HEAP) "{" KEY(HEAP_VALID) "%s,"
-                  KEY(HEAP_APPROXIMATE) "%s," KEY(HEAP_RESIDENT) "%llu,"
-                  KEY(HEAP_ACTIVE) "%llu," KEY(HEAP_MAPPED) "%llu,"
-                  KEY(HEAP_RETAINED) "%llu," KEY(HEAP_COMMITTED) "%llu},",
+                  KEY(HEAP) "{" KEY(HEAP_VALID) "%s," KEY(HEAP_APPROXIMATE) "%s,"
+                  KEY(HEAP_RESIDENT) "%llu," KEY(HEAP_ACTIVE) "%llu," KEY(HEAP_MAPPED) "%llu,"
+                  KEY(HEAP_RETAINED) "%llu," KEY(HEAP_COMMITTED) "%llu,",
                   header->heap.valid ? "true" : "false",
                   header->heap.approximate ? "true" : "false",
                   (unsigned long long)header->heap.resident,
@@ -123,8 +145,14 @@ void hsw_report_write(const char *path)
                   (unsigned long long)header->heap.mapped,
                   (unsigned long long)header->heap.retained,
                   (unsigned long long)header->heap.committed);
-    if (fragmentation >= 0)
-        append_format(&json, KEY(FRAGMENTATION) "%.4f,", fragmentation);
+    append_count_or_null(&json, HSW_REPORT_HEAP_LIVE, header->heap.live_valid != 0,
+                         header->heap.live);
+    append_count_or_null(&json, HSW_REPORT_HEAP_OVERHEAD, figures.overhead >= 0,
+                         (uint64_t)figures.overhead);
+    json.used--; /* the last comma closes the heap object instead */
+    append_raw(&json, "},", 2);
+    if (figures.fragmentation >= 0)
+        append_format(&json, KEY(FRAGMENTATION) "%.4f,", figures.fragmentation);
     else
         append_format(&json, KEY(FRAGMENTATION) "null,");
     append_format(&json, KEY(RSS_BYTES) "%llu," KEY(MAX_RSS_BYTES) "%llu,",

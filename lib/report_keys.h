@@ -38,6 +38,8 @@
 #define HSW_REPORT_HEAP_MAPPED "mapped"
 #define HSW_REPORT_HEAP_RETAINED "retained"
 #define HSW_REPORT_HEAP_COMMITTED "committed"
+#define HSW_REPORT_HEAP_LIVE "live"
+#define HSW_REPORT_HEAP_OVERHEAD "overhead"
 #define HSW_REPORT_FRAGMENTATION "fragmentation"
 #define HSW_REPORT_RSS_BYTES "rss_bytes"
 #define HSW_REPORT_MAX_RSS_BYTES "max_rss_bytes"

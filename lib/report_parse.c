@@ -19,10 +19,10 @@
 #include <string.h>
 
 #include "include/heapswitch.h"
+#include "lib/export.h"
 #include "lib/json_scan.h"
 #include "lib/report_keys.h"
 
-#define HSW_EXPORT __attribute__((visibility("default")))
 #define MAX_DEPTH 32
 
 enum kind { K_U64, K_UINT, K_PID, K_DOUBLE, K_FRACTION, K_BOOL, K_STRING, K_OBJECT, K_NAMES };
@@ -302,6 +302,18 @@ static int object(struct parser *p, const struct key *keys)
     }
 }
 
+/* The heap figures of a line, as the bits of heapswitch_heap.present. */
+static const struct {
+    enum heapswitch_report_field field;
+    unsigned bit;
+} heap_bits[] = {
+    {HEAPSWITCH_REPORT_HEAP_RESIDENT, HEAPSWITCH_HEAP_RESIDENT},
+    {HEAPSWITCH_REPORT_HEAP_ACTIVE, HEAPSWITCH_HEAP_ACTIVE},
+    {HEAPSWITCH_REPORT_HEAP_MAPPED, HEAPSWITCH_HEAP_MAPPED},
+    {HEAPSWITCH_REPORT_HEAP_RETAINED, HEAPSWITCH_HEAP_RETAINED},
+    {HEAPSWITCH_REPORT_HEAP_COMMITTED, HEAPSWITCH_HEAP_COMMITTED},
+};
+
 HSW_EXPORT int heapswitch_report_parse(const char *line, size_t length,
                                        struct heapswitch_report *out, char *why,
                                        size_t why_size)
@@ -331,6 +343,9 @@ HSW_EXPORT int heapswitch_report_parse(const char *line, size_t length,
         hsw_scan_fail(&p.s, "text after the object");
         goto refused;
     }
+    for (size_t i = 0; i < sizeof heap_bits / sizeof heap_bits[0]; i++)
+        if (HEAPSWITCH_REPORT_HAS(out, heap_bits[i].field))
+            out->heap.present |= heap_bits[i].bit;
     return 0;
 refused:
     memset(out, 0, sizeof *out);

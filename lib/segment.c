@@ -118,6 +118,18 @@ static void read_cmdline(char *out, size_t capacity)
     out[length] = '\0';
 }
 
+/* Where this process's byte figures come from (header.figures). */
+static uint32_t figure_sources(void)
+{
+    if (hsw_usable_exact)
+        return HSW_USABLE_EXACT;
+    if (hsw_ops.thread_usable_books != NULL)
+        return HSW_USABLE_FROM_BOOKS;
+    if (hsw_ops.thread_heap != NULL)
+        return HSW_LIVE_FROM_THREAD_HEAPS;
+    return HSW_LIVE_FROM_HEAP;
+}
+
 static void fill_header(struct hsw_segment_header *header, const struct hsw_backend *backend)
 {
     ssize_t exe_length;
@@ -139,6 +151,8 @@ static void fill_header(struct hsw_segment_header *header, const struct hsw_back
     header->heartbeat_ns = clock_ns(CLOCK_MONOTONIC);
     copy_text(header->backend, sizeof header->backend, backend->name);
     copy_text(header->tag, sizeof header->tag, tag);
+    header->stats_level = hsw_stats_level;
+    header->figures = figure_sources();
     exe_length = readlink("/proc/self/exe", header->exe, sizeof header->exe - 1);
     header->exe[exe_length > 0 ? exe_length : 0] = '\0';
     read_cmdline(header->cmdline, sizeof header->cmdline);
@@ -240,17 +254,65 @@ void hsw_segment_totals(struct hsw_slot *total)
     }
 }
 
-void hsw_segment_refresh(uint64_t now_ns)
+/* The live bytes of this moment, from the source header.figures names;
+ * where threads have heaps of their own, the sum of their resident bytes
+ * is the backend's resident figure.
+ * Returns false when there is no live figure. */
+static bool live_now(const struct hsw_segment_header *header, struct hsw_backend_heap *heap,
+                     uint64_t *live)
+{
+    struct hsw_slot total;
+    const struct hsw_slot *slots = hsw_segment_slots();
+
+    uint64_t heaps_live = 0;
+
+    if (hsw_ops.thread_heap != NULL) {
+        heap->resident = 0;
+        for (unsigned s = 0; s < HSW_SLOT_COUNT; s++) {
+            heaps_live += __atomic_load_n(&slots[s].thread_heap_live, __ATOMIC_RELAXED);
+            heap->resident += __atomic_load_n(&slots[s].thread_heap_resident, __ATOMIC_RELAXED);
+        }
+    }
+    if (header->figures & (HSW_USABLE_EXACT | HSW_USABLE_FROM_BOOKS)) {
+        hsw_segment_totals(&total);
+        *live = total.bytes_allocated > total.bytes_freed
+                    ? total.bytes_allocated - total.bytes_freed
+                    : 0;
+        return true;
+    }
+    if (header->figures & HSW_LIVE_FROM_THREAD_HEAPS) {
+        *live = heaps_live;
+        return true;
+    }
+    *live = heap->live;
+    return heap->has_live != 0;
+}
+
+/* The contract: a heap's resident bytes are never above the process's
+ * RSS. A count of pages in RAM (mimalloc's, by mincore) includes pages
+ * the allocator gave back lazily (MADV_FREE), which the kernel no longer
+ * counts in the RSS; such a figure is capped, and marked approximate. */
+static void cap_at_rss(struct hsw_backend_heap *heap)
+{
+    uint64_t rss = hsw_proc_rss_bytes(getpid());
+
+    if (rss != 0 && heap->resident > rss) {
+        heap->resident = rss;
+        heap->approximate = 1;
+    }
+}
+
+void hsw_segment_refresh(void)
 {
     struct hsw_segment_header *header = hsw_segment;
     struct hsw_backend_heap heap;
-    struct hsw_slot total;
-    uint64_t live;
-    bool valid;
+    uint64_t live = 0;
+    bool valid, live_valid;
 
-    (void)now_ns;
     memset(&heap, 0, sizeof heap);
     valid = segment_backend->heap_figures != NULL && segment_backend->heap_figures(&heap) == 0;
+    live_valid = live_now(header, &heap, &live);
+    cap_at_rss(&heap);
 
     /* Sequence lock: odd while the figures change. */
     __atomic_store_n(&header->heap.seq, header->heap.seq + 1, __ATOMIC_RELAXED);
@@ -263,12 +325,13 @@ void hsw_segment_refresh(uint64_t now_ns)
     header->heap.committed = heap.committed;
     header->heap.reserved_bytes = heap.reserved;
     header->heap.approximate = (uint32_t)heap.approximate;
+    header->heap.live = live;
+    header->heap.live_valid = live_valid;
+    header->heap.present = heap.present;
     header->heap.valid = valid;
     __atomic_store_n(&header->heap.seq, header->heap.seq + 1, __ATOMIC_RELEASE);
 
-    hsw_segment_totals(&total);
-    live = total.bytes_allocated > total.bytes_freed ? total.bytes_allocated - total.bytes_freed : 0;
-    if (live > header->peak_live_bytes)
+    if (live_valid && live > header->peak_live_bytes)
         __atomic_store_n(&header->peak_live_bytes, live, __ATOMIC_RELAXED);
     __atomic_store_n(&header->heartbeat_ns, header->heap.refreshed_ns, __ATOMIC_RELEASE);
 }
@@ -281,8 +344,10 @@ void hsw_segment_finish(bool refresh_heap)
     if (header == NULL || getpid() != segment_pid ||
         __atomic_load_n(&header->state, __ATOMIC_ACQUIRE) == HSW_STATE_EXITED)
         return;
-    if (refresh_heap)
-        hsw_segment_refresh(clock_ns(CLOCK_MONOTONIC));
+    if (refresh_heap) {
+        hsw_counters_flush_thread();
+        hsw_segment_refresh();
+    }
     header->exited_unix_ns = clock_ns(CLOCK_REALTIME);
     __atomic_store_n(&header->state, HSW_STATE_EXITED, __ATOMIC_RELEASE);
     if (report_path[0] != '\0')

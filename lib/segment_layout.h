@@ -17,11 +17,12 @@
 #ifndef HSW_SEGMENT_LAYOUT_H
 #define HSW_SEGMENT_LAYOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define HSW_SEGMENT_MAGIC UINT64_C(0x3147455357534848) /* "HHSWSEG1" */
 #define HSW_SEGMENT_LAYOUT_MAJOR 1
-#define HSW_SEGMENT_LAYOUT_MINOR 0
+#define HSW_SEGMENT_LAYOUT_MINOR 1
 #define HSW_SEGMENT_NAME_PREFIX "heapswitch-"
 #define HSW_SEGMENT_MAX_SIZE (64 * 1024)
 
@@ -58,7 +59,12 @@ struct hsw_slot {
     uint64_t bytes_freed;     /* usable sizes of blocks given back */
     uint64_t requests;        /* heapswitch_request_done() calls */
     uint64_t size_classes[HSW_SIZE_CLASSES]; /* allocating calls by requested size, failed ones too */
-    uint64_t reserved[5];
+    /* Gauges, not counters (minor 1): the live and resident bytes of the
+     * owning thread's own heap, where the backend keeps a heap per thread
+     * (HSW_LIVE_FROM_THREAD_HEAPS); 0 once the thread has exited. */
+    uint64_t thread_heap_live;
+    uint64_t thread_heap_resident;
+    uint64_t reserved[3];
 } __attribute__((aligned(64)));
 
 /* The backend's own view of its heap, refreshed at most every ~250 ms
@@ -75,7 +81,13 @@ struct hsw_heap_figures {
     uint64_t reserved_bytes; /* mimalloc: reserved address space */
     uint32_t approximate;  /* 1 when the backend says the figures lag */
     uint32_t valid;        /* 0 until the first refresh */
-    uint64_t spare[4];
+    /* Live bytes at this refresh (minor 1), from the source header.figures
+     * names: the moment of `resident`, so fragmentation compares like with
+     * like. live_valid is 0 when there is no such figure. */
+    uint64_t live;
+    uint32_t live_valid;
+    uint32_t present;      /* minor 1: HEAPSWITCH_HEAP_* bits (include/heapswitch.h) */
+    uint64_t spare[2];
 };
 
 struct hsw_segment_header {
@@ -101,8 +113,31 @@ struct hsw_segment_header {
     char exe[256];
     char cmdline[512]; /* arguments separated by spaces, truncated */
     struct hsw_heap_figures heap;
-    uint64_t spare[16];
+    uint32_t stats_level;  /* minor 1: enum hsw_stats_level; 0 from a minor-0 writer (exact) */
+    uint32_t figures;      /* minor 1: HSW_USABLE_* and HSW_LIVE_* bits below */
+    uint64_t spare[15];
 } __attribute__((aligned(64)));
+
+/* Counting levels (HEAPSWITCH_STATS; 0 publishes no segment at all). */
+enum hsw_stats_level {
+    HSW_STATS_DEFAULT = 1, /* calls, failures, bytes requested, size classes, requests */
+    HSW_STATS_EXACT = 2,   /* and the usable bytes of every block, at every call */
+};
+
+/* header.figures: where the byte figures come from. */
+#define HSW_USABLE_EXACT 1u       /* slots' bytes_allocated/freed: counted at every call */
+#define HSW_USABLE_FROM_BOOKS 2u  /* ... copied from the backend's per-thread books: estimates */
+#define HSW_LIVE_FROM_HEAP 4u     /* live bytes: heap.live, the backend's own global figure */
+#define HSW_LIVE_FROM_THREAD_HEAPS 8u /* live and resident: the sum of the slots' thread_heap gauges */
+
+/* The fragmentation definition (docs/fragmentation.md), for writer and
+ * reader alike: 1 - live / resident, in [0, 1]; -1 when resident is 0. */
+static inline double hsw_fragmentation(uint64_t live, uint64_t resident)
+{
+    if (resident == 0)
+        return -1;
+    return live >= resident ? 0.0 : 1.0 - (double)live / (double)resident;
+}
 
 /* The segment's size for the layout this header describes. */
 #define HSW_SEGMENT_SIZE                                                      \

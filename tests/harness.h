@@ -75,8 +75,8 @@ static inline bool test_owned_by_mimalloc(void *ptr)
 static inline bool test_owned_by_arena(void *ptr)
 {
     int (*owns)(const void *) = (int (*)(const void *))dlsym(RTLD_DEFAULT,
-                                                              "heapswitch_arena_owns");
-    return owns != NULL && owns(ptr);
+                                                              "heapswitch_backend_owns");
+    return owns != NULL && strcmp(test_expected_backend(), "arena") == 0 && owns(ptr) == 1;
 }
 
 /* Bytes glibc's allocator has handed out, in its arenas and mmapped. */

@@ -5,8 +5,9 @@
 # ASan and UBSan; libheapswitch.so itself and the programs it is preloaded
 # into (hold, workload) are built without them. Then runs
 # tests/dashboard/*.sh and tests/cli/*.sh from that copy against its
-# sanitized heapswitch, and tests/unit/rates and tests/unit/stats. Any
-# sanitizer report fails.
+# sanitized heapswitch, and tests/unit/rates, tests/unit/stats,
+# tests/unit/ab_model and tests/unit/report_parse. Any sanitizer report
+# fails.
 #
 # Usage (from the top build directory): check-sanitize.sh SRCDIR
 set -u
@@ -38,16 +39,19 @@ if [ ! -f Makefile ]; then
     make clean >>"$log" 2>&1
 fi
 echo "check-sanitize: building (log: $log)"
-# Not sanitized: the preloaded library and the programs it is preloaded into.
-make -j"$jobs" lib/libheapswitch.la tests/segment/hold examples/workload \
+# Not sanitized: the library and the programs it is preloaded into or
+# linked with.
+make -j"$jobs" lib/libheapswitch.la tests/segment/hold examples/workload examples/request_server \
     >>"$log" 2>&1 || { tail -30 "$log"; echo "check-sanitize: build failed"; exit 1; }
 # Sanitized: everything that reads segments without being preloaded. The
 # object files are distinct from libheapswitch's (per-target names), so
 # nothing built above is rebuilt here.
-sanitized="lib/libheapswitch-reader.la dashboard/heapswitch tests/unit/rates tests/unit/stats"
+sanitized="lib/libheapswitch-reader.la dashboard/heapswitch tests/unit/rates tests/unit/stats
+    tests/unit/ab_model tests/unit/report_parse tests/tools/reportread"
 # Rebuild them whenever this runs, so that they surely carry the flags.
 rm -f lib/libheapswitch_reader_la-*.lo lib/libheapswitch_reader_la-*.o \
-    lib/.libs/libheapswitch_reader_la-*.o dashboard/*.o tests/unit/rates.o tests/unit/stats.o
+    lib/.libs/libheapswitch_reader_la-*.o dashboard/*.o tests/unit/rates.o tests/unit/stats.o \
+    tests/unit/ab_model.o tests/unit/report_parse.o tests/tools/reportread.o
 make -j"$jobs" CFLAGS="-g -O1 $SAN" LDFLAGS="$SAN" $sanitized >>"$log" 2>&1 ||
     { tail -30 "$log"; echo "check-sanitize: sanitized build failed"; exit 1; }
 real=dashboard/.libs/heapswitch
@@ -87,7 +91,8 @@ rm -rf "$dir"/asan.* "$dir"/ubsan.* "$dir/logs"
 mkdir -p "$dir/logs" || exit 2
 
 passed=0 failed=0 skipped=0 failed_names=
-for script in "$dir"/tests/dashboard/*.sh "$dir"/tests/cli/*.sh tests/unit/rates tests/unit/stats; do
+for script in "$dir"/tests/dashboard/*.sh "$dir"/tests/cli/*.sh tests/unit/rates tests/unit/stats \
+    tests/unit/ab_model tests/unit/report_parse; do
     case $script in */common.sh) continue ;; esac
     name=${script#"$dir"/}
     out=$dir/logs/$(echo "$name" | tr / _).log

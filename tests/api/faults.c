@@ -65,7 +65,14 @@ int main(int argc, char **argv)
     uint64_t classified = 0;
     for (unsigned c = 0; c < HEAPSWITCH_SIZE_CLASSES; c++)
         classified += after.counters.size_classes[c] - before.counters.size_classes[c];
-    CHECK(classified == CALLS, "the size histogram gained %llu calls for %d",
-          (unsigned long long)classified, CALLS);
+    /* Exactly, where the histogram is counted at every call; at the
+     * default level malloc's share is sampled 1 in 256 (weighted 256). */
+    if (after.estimated & HEAPSWITCH_ESTIMATED_SIZE_CLASSES)
+        CHECK(classified + 256 >= CALLS && classified <= CALLS + 256,
+              "the size histogram gained %llu calls for %d (within 256)",
+              (unsigned long long)classified, CALLS);
+    else
+        CHECK(classified == CALLS, "the size histogram gained %llu calls for %d",
+              (unsigned long long)classified, CALLS);
     return test_finish("faults");
 }

@@ -72,6 +72,17 @@ int main(void)
           "active backend is %s, expected %s", active ? active : "(none)",
           test_expected_backend());
     check_every_entry_point();
+    /* heapswitch_backend_owns: the backend's own test where it has one
+     * (the arena's chunk header), -1 ("cannot tell") elsewhere. */
+    {
+        int (*owns)(const void *) =
+            (int (*)(const void *))dlsym(RTLD_DEFAULT, "heapswitch_backend_owns");
+        void *block = malloc(100);
+        int want = strcmp(test_expected_backend(), "arena") == 0 ? 1 : -1;
+        CHECK(owns != NULL && owns(block) == want, "heapswitch_backend_owns: %d, want %d",
+              owns != NULL ? owns(block) : -2, want);
+        free(block);
+    }
     /* A second thread exercises the backends' per-thread caches. */
     CHECK(pthread_create(&thread, NULL, thread_main, NULL) == 0, "pthread_create");
     pthread_join(thread, NULL);

@@ -1,6 +1,6 @@
 /* A seeded random sequence of every malloc-family call with every byte
  * pattern-checked; producer/consumer threads freeing each other's blocks;
- * request-like bursts; and ENOMEM under RLIMIT_AS with recovery after.
+ * request-like bursts. (ENOMEM under RLIMIT_AS: tests/api/enomem.c.)
  * TORTURE_STEPS and TORTURE_MESSAGES (make check-long) raise the number of
  * random steps and of producer/consumer messages; the defaults are below. */
 #include "config.h"
@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "tests/harness.h"
@@ -207,40 +206,6 @@ static void cross_thread_frees(void)
     CHECK(consumer_errors == 0, "%d blocks arrived corrupted", consumer_errors);
 }
 
-/* Out of address space: NULL and ENOMEM, nothing broken, and allocation
- * works again once memory is given back. */
-static void address_space_limit(void)
-{
-    struct rlimit old, limited;
-    void *blocks[4096];
-    int count = 0, saw_enomem = 0;
-
-    getrlimit(RLIMIT_AS, &old);
-    limited = old;
-    limited.rlim_cur = 1u << 30; /* 1 GiB: above what this process maps already */
-    if (setrlimit(RLIMIT_AS, &limited) != 0) {
-        printf("skipping the RLIMIT_AS check: %s\n", strerror(errno));
-        return;
-    }
-    while (count < 4096) {
-        errno = 0;
-        blocks[count] = malloc(1u << 20);
-        if (blocks[count] == NULL) {
-            saw_enomem = errno == ENOMEM;
-            break;
-        }
-        memset(blocks[count], 1, 4096);
-        count++;
-    }
-    CHECK(count < 4096 && saw_enomem, "no ENOMEM after %d MiB (errno %d)", count, errno);
-    for (int i = 0; i < count; i++)
-        free(blocks[i]);
-    setrlimit(RLIMIT_AS, &old);
-    blocks[0] = malloc(1u << 20);
-    CHECK(blocks[0] != NULL, "allocation after the limit was lifted");
-    free(blocks[0]);
-}
-
 int main(void)
 {
     steps = count_from_env("TORTURE_STEPS", STEPS);
@@ -249,6 +214,5 @@ int main(void)
         printf("torture: %lu steps, %lu messages\n", steps, messages);
     random_sequence();
     cross_thread_frees();
-    address_space_limit();
     return test_finish("torture");
 }

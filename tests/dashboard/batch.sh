@@ -1,5 +1,6 @@
 # heapswitch top -b: text, JSON lines and CSV output, -p, --sort, the
-# exact counts of a known process, bad input, and no terminal without -b.
+# exact counts of a known process, an ended process marked then dropped,
+# bad input, and no terminal without -b.
 . "$(dirname "$0")/common.sh"
 
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: no python3"; exit 77; }
@@ -30,51 +31,75 @@ if not p["live_bytes"] > 0: problems.append("live %r" % p["live_bytes"])
 if problems: sys.exit("; ".join(problems))
 PY
 
-# -- A known number of calls: hold makes exactly N malloc/free pairs.
-if [ -x "$HOLD" ]; then
-    pairs=12345
-    LD_PRELOAD=$LIBHEAPSWITCH HEAPSWITCH_KEEP=0 HEAPSWITCH_TAG=tbh$$ \
-        "$HOLD" wait $pairs >"$work/hold.out" 2>&1 &
-    track $!
-    if wait_for_line "$work/hold.out" '^pid ' 10; then
-        hold=$(sed -n 's/^pid //p' "$work/hold.out")
-        timeout 20 "$TOP" top -b -n 1 -d 0.2 --json -p "$hold" >"$work/hold.json"
-        check "--json -p: exactly the held process, malloc >= $pairs" \
-            python3 - "$work/hold.json" "$hold" $pairs <<'PY'
+# -- A known number of calls: hold makes exactly N malloc/free pairs, plus
+# its own few calls, measured first (tests/hold.sh): the command must
+# show exactly that, not a call more (counted twice) or less.
+[ -x "$HOLD" ] || { echo "FAIL: $HOLD is not built (make check builds it)"; exit 99; }
+hold_baseline "$work"
+check "baseline: hold's own calls measured ($base_malloc malloc, $base_free free)" \
+    test -n "$base_malloc" -a -n "$base_free" -a -n "$base_requested"
+pairs=12345
+LD_PRELOAD=$LIBHEAPSWITCH HEAPSWITCH_KEEP=0 HEAPSWITCH_TAG=tbh$$ \
+    "$HOLD" wait $pairs >"$work/hold.out" 2>&1 &
+track $!
+if wait_for_line "$work/hold.out" '^pid ' 10; then
+    hold=$(sed -n 's/^pid //p' "$work/hold.out")
+    timeout 20 "$TOP" top -b -n 1 -d 0.2 --json -p "$hold" >"$work/hold.json"
+    check "--json -p: exactly the held process, its exact calls and bytes requested" \
+        python3 - "$work/hold.json" "$hold" $((base_malloc + pairs)) $((base_free + pairs)) \
+        $((base_requested + $(pair_bytes $pairs))) <<'PY'
 import json, sys
 o = json.loads(open(sys.argv[1]).read())
-pid, pairs = int(sys.argv[2]), int(sys.argv[3])
+pid, malloc, free, requested = (int(a) for a in sys.argv[2:6])
 ps = o["processes"]
 if [p["pid"] for p in ps] != [pid]:
     sys.exit("listed %r" % [p["pid"] for p in ps])
 calls = ps[0]["calls"]
-if calls["malloc"] < pairs or calls["free"] < pairs:
-    sys.exit("calls %r" % calls)
+want = {"malloc": malloc, "calloc": 0, "realloc": 0, "free": free, "aligned": 0}
+if calls != want:
+    sys.exit("calls %r, want %r" % (calls, want))
+if ps[0]["bytes_requested"] != requested:
+    sys.exit("bytes requested %r, want %r" % (ps[0]["bytes_requested"], requested))
 PY
-        timeout 20 "$TOP" top -b -n 2 -d 0.2 --csv -p "$hold" >"$work/csv"
-        check "--csv: one header line" test "$(grep -c '^time,pid,' "$work/csv")" -eq 1
-        check "--csv: a row per refresh" test "$(grep -c ",$hold,running," "$work/csv")" -eq 2
-        # it exits: listed as exited, then dropped a few seconds later
-        timeout 20 "$TOP" top -b -n 10 -d 0.5 --json -p "$hold" >"$work/gone.json" &
-        watcher=$!
-        sleep 0.8
+    timeout 20 "$TOP" top -b -n 2 -d 0.2 --csv -p "$hold" >"$work/csv"
+    check "--csv: one header line" test "$(grep -c '^time,pid,' "$work/csv")" -eq 1
+    check "--csv: a row per refresh" test "$(grep -c ",$hold,running," "$work/csv")" -eq 2
+    # malloc and free are the 14th and 17th fields.
+    check "--csv: the exact calls in each row" test "$(awk -F, -v p="$hold" \
+        '$2 == p { print $14 "," $17 }' "$work/csv" | sort -u)" = \
+        "$((base_malloc + pairs)),$((base_free + pairs))"
+
+    # It exits: listed as exited, then dropped (after top's few seconds).
+    # Waited for, each step with a generous bound; top runs on meanwhile.
+    timeout 120 "$TOP" top -b -n 200 -d 0.5 --json -p "$hold" >"$work/gone.json" &
+    watcher=$!
+    track $watcher
+    # The last complete refresh no longer lists it, an earlier one did as exited.
+    dropped() {
+        last=$(tail -n 1 "$work/gone.json")
+        case $last in '{'*'}') ;; *) return 1 ;; esac
+        case $last in *"\"pid\":$hold,"*) return 1 ;; esac
+        grep -q "\"pid\":$hold,\"state\":\"exited\"" "$work/gone.json"
+    }
+    if wait_for_line "$work/gone.json" "\"pid\":$hold,\"state\":\"running\"" 20; then
         kill -USR1 "$hold" 2>/dev/null
-        wait $watcher
-        check "an ended process: marked exited, then dropped" \
-            python3 - "$work/gone.json" "$hold" <<'PY'
+        wait_until 60 dropped
+    fi
+    kill "$watcher" 2>/dev/null
+    wait "$watcher" 2>/dev/null
+    check "an ended process: marked exited, then dropped" \
+        python3 - "$work/gone.json" "$hold" <<'PY'
 import json, sys
 states = []
-for line in open(sys.argv[1]):
+# Complete lines only: top was stopped, perhaps in the middle of one.
+for line in open(sys.argv[1]).read().split("\n")[:-1]:
     ps = [p for p in json.loads(line)["processes"] if p["pid"] == int(sys.argv[2])]
     states.append(ps[0]["state"] if ps else None)
-if states[0] != "running" or "exited" not in states or states[-1] is not None:
+if not states or states[0] != "running" or "exited" not in states or states[-1] is not None:
     sys.exit("states %r" % states)
 PY
-    else
-        fail "hold did not start"
-    fi
 else
-    echo "note: $HOLD not built, known-count check skipped"
+    fail "hold did not start"
 fi
 
 # -- Text: a header line per refresh, then the table; -p and --sort.

@@ -23,6 +23,7 @@ unset HEAPSWITCH_BACKEND HEAPSWITCH_STRICT HEAPSWITCH_TAG HEAPSWITCH_STATS \
 test_name=$(basename "$0" .sh)
 
 . "$abs_top_srcdir/tests/checks.sh"
+. "$abs_top_srcdir/tests/hold.sh"
 started_pids=
 work=$(mktemp -d "${TMPDIR:-/tmp}/heapswitch-top-$test_name.XXXXXX") || exit 99
 # track PID: stopped at exit.
@@ -55,13 +56,25 @@ wait_for_line() {
     return 1
 }
 
+# wait_until SECONDS COMMAND...: until COMMAND succeeds (every 0.1 s).
+wait_until() {
+    tries=$(($1 * 10))
+    shift
+    while [ "$tries" -gt 0 ]; do
+        "$@" && return 0
+        sleep 0.1
+        tries=$((tries - 1))
+    done
+    return 1
+}
+
 # start_workload BACKEND TAG [REQUESTS]: a busy process; its pid in $last_pid.
 start_workload() {
     "$HSW" run -b "$1" -t "$2" -- "$WORKLOAD" "${3:-100000000}" 1 >/dev/null 2>&1 &
     last_pid=$!
     track "$last_pid"
-    # until it publishes its segment
-    tries=50
+    # until it publishes its segment (generous: the machine may be loaded)
+    tries=200
     while [ "$tries" -gt 0 ] && [ ! -e "/dev/shm/heapswitch-$(id -u)-$last_pid" ]; do
         sleep 0.1
         tries=$((tries - 1))

@@ -1,7 +1,7 @@
 # heapswitch top's terminal UI, driven through a private tmux server: two
 # workloads under two backends, their rows and rates, sorting, filtering,
-# the detail, A/B and help views, resize to 80x24, quitting, and the
-# ASCII fallback of a non-UTF-8 locale.
+# the detail, A/B (more in ab_view.sh) and help views, resize to 80x24,
+# quitting, and the ASCII fallback of a non-UTF-8 locale.
 . "$(dirname "$0")/common.sh"
 
 command -v tmux >/dev/null 2>&1 || { echo "SKIP: no tmux"; exit 77; }
@@ -20,25 +20,51 @@ start_workload "$backend_b" "$tag_b"
 pid_b=$last_pid
 
 screen() { tmux_ capture-pane -p -t top; }
-# until the screen has a line matching PATTERN (up to SECONDS, default 5)
-wait_screen() {
-    tries=$((${2:-5} * 10))
+# until_screen SECONDS COMMAND...: captures the screen into $work/screen
+# until COMMAND (which reads it) succeeds, or SECONDS pass.
+until_screen() {
+    tries=$(($1 * 10))
+    shift
     while [ "$tries" -gt 0 ]; do
         screen >"$work/screen" 2>/dev/null
-        grep -q -- "$1" "$work/screen" && return 0
+        "$@" && return 0
         sleep 0.1
         tries=$((tries - 1))
     done
     return 1
 }
-keys() {
-    tmux_ send-keys -t top "$@"
-    sleep 0.4
-    screen >"$work/screen"
+# until the screen has a line matching PATTERN (up to SECONDS, default 5)
+wait_screen() { until_screen "${2:-5}" has "$1"; }
+has() { grep -q -- "$1" "$work/screen"; }
+lacks() { ! grep -q -- "$1" "$work/screen"; }
+# expect DESCRIPTION COMMAND...: ok as soon as COMMAND holds on the screen
+# (within 10 s: no fixed delay after a key, however loaded the machine).
+# The first check after a key must be one that did not hold before it.
+expect() {
+    expect_label=$1
+    shift
+    if until_screen 10 "$@"; then
+        ok "$expect_label"
+    else
+        fail "$expect_label; the screen:"
+        sed 's/^/    | /' "$work/screen"
+    fi
 }
+keys() { tmux_ send-keys -t top "$@"; }
 line_of() { grep -n "^ *$1 " "$work/screen" | head -n 1 | cut -d: -f1; }
 # The ALLOC/s cell (5th column at 120 columns) of a pid's row.
 rate_of() { awk -v pid="$1" '$1 == pid { print $5; exit }' "$work/screen"; }
+# Both processes have a known, non-zero allocation rate.
+rates_known() {
+    for pid in $pid_a $pid_b; do
+        case $(rate_of "$pid") in '' | 0 | -) return 1 ;; esac
+    done
+}
+# first_of A B: A's row is above B's.
+first_of() { [ -n "$(line_of "$1")" ] && [ -n "$(line_of "$2")" ] && [ "$(line_of "$1")" -lt "$(line_of "$2")" ]; }
+both_rows() { has "^ *$pid_a " && has "^ *$pid_b "; }
+# The whole screen fits COLUMNSxLINES.
+fits() { [ "$(wc -l <"$work/screen")" -le "$2" ] && awk -v w="$1" 'length > w { bad = 1 } END { exit bad }' "$work/screen"; }
 
 # The pane runs top, then says how it ended and stays open.
 start_top() {
@@ -47,110 +73,104 @@ start_top() {
 }
 
 start_top 120 40 "LANG=C.UTF-8 LC_ALL=C.UTF-8"
-if wait_screen "^ *$pid_a .*[1-9]" 6 && wait_screen "^ *$pid_b .*[1-9]" 3; then
+if wait_screen "^ *$pid_a .*[1-9]" 10 && wait_screen "^ *$pid_b .*[1-9]" 10; then
     ok "both processes listed"
 else
     fail "both processes listed: $(cat "$work/screen")"
 fi
-sleep 1
-screen >"$work/screen"
-check "header with the totals" grep -q 'processes: 2 .*allocs/s: .*live: ' "$work/screen"
-check "status line with the sort column" grep -q 'sort: ALLOC/s' "$work/screen"
-ra=$(rate_of "$pid_a")
-rb=$(rate_of "$pid_b")
-check "non-zero allocs/s for both ($ra, $rb)" \
-    sh -c "[ -n '$ra' ] && [ -n '$rb' ] && [ '$ra' != 0 ] && [ '$rb' != 0 ] && [ '$ra' != - ] && [ '$rb' != - ]"
+expect "header with the totals" has 'processes: 2 .*allocs/s: .*live: '
+expect "status line with the sort column" has 'sort: ALLOC/s'
+expect "non-zero allocs/s for both" rates_known
 
 # sorting: N sorts by pid, biggest first; R reverses
 if [ "$pid_a" -lt "$pid_b" ]; then low=$pid_a high=$pid_b; else low=$pid_b high=$pid_a; fi
 keys N
-check "N: sort by PID, biggest first" test "$(line_of "$high")" -lt "$(line_of "$low")"
-check "N: status names the PID column" grep -q 'sort: PID' "$work/screen"
+expect "N: status names the PID column" has 'sort: PID'
+expect "N: sort by PID, biggest first" first_of "$high" "$low"
 keys R
-check "R: order reversed" test "$(line_of "$low")" -lt "$(line_of "$high")"
-check "R: status says reversed" grep -q 'reversed' "$work/screen"
+expect "R: status says reversed" has 'reversed'
+expect "R: order reversed" first_of "$low" "$high"
 
 # < and > move the sort column; space pauses, p resumes
 keys '>'
-check "> moves the sort column right (STATE)" grep -q 'sort: STATE' "$work/screen"
+expect "> moves the sort column right (STATE)" has 'sort: STATE'
 keys '<'
-check "< moves it left (PID)" grep -q 'sort: PID' "$work/screen"
+expect "< moves it left (PID)" has 'sort: PID'
 keys Space
-check "space: paused" grep -q 'PAUSED' "$work/screen"
+expect "space: paused" has 'PAUSED'
 keys p
-check "p: running again" sh -c "! grep -q 'PAUSED' '$work/screen'"
+expect "p: running again" lacks 'PAUSED'
 
 # filtering: / then text then Enter; / Escape clears
 keys /
 keys "$tag_b" Enter
-check "filter: status shows it" grep -q "filter: $tag_b" "$work/screen"
-check "filter: the other process hidden" test -z "$(line_of "$pid_a")"
-check "filter: the matching process shown" test -n "$(line_of "$pid_b")"
+expect "filter: status shows it" has "filter: $tag_b"
+expect "filter: the other process hidden" lacks "^ *$pid_a "
+expect "filter: the matching process shown" has "^ *$pid_b "
 keys /
 keys Escape
-sleep 0.2
-screen >"$work/screen"
-check "filter cleared with Esc" sh -c "grep -q '^ *$pid_a ' '$work/screen' && grep -q '^ *$pid_b ' '$work/screen'"
+expect "filter cleared with Esc" both_rows
 
 # detail view: Enter on the first row
 keys Home Enter
-if wait_screen 'Size classes' 3; then ok "Enter: detail view"; else fail "Enter: detail view"; fi
-check "detail: sparkline labels" sh -c "grep -q '^allocs/s' '$work/screen' && grep -q '^live ' '$work/screen'"
-check "detail: backend heap figures" grep -q 'backend heap' "$work/screen"
-check "detail: calls by kind" grep -q 'calls: malloc [0-9]' "$work/screen"
-check "detail: histogram rows" grep -q '^ *\[16,32) ' "$work/screen"
-check "detail: UTF-8 bars" grep -q '█' "$work/screen"
+expect "Enter: detail view" has 'Size classes'
+expect "detail: sparkline labels" sh -c "grep -q '^allocs/s' '$work/screen' && grep -q '^live ' '$work/screen'"
+expect "detail: backend heap figures" has 'backend heap'
+expect "detail: calls by kind" has 'calls: malloc [0-9]'
+expect "detail: histogram rows" has '^ *\[16,32) '
+expect "detail: UTF-8 bars" has '█'
 keys Escape
-check "Esc: back to the table" grep -q 'COMMAND' "$work/screen"
+expect "Esc: back to the table" has 'COMMAND'
 
 # A/B view
 keys a
-check "a: A/B view" grep -q '^A/B' "$work/screen"
-check "A/B: both backends as groups" grep -q "^METRIC .*system .*$backend_b" "$work/screen"
-check "A/B: a ratio to the first group" grep -q '[0-9]x)' "$work/screen"
-check "A/B: verdicts" grep -q 'is better' "$work/screen"
+expect "a: A/B view" has '^A/B'
+expect "A/B: both backends as groups" has "^METRIC .*system .*$backend_b"
+expect "A/B: one program, the workload, two arms, per 1,000 allocation calls" \
+    has '^workload: 2 arms, 2 processes; per 1,000 allocation calls'
+expect "A/B: the allocation rate as a balance check" has '^allocs/s .*balance: '
+expect "A/B: a verdict or how many samples it needs" \
+    sh -c "grep -Eq '^CPU/1k allocs .*(x \[|not enough data)' '$work/screen'"
 keys g
-check "g: grouped by tag" grep -q "^METRIC .*$tag_a .*$tag_b" "$work/screen"
+expect "g: grouped by tag" has "^METRIC .*$tag_a .*$tag_b"
 keys a
-check "a again: back to the table" grep -q 'COMMAND' "$work/screen"
+expect "a again: back to the table" has 'COMMAND'
 
-# resize to 80x24
+# resize to 80x24 (COMMAND is past column 80 until top redraws)
 tmux_ resize-window -t top -x 80 -y 24
-sleep 0.8
-screen >"$work/screen"
-check "80x24: column titles" grep -q '^ *PID .*ALLOC/s.*LIVE.*COMMAND' "$work/screen"
-check "80x24: both rows" sh -c "grep -q '^ *$pid_a ' '$work/screen' && grep -q '^ *$pid_b ' '$work/screen'"
-check "80x24: 24 lines of at most 80 columns" sh -c \
-    "[ \$(wc -l <'$work/screen') -le 24 ] && awk 'length > 80 { bad = 1 } END { exit bad }' '$work/screen'"
-check "80x24: status line at the bottom" sh -c "tail -n 1 '$work/screen' | grep -q 'sort:'"
+expect "80x24: column titles" has '^ *PID .*ALLOC/s.*LIVE.*COMMAND'
+expect "80x24: both rows" both_rows
+expect "80x24: 24 lines of at most 80 columns" fits 80 24
+expect "80x24: status line at the bottom" sh -c "tail -n 1 '$work/screen' | grep -q 'sort:'"
 keys Enter
-check "80x24: detail view fits" grep -q 'Size classes' "$work/screen"
+expect "80x24: detail view fits" has 'Size classes'
 keys Escape
+expect "80x24: back to the table" has 'COMMAND'
 
 # help, then quit
 keys h
-check "h: help" grep -q 'heapswitch top - keys' "$work/screen"
+expect "h: help" has 'heapswitch top - keys'
 keys x
-check "any key: back from help" grep -q 'COMMAND' "$work/screen"
+expect "any key: back from help" has 'COMMAND'
 keys q
-if wait_screen 'top-exited:0' 3; then ok "q quits (exit 0)"; else fail "q quits: $(cat "$work/screen")"; fi
+expect "q quits (exit 0)" has 'top-exited:0'
 tmux_ kill-session -t top 2>/dev/null
 
 # ASCII fallback: a C locale, the views with bars and sparklines
 start_top 120 40 "LANG=C LC_ALL=C"
-wait_screen "^ *$pid_a " 6
-sleep 1
+expect "C locale: listed" has "^ *$pid_a "
 keys Enter
-sleep 0.6
-screen >"$work/ascii"
+# Bars once the detail view has rates to draw (two refreshes).
+expect "C locale: detail view drawn" has 'Size classes'
+expect "C locale: ASCII bars" has '#'
+cp "$work/screen" "$work/ascii"
 keys Escape a
-screen >>"$work/ascii"
-check "C locale: detail view drawn" grep -q 'Size classes' "$work/ascii"
-check "C locale: ASCII bars" grep -q '#' "$work/ascii"
+expect "C locale: A/B view drawn" has '^A/B'
+cat "$work/screen" >>"$work/ascii"
 check "C locale: no byte >= 0x80 on the screen" \
     test "$(LC_ALL=C tr -d '\000-\177' <"$work/ascii" | wc -c)" -eq 0
 keys q
-wait_screen 'top-exited:0' 3 || fail "C locale: q quits"
+expect "C locale: q quits" has 'top-exited:0'
 
 # A dumb terminal cannot draw the UI: a clear message and exit 2.
 tmux_ kill-session -t top 2>/dev/null

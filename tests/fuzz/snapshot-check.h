@@ -87,8 +87,12 @@ static inline const char *check_snapshot(const struct heapswitch_snapshot *s,
         return "start time or overflow threads differ from the image";
     if (!(s->fragmentation == -1 || (s->fragmentation >= 0 && s->fragmentation <= 1)))
         return "fragmentation outside [0,1] and not -1";
-    if ((s->fragmentation != -1) != (header.heap.valid != 0 && header.heap.resident > 0))
-        return "fragmentation known without valid heap figures, or the reverse";
+    if (s->fragmentation != -1 && !(header.heap.valid != 0 && header.heap.resident > 0))
+        return "fragmentation known without valid heap figures";
+    if ((s->fragmentation != -1) != (s->heap_overhead_bytes != -1))
+        return "fragmentation known without the bytes held beyond the live ones, or the reverse";
+    if (s->heap_overhead_bytes > 0 && (uint64_t)s->heap_overhead_bytes > header.heap.resident)
+        return "more bytes held beyond the live ones than resident";
     if (s->heap.valid != (header.heap.valid != 0) ||
         s->heap.approximate != (header.heap.approximate != 0) ||
         s->heap.resident != header.heap.resident)
@@ -127,10 +131,14 @@ static inline const char *check_snapshot(const struct heapswitch_snapshot *s,
         return "counters differ from the sums of the slots";
     if (s->threads != threads || s->threads >= header.slot_count)
         return "thread count differs from the owned slots";
-    if (s->live_bytes != (sums.bytes_allocated > sums.bytes_freed
+    if (!(s->estimated & HEAPSWITCH_UNCOUNTED_USABLE) &&
+        s->live_bytes != (sums.bytes_allocated > sums.bytes_freed
                               ? sums.bytes_allocated - sums.bytes_freed
                               : 0))
-        return "live bytes are not allocated - freed";
+        return "live bytes are not allocated - freed where usable bytes are counted";
+    if ((s->estimated & HEAPSWITCH_UNCOUNTED_USABLE) &&
+        s->live_bytes != (header.heap.live_valid ? header.heap.live : 0))
+        return "live bytes are not the refresh's where usable bytes are not counted";
     if (s->peak_live_bytes < s->live_bytes || s->peak_live_bytes < header.peak_live_bytes)
         return "peak live bytes below live bytes or below the recorded peak";
     return NULL;

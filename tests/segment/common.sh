@@ -33,6 +33,7 @@ HSW_SEG_TAG=$TAG
 export HSW_SEG_TAG
 
 . "$abs_top_srcdir/tests/checks.sh"
+. "$abs_top_srcdir/tests/hold.sh"
 started_pids=
 planted=
 
@@ -125,6 +126,28 @@ segment_file() { echo "$SHM/heapswitch-$uid-$1"; }
 read_pid() {
     seg_line=$("$SEGREAD" -p "$1" 2>"$tmpdir/segread.err")
     seg_status=$?
+}
+
+# baseline: hold's own calls besides its pairs (tests/hold.sh), and its
+# final counts at exit as well: sets base_malloc, base_free and
+# base_requested (read while it waits) and exit_malloc, exit_free (kept
+# after its exit).
+baseline() {
+    exit_malloc= exit_free=
+    hold_baseline "$tmpdir"
+    HEAPSWITCH_KEEP=1 start_hold "$tmpdir/base-exit.out" run 0
+    wait "$hold_pid"
+    if wait_line "$tmpdir/base-exit.out" pid; then
+        read_pid "$line_pid"
+        exit_malloc=$(field malloc "$seg_line")
+        exit_free=$(field free "$seg_line")
+        rm -f "$(segment_file "$line_pid")"
+    fi
+    # A handful at most: more would mean calls counted that hold never made.
+    expect_range "baseline: hold's own malloc calls (no pairs)" "$base_malloc" 0 4
+    expect_range "baseline: hold's own free calls (no pairs)" "$base_free" 0 4
+    expect_range "baseline: hold's own final malloc calls (no pairs)" "$exit_malloc" 0 4
+    is_number "$base_requested" || fail "baseline: bytes requested '$base_requested'"
 }
 
 # Names planted by the test (in $SHM), removed at the end.

@@ -4,7 +4,9 @@
 # running with our backend, tag and counts; removed at normal exit, kept
 # as "exited" with HEAPSWITCH_KEEP=1, left "dead" by kill -9 and removed
 # by `segread -r`; none with HEAPSWITCH_STATS=0; a fresh one for a fork
-# child and for a new image after exec; and the HEAPSWITCH_REPORT lines.
+# child and for a new image after exec. Every count is exact: the helper's
+# own calls are measured first (baseline), then each run must show them
+# plus its pairs, no more, no less. (HEAPSWITCH_REPORT: report.sh.)
 set -u
 . "$(dirname "$0")/common.sh"
 
@@ -69,6 +71,9 @@ if [ "${1-}" = --section ]; then
 fi
 
 echo "lifecycle under $HEAPSWITCH_BACKEND, tag $TAG"
+# The lock checks and the serialised fallback below need flock(1).
+require flock
+baseline
 
 # ---------------------------------------------------------------------
 # A live process
@@ -89,17 +94,17 @@ if wait_line "$tmpdir/live.out" pid; then
     else
         fail "live: no regular file $file"
     fi
-    if command -v flock >/dev/null 2>&1 && [ -f "$file" ]; then
-        flock -n -s -E 42 "$file" true
-        expect_eq "live: the writer holds the lock (flock -n -s fails)" "$?" 42
-    fi
+    flock -n -s -E 42 "$file" true
+    expect_eq "live: the writer holds the lock (flock -n -s fails)" "$?" 42
     read_pid "$pid"
     expect_eq "live: segread -p status" "$seg_status" 0
     expect_eq "live: state" "$(field state "$seg_line")" running
     expect_eq "live: backend" "$(field backend "$seg_line")" "$HEAPSWITCH_BACKEND"
     expect_eq "live: tag" "$(field tag "$seg_line")" "$TAG"
-    expect_range "live: malloc count" "$(field malloc "$seg_line")" 200 100000
-    expect_range "live: free count" "$(field free "$seg_line")" 200 100000
+    expect_eq "live: malloc count (200 pairs + $base_malloc)" "$(field malloc "$seg_line")" $((base_malloc + 200))
+    expect_eq "live: free count (200 pairs + $base_free)" "$(field free "$seg_line")" $((base_free + 200))
+    expect_eq "live: bytes requested" "$(field requested "$seg_line")" \
+        $((base_requested + $(pair_bytes 200)))
     expect_range "live: threads" "$(field threads "$seg_line")" 1 2
     lines=$("$SEGREAD" 2>/dev/null | grep -c " tag=$TAG ")
     expect_eq "live: segread (scan) lists one segment with our tag" "$lines" 1
@@ -127,12 +132,11 @@ if wait_line "$tmpdir/keep.out" pid; then
     read_pid "$line_pid"
     expect_eq "keep: state" "$(field state "$seg_line")" exited
     expect_eq "keep: tag" "$(field tag "$seg_line")" "$TAG"
-    expect_range "keep: final malloc count" "$(field malloc "$seg_line")" 300 100000
+    expect_eq "keep: final malloc count (300 pairs + $exit_malloc)" "$(field malloc "$seg_line")" $((exit_malloc + 300))
+    expect_eq "keep: final free count (300 pairs + $exit_free)" "$(field free "$seg_line")" $((exit_free + 300))
     expect_eq "keep: mode" "$(stat -c %a "$file" 2>/dev/null)" 600
-    if command -v flock >/dev/null 2>&1 && [ -f "$file" ]; then
-        flock -n -s -E 42 "$file" true
-        expect_eq "keep: the lock is free once the writer is gone" "$?" 0
-    fi
+    flock -n -s -E 42 "$file" true
+    expect_eq "keep: the lock is free once the writer is gone" "$?" 0
     rm -f "$file"
 else
     fail "keep: the helper did not print its pid"
@@ -143,16 +147,13 @@ fi
 # ---------------------------------------------------------------------
 if [ -n "$unshare_cmd" ]; then
     in_namespace -- dead
-elif command -v flock >/dev/null 2>&1; then
+else
     echo "note: no private /dev/shm (unshare not permitted): kill -9 checks on the shared one"
     # Serialised with the same test under the other backends.
     exec 9>"$abs_top_builddir/tests/segment/.dead-section.lock"
     flock 9
     section_dead
     exec 9>&-
-else
-    echo "note: no private /dev/shm and no flock(1): kill -9 checks on the shared one, unserialised"
-    section_dead
 fi
 
 # ---------------------------------------------------------------------
@@ -189,19 +190,19 @@ if wait_line "$tmpdir/fork.out" parent && parent=$line_pid &&
     read_pid "$child"
     expect_eq "fork: child state" "$(field state "$seg_line")" running
     expect_eq "fork: child tag" "$(field tag "$seg_line")" "$TAG"
-    # 500 pairs after the fork; the parent's 300 (before it) must not show.
-    expect_range "fork: child malloc count (its own 500 only)" "$(field malloc "$seg_line")" 500 550
-    expect_range "fork: child free count (its own 500 only)" "$(field free "$seg_line")" 500 550
+    # 500 pairs after the fork; the parent's 300 and its stdout buffer
+    # (allocated before the fork) must not show.
+    expect_eq "fork: child malloc count (its own 500 only)" "$(field malloc "$seg_line")" 500
+    expect_eq "fork: child free count (its own 500 only)" "$(field free "$seg_line")" 500
     read_pid "$parent"
     expect_eq "fork: parent state" "$(field state "$seg_line")" running
-    expect_range "fork: parent malloc count (its own 300, not the child's)" \
-        "$(field malloc "$seg_line")" 300 350
-    if command -v flock >/dev/null 2>&1; then
-        flock -n -s -E 42 "$(segment_file "$child")" true
-        expect_eq "fork: the child holds its segment's lock" "$?" 42
-        flock -n -s -E 42 "$(segment_file "$parent")" true
-        expect_eq "fork: the parent still holds its segment's lock" "$?" 42
-    fi
+    expect_eq "fork: parent malloc count (its own 300 + $base_malloc, not the child's)" \
+        "$(field malloc "$seg_line")" $((base_malloc + 300))
+    expect_eq "fork: parent free count" "$(field free "$seg_line")" $((base_free + 300))
+    flock -n -s -E 42 "$(segment_file "$child")" true
+    expect_eq "fork: the child holds its segment's lock" "$?" 42
+    flock -n -s -E 42 "$(segment_file "$parent")" true
+    expect_eq "fork: the parent still holds its segment's lock" "$?" 42
     stop_hold "$parent"
     expect_eq "fork: exit status" "$hold_status" 0
     check "fork: the child's segment is gone after its exit" test ! -e "$(segment_file "$child")"
@@ -218,7 +219,7 @@ start_hold "$tmpdir/exec.out" exec 3000 200
 if wait_line "$tmpdir/exec.out" first; then
     pid=$line_pid
     read_pid "$pid"
-    expect_range "exec: first image malloc count" "$(field malloc "$seg_line")" 3000 3100
+    expect_eq "exec: first image malloc count" "$(field malloc "$seg_line")" $((base_malloc + 3000))
     kill -USR1 "$pid"
     if wait_line "$tmpdir/exec.out" pid; then
         expect_eq "exec: the new image has the same pid" "$line_pid" "$pid"
@@ -228,8 +229,8 @@ if wait_line "$tmpdir/exec.out" first; then
         expect_eq "exec: segread -p status" "$seg_status" 0
         expect_eq "exec: state" "$(field state "$seg_line")" running
         expect_eq "exec: tag" "$(field tag "$seg_line")" "$TAG"
-        expect_range "exec: malloc count is the new image's only" "$(field malloc "$seg_line")" 200 300
-        expect_range "exec: free count is the new image's only" "$(field free "$seg_line")" 200 300
+        expect_eq "exec: malloc count is the new image's only" "$(field malloc "$seg_line")" $((base_malloc + 200))
+        expect_eq "exec: free count is the new image's only" "$(field free "$seg_line")" $((base_free + 200))
         stop_hold "$pid"
         expect_eq "exec: exit status" "$hold_status" 0
         check "exec: the segment is gone after exit" test ! -e "$(segment_file "$pid")"
@@ -240,87 +241,6 @@ if wait_line "$tmpdir/exec.out" first; then
     fi
 else
     fail "exec: the helper did not print its pid"
-fi
-
-# ---------------------------------------------------------------------
-# HEAPSWITCH_REPORT: JSON Lines, appended to a file that already exists.
-# ---------------------------------------------------------------------
-if command -v python3 >/dev/null 2>&1; then
-    report=$tmpdir/report.jsonl
-    first_line='{"user":"this line was here first"}'
-    printf '%s\n' "$first_line" >"$report"
-    HEAPSWITCH_REPORT=$report start_hold "$tmpdir/report.out" run 100 5
-    wait "$hold_pid"
-    expect_eq "report: helper exit status unchanged" "$?" 5
-    wait_line "$tmpdir/report.out" pid
-    helper=$line_pid
-    printf 'b\na\nc\n' >"$tmpdir/abc"
-    LD_PRELOAD=$HSW_PRELOAD HEAPSWITCH_TAG=$TAG HEAPSWITCH_REPORT=$report \
-        sh -c 'echo $$ >"$1/shell.pid"; cat "$1/abc" | sort | cat >"$1/sorted"; exit 6' sh "$tmpdir"
-    expect_eq "report: pipeline exit status unchanged" "$?" 6
-    shell=$(cat "$tmpdir/shell.pid")
-    expect_eq "report: pipeline output" "$(tr '\n' ' ' <"$tmpdir/sorted")" "a b c "
-    expect_eq "report: the user's first line survives" "$(head -n 1 "$report")" "$first_line"
-    # One summary line per JSON line: pid ppid backend tag malloc, or "invalid".
-    python3 -c '
-import json, sys
-for number, text in enumerate(open(sys.argv[1]), 1):
-    if number == 1:
-        continue
-    try:
-        line = json.loads(text)
-        print(line["pid"], line["ppid"], line["backend"], line["tag"], line["calls"]["malloc"])
-    except Exception as error:
-        print("invalid", number, repr(error).replace(" ", "_"))
-' "$report" >"$tmpdir/report.summary"
-    count=$(wc -l <"$tmpdir/report.summary")
-    if [ "$count" -ge 3 ]; then
-        ok "report: $count lines appended (helper, sort, cat and the shells)"
-    else
-        fail "report: $count lines appended, want at least 3 (helper, sort, cat):"
-        sed 's/^/    | /' "$report"
-    fi
-    invalid=$(grep -c '^invalid' "$tmpdir/report.summary")
-    expect_eq "report: lines that are not valid JSON (with pid, backend, tag, calls.malloc)" "$invalid" 0
-    grep '^invalid' "$tmpdir/report.summary" | sed 's/^/    | /'
-    bad_backend=$(awk -v b="$HEAPSWITCH_BACKEND" '$1 != "invalid" && $3 != b' "$tmpdir/report.summary" | wc -l)
-    expect_eq "report: lines with another backend" "$bad_backend" 0
-    bad_tag=$(awk -v t="$TAG" '$1 != "invalid" && $4 != t' "$tmpdir/report.summary" | wc -l)
-    expect_eq "report: lines with another tag" "$bad_tag" 0
-    no_malloc=$(awk '$1 != "invalid" && !($5 > 0)' "$tmpdir/report.summary" | wc -l)
-    expect_eq "report: lines with calls.malloc = 0" "$no_malloc" 0
-    helper_line=$(awk -v p="$helper" '$1 == p' "$tmpdir/report.summary")
-    if [ -n "$helper_line" ]; then
-        ok "report: a line for the helper, pid $helper"
-        # shellcheck disable=SC2086
-        set -- $helper_line
-        expect_range "report: the helper's calls.malloc" "$5" 100 200
-    else
-        fail "report: no line with the helper's pid $helper"
-    fi
-    children=$(awk -v p="$shell" '$1 != "invalid" && $2 == p' "$tmpdir/report.summary" | wc -l)
-    if [ "$children" -ge 2 ]; then
-        ok "report: lines for the shell's children (sort, cat: ppid $shell)"
-    else
-        fail "report: $children lines with ppid $shell, want sort's and cat's"
-    fi
-    # The shell itself exits normally (exit 6), so it has a line too.
-    if awk -v p="$shell" '$1 == p' "$tmpdir/report.summary" | grep -q .; then
-        ok "report: a line for the shell, pid $shell"
-    else
-        fail "report: no line for the 'sh -c' process, pid $shell, which exited with status 6 (/bin/sh is $(readlink -f /bin/sh))"
-    fi
-    # Every process of the pipeline is gone: none may leave a segment.
-    sleep 0.1
-    left=$("$SEGREAD" 2>/dev/null | grep " tag=$TAG " | sed 's/ threads=.*//')
-    if [ -z "$left" ]; then
-        ok "report: no segment left behind by the pipeline's processes"
-    else
-        fail "report: segments left behind by processes that exited:"
-        printf '%s\n' "$left" | sed 's/^/    | /'
-    fi
-else
-    echo "note: python3 is not installed: HEAPSWITCH_REPORT checks skipped"
 fi
 
 finish

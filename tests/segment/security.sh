@@ -7,6 +7,14 @@
 # A writer whose name was planted before it started (a symlink, a FIFO,
 # a directory, someone else's file) runs on normally with one warning
 # and touches nothing; a stale file of its own user is replaced.
+#
+# Three tests share this file, each with its own result:
+#   security         the reader, on names planted by this user
+#   security_owners  files of another owner and another user's view: needs
+#                    real root, setpriv(1) and a pid namespace (else SKIP)
+#   security_writer  the writer, its name planted before it starts: needs
+#                    a pid namespace, for predictable pids (else SKIP)
+# (security_owners.sh and security_writer.sh only source this file.)
 set -u
 . "$(dirname "$0")/common.sh"
 
@@ -38,12 +46,58 @@ last_planted_pid=300
 # ---------------------------------------------------------------------
 # The reader, on planted and damaged segments
 # ---------------------------------------------------------------------
-section_reader() {
+# The scan of everything planted (listed in $tmpdir/expected): exit 0,
+# the good segments listed, one line per refused name, and segread -p
+# refusing each with the same reason.
+verify_scan() {
+    timeout 30 "$SEGREAD" >"$tmpdir/scan.out" 2>"$tmpdir/scan.err"
+    expect_eq "scan: segread exit status" "$?" 0
+    grep -q "^pid=$live state=running .* tag=$TAG " "$tmpdir/scan.out"
+    expect_eq "scan: lists the live segment of $live" "$?" 0
+    grep -q "^pid=$kept state=exited .* tag=$TAG " "$tmpdir/scan.out"
+    expect_eq "scan: lists the exited segment of $kept" "$?" 0
+    if grep -e "heapswitch-$uid-$live:" -e "heapswitch-$uid-$kept:" "$tmpdir/scan.err"; then
+        fail "scan: a good segment was refused"
+    else
+        ok "scan: no good segment refused"
+    fi
+    while IFS='	' read -r name reason; do
+        lines=$(grep -c "^problem $name: " "$tmpdir/scan.err")
+        line=$(grep "^problem $name: " "$tmpdir/scan.err")
+        if [ "$lines" = 1 ] && printf '%s\n' "$line" | grep -q -F -e "$reason"; then
+            ok "scan: refused: $line"
+        else
+            fail "scan: $name: want one line 'problem $name: ...$reason...', got $lines:"
+            printf '%s\n' "$line" | sed 's/^/    | /'
+        fi
+        case $name in
+            heapswitch-$uid-*)
+                timeout 10 "$SEGREAD" -p "${name##*-}" >"$tmpdir/p.out" 2>"$tmpdir/p.err"
+                status=$?
+                if [ "$status" = 1 ] && [ ! -s "$tmpdir/p.out" ] &&
+                    [ "$(wc -l <"$tmpdir/p.err")" = 1 ] && grep -q -F -e "$reason" "$tmpdir/p.err"; then
+                    ok "segread -p ${name##*-}: $(cat "$tmpdir/p.err")"
+                else
+                    fail "segread -p ${name##*-}: status $status, want 1 and one line with '$reason':"
+                    sed 's/^/    | /' "$tmpdir/p.out" "$tmpdir/p.err"
+                fi
+                ;;
+        esac
+    done <"$tmpdir/expected"
+    expected=$(wc -l <"$tmpdir/expected")
+    cut -f 1 "$tmpdir/expected" | sed 's/^/problem /; s/$/:/' >"$tmpdir/patterns"
+    mine=$(grep -c -F -f "$tmpdir/patterns" "$tmpdir/scan.err")
+    expect_eq "scan: problem lines about the planted names" "$mine" "$expected"
+}
+
+# The segments each reader section starts from: a live one ($live,
+# $live_file) and a kept, exited one ($kept, $kept_file, copied to $good).
+start_segments() {
     : >"$tmpdir/expected"
     start_hold "$tmpdir/live.out" wait 100
     if ! wait_line "$tmpdir/live.out" pid; then
-        fail "reader: the helper did not start"
-        return
+        fail "the helper did not start"
+        return 1
     fi
     live=$line_pid
     live_file=$(segment_file "$live")
@@ -56,6 +110,10 @@ section_reader() {
     expect_eq "control: a kept segment of ours is accepted" "$(field state "$seg_line")" exited
     good=$tmpdir/good
     cp "$kept_file" "$good"
+}
+
+section_reader() {
+    start_segments || return
 
     # A symlink to a valid segment of ours: refused all the same.
     target=$tmpdir/target
@@ -123,56 +181,7 @@ section_reader() {
     new_fake
     mkfifo -m 600 "$SHM/$fake_name"
     expect_refused "$fake_name" "not a regular file"
-    if [ "$HSW_SEG_REAL_ROOT" = 1 ]; then
-        new_fake
-        cp "$good" "$SHM/$fake_name" && chown $nobody "$SHM/$fake_name"
-        expect_refused "$fake_name" "owned by uid $nobody, named for uid $uid"
-        new_fake $nobody
-        cp "$good" "$SHM/$fake_name" && chown $nobody "$SHM/$fake_name"
-        expect_refused "$fake_name" "claims uid $uid but is owned by uid $nobody"
-    else
-        echo "skip: files of another owner (needs root)"
-    fi
-
-    # The scan: exit 0, the good ones listed, one line per refused one.
-    timeout 30 "$SEGREAD" >"$tmpdir/scan.out" 2>"$tmpdir/scan.err"
-    expect_eq "scan: segread exit status" "$?" 0
-    grep -q "^pid=$live state=running .* tag=$TAG " "$tmpdir/scan.out"
-    expect_eq "scan: lists the live segment of $live" "$?" 0
-    grep -q "^pid=$kept state=exited .* tag=$TAG " "$tmpdir/scan.out"
-    expect_eq "scan: lists the exited segment of $kept" "$?" 0
-    if grep -e "heapswitch-$uid-$live:" -e "heapswitch-$uid-$kept:" "$tmpdir/scan.err"; then
-        fail "scan: a good segment was refused"
-    else
-        ok "scan: no good segment refused"
-    fi
-    while IFS='	' read -r name reason; do
-        lines=$(grep -c "^problem $name: " "$tmpdir/scan.err")
-        line=$(grep "^problem $name: " "$tmpdir/scan.err")
-        if [ "$lines" = 1 ] && printf '%s\n' "$line" | grep -q -F -e "$reason"; then
-            ok "scan: refused: $line"
-        else
-            fail "scan: $name: want one line 'problem $name: ...$reason...', got $lines:"
-            printf '%s\n' "$line" | sed 's/^/    | /'
-        fi
-        case $name in
-            heapswitch-$uid-*)
-                timeout 10 "$SEGREAD" -p "${name##*-}" >"$tmpdir/p.out" 2>"$tmpdir/p.err"
-                status=$?
-                if [ "$status" = 1 ] && [ ! -s "$tmpdir/p.out" ] &&
-                    [ "$(wc -l <"$tmpdir/p.err")" = 1 ] && grep -q -F -e "$reason" "$tmpdir/p.err"; then
-                    ok "segread -p ${name##*-}: $(cat "$tmpdir/p.err")"
-                else
-                    fail "segread -p ${name##*-}: status $status, want 1 and one line with '$reason':"
-                    sed 's/^/    | /' "$tmpdir/p.out" "$tmpdir/p.err"
-                fi
-                ;;
-        esac
-    done <"$tmpdir/expected"
-    expected=$(wc -l <"$tmpdir/expected")
-    cut -f 1 "$tmpdir/expected" | sed 's/^/problem /; s/$/:/' >"$tmpdir/patterns"
-    mine=$(grep -c -F -f "$tmpdir/patterns" "$tmpdir/scan.err")
-    expect_eq "scan: problem lines about the planted names" "$mine" "$expected"
+    verify_scan
 
     # segread -r removes nothing it refused, follows nothing.
     "$SEGREAD" -r >/dev/null 2>&1
@@ -194,90 +203,98 @@ section_reader() {
     chmod 600 "$kept_file"
     read_pid "$kept"
     expect_eq "control: mode 600 accepted again" "$(field state "$seg_line")" exited
-    if [ "$HSW_SEG_REAL_ROOT" = 1 ]; then
-        chown $nobody "$kept_file"
-        read_pid "$kept"
-        expect_grep "control: owner $nobody refused" "$tmpdir/segread.err" "owned by uid $nobody"
-        chown "$uid" "$kept_file"
-        read_pid "$kept"
-        expect_eq "control: owner $uid accepted again" "$(field state "$seg_line")" exited
+    stop_hold "$live"
+    rm -f "$kept_file"
+}
+
+# ---------------------------------------------------------------------
+# Files of another owner, and another, unprivileged user (real root only)
+# ---------------------------------------------------------------------
+section_owners() {
+    start_segments || return
+
+    new_fake
+    cp "$good" "$SHM/$fake_name" && chown $nobody "$SHM/$fake_name"
+    expect_refused "$fake_name" "owned by uid $nobody, named for uid $uid"
+    new_fake $nobody
+    cp "$good" "$SHM/$fake_name" && chown $nobody "$SHM/$fake_name"
+    expect_refused "$fake_name" "claims uid $uid but is owned by uid $nobody"
+
+    verify_scan
+
+    # The same segment, refused for its owner alone, then accepted again.
+    chown $nobody "$kept_file"
+    read_pid "$kept"
+    expect_grep "control: owner $nobody refused" "$tmpdir/segread.err" "owned by uid $nobody"
+    chown "$uid" "$kept_file"
+    read_pid "$kept"
+    expect_eq "control: owner $uid accepted again" "$(field state "$seg_line")" exited
+
+    # Another user: sees and reads none of ours.
+    as_nobody "$SEGREAD" >"$tmpdir/nobody.out" 2>"$tmpdir/nobody.err"
+    expect_eq "user $nobody: segread exit status" "$?" 0
+    if grep -q -e "^pid=$live " -e "tag=$TAG " "$tmpdir/nobody.out"; then
+        fail "user $nobody: segread lists our segments:"
+        grep -e "^pid=$live " -e "tag=$TAG " "$tmpdir/nobody.out" | sed 's/^/    | /'
+    else
+        ok "user $nobody: segread lists none of ours"
+    fi
+    if grep -q "heapswitch-$uid-" "$tmpdir/nobody.err"; then
+        fail "user $nobody: segread tried to read ours:"
+        grep "heapswitch-$uid-" "$tmpdir/nobody.err" | head -5 | sed 's/^/    | /'
+    else
+        ok "user $nobody: segread did not even try ours"
+    fi
+    as_nobody "$SEGREAD" -p "$live" >/dev/null 2>&1
+    expect_eq "user $nobody: segread -p $live fails" "$?" 1
+    if as_nobody cat "$live_file" >/dev/null 2>&1; then
+        fail "user $nobody can read $live_file"
+    else
+        ok "user $nobody cannot read $live_file (cat fails)"
+    fi
+    if as_nobody cat "$kept_file" >/dev/null 2>&1; then
+        fail "user $nobody can read $kept_file"
+    else
+        ok "user $nobody cannot read $kept_file (cat fails)"
     fi
 
-    # -----------------------------------------------------------------
-    # Another, unprivileged user
-    # -----------------------------------------------------------------
-    if [ "$HSW_SEG_REAL_ROOT" != 1 ]; then
-        echo "skip: the checks as another user need root"
-    elif ! command -v setpriv >/dev/null 2>&1; then
-        echo "skip: the checks as another user need setpriv(1)"
-    elif ! as_nobody test -x "$SEGREAD" -a -r "$HSW_PRELOAD" -a -x "$HOLD"; then
-        echo "skip: user $nobody cannot run $SEGREAD, $HOLD or read $HSW_PRELOAD"
+    # Its own process: its own segment, readable by it, listed for root.
+    # Not through as_nobody: $! must be the helper (setpriv and env exec).
+    setpriv --reuid=$nobody --regid=$nobody --clear-groups \
+        env LD_PRELOAD="$HSW_PRELOAD" HEAPSWITCH_TAG="$TAG" "$HOLD" wait 50 \
+        >"$tmpdir/nobody-hold.out" 2>"$tmpdir/nobody-hold.err" &
+    started_pids="$started_pids $!"
+    if wait_line "$tmpdir/nobody-hold.out" pid; then
+        npid=$line_pid
+        expect_eq "user $nobody: the helper's pid is the one started" "$npid" "$!"
+        nfile=$SHM/heapswitch-$nobody-$npid
+        expect_eq "user $nobody: its segment's owner and mode" "$(stat -c '%u %a' "$nfile" 2>&1)" "$nobody 600"
+        line=$(as_nobody "$SEGREAD" -p "$npid" 2>&1)
+        expect_eq "user $nobody: reads its own segment" "$(field tag "$line") $(field state "$line")" "$TAG running"
+        line=$("$SEGREAD" 2>/dev/null | grep "^pid=$npid ")
+        expect_eq "root: lists user $nobody's segment" "$(field tag "$line")" "$TAG"
+        # It plants names of ours: root's reader refuses them.
+        new_fake
+        as_nobody ln -s "$nfile" "$SHM/$fake_name"
+        read_pid "$fake"
+        expect_grep "user $nobody's symlink named for us is refused" "$tmpdir/segread.err" "is a symbolic link"
+        new_fake
+        as_nobody cp "$nfile" "$SHM/$fake_name"
+        read_pid "$fake"
+        expect_grep "user $nobody's file named for us is refused" "$tmpdir/segread.err" \
+            "owned by uid $nobody, named for uid $uid"
+        stop_hold "$npid"
+        expect_eq "user $nobody: exit status" "$hold_status" 0
+        if [ -e "$nfile" ]; then
+            fail "user $nobody: $nfile left after exit"
+            rm -f "$nfile"
+        else
+            ok "user $nobody: its segment is gone after exit"
+        fi
+        check "user $nobody: no stderr" test ! -s "$tmpdir/nobody-hold.err"
     else
-        as_nobody "$SEGREAD" >"$tmpdir/nobody.out" 2>"$tmpdir/nobody.err"
-        expect_eq "user $nobody: segread exit status" "$?" 0
-        if grep -q -e "^pid=$live " -e "tag=$TAG " "$tmpdir/nobody.out"; then
-            fail "user $nobody: segread lists our segments:"
-            grep -e "^pid=$live " -e "tag=$TAG " "$tmpdir/nobody.out" | sed 's/^/    | /'
-        else
-            ok "user $nobody: segread lists none of ours"
-        fi
-        if grep -q "heapswitch-$uid-" "$tmpdir/nobody.err"; then
-            fail "user $nobody: segread tried to read ours:"
-            grep "heapswitch-$uid-" "$tmpdir/nobody.err" | head -5 | sed 's/^/    | /'
-        else
-            ok "user $nobody: segread did not even try ours"
-        fi
-        as_nobody "$SEGREAD" -p "$live" >/dev/null 2>&1
-        expect_eq "user $nobody: segread -p $live fails" "$?" 1
-        if as_nobody cat "$live_file" >/dev/null 2>&1; then
-            fail "user $nobody can read $live_file"
-        else
-            ok "user $nobody cannot read $live_file (cat fails)"
-        fi
-        if as_nobody cat "$kept_file" >/dev/null 2>&1; then
-            fail "user $nobody can read $kept_file"
-        else
-            ok "user $nobody cannot read $kept_file (cat fails)"
-        fi
-
-        # Its own process: its own segment, readable by it, listed for root.
-        # Not through as_nobody: $! must be the helper (setpriv and env exec).
-        setpriv --reuid=$nobody --regid=$nobody --clear-groups \
-            env LD_PRELOAD="$HSW_PRELOAD" HEAPSWITCH_TAG="$TAG" "$HOLD" wait 50 \
-            >"$tmpdir/nobody-hold.out" 2>"$tmpdir/nobody-hold.err" &
-        started_pids="$started_pids $!"
-        if wait_line "$tmpdir/nobody-hold.out" pid; then
-            npid=$line_pid
-            expect_eq "user $nobody: the helper's pid is the one started" "$npid" "$!"
-            nfile=$SHM/heapswitch-$nobody-$npid
-            expect_eq "user $nobody: its segment's owner and mode" "$(stat -c '%u %a' "$nfile" 2>&1)" "$nobody 600"
-            line=$(as_nobody "$SEGREAD" -p "$npid" 2>&1)
-            expect_eq "user $nobody: reads its own segment" "$(field tag "$line") $(field state "$line")" "$TAG running"
-            line=$("$SEGREAD" 2>/dev/null | grep "^pid=$npid ")
-            expect_eq "root: lists user $nobody's segment" "$(field tag "$line")" "$TAG"
-            # It plants names of ours: root's reader refuses them.
-            new_fake
-            as_nobody ln -s "$nfile" "$SHM/$fake_name"
-            read_pid "$fake"
-            expect_grep "user $nobody's symlink named for us is refused" "$tmpdir/segread.err" "is a symbolic link"
-            new_fake
-            as_nobody cp "$nfile" "$SHM/$fake_name"
-            read_pid "$fake"
-            expect_grep "user $nobody's file named for us is refused" "$tmpdir/segread.err" \
-                "owned by uid $nobody, named for uid $uid"
-            stop_hold "$npid"
-            expect_eq "user $nobody: exit status" "$hold_status" 0
-            if [ -e "$nfile" ]; then
-                fail "user $nobody: $nfile left after exit"
-                rm -f "$nfile"
-            else
-                ok "user $nobody: its segment is gone after exit"
-            fi
-            check "user $nobody: no stderr" test ! -s "$tmpdir/nobody-hold.err"
-        else
-            fail "user $nobody: the helper did not start:"
-            sed 's/^/    | /' "$tmpdir/nobody-hold.err"
-        fi
+        fail "user $nobody: the helper did not start:"
+        sed 's/^/    | /' "$tmpdir/nobody-hold.err"
     fi
     stop_hold "$live"
     rm -f "$kept_file"
@@ -371,19 +388,6 @@ section_writer() {
     [ -n "$run_pid" ] && mkdir -m 777 "$SHM/heapswitch-$uid-$run_pid"
 
     clear_shm
-    if [ "$HSW_SEG_REAL_ROOT" = 1 ]; then
-        for name in $planted_names; do printf 'precious\n' >"$name"; done
-        # shellcheck disable=SC2086
-        chown $nobody $planted_names && chmod 600 $planted_names
-        run_planted "planted file of user $nobody" foreign
-        [ -n "$run_pid" ] && expect_eq "planted file of user $nobody: untouched" \
-            "$(cat "$SHM/heapswitch-$uid-$run_pid") $(stat -c '%u %a' "$SHM/heapswitch-$uid-$run_pid")" \
-            "precious $nobody 600"
-        clear_shm
-    else
-        echo "skip: planted files of another user (needs root)"
-    fi
-
     # A stale file of our own user (no lock held): replaced by a segment.
     for name in $planted_names; do printf 'stale\n' >"$name"; done
     # shellcheck disable=SC2086
@@ -397,38 +401,89 @@ section_writer() {
     clear_shm
 }
 
+# A planted file of another user (real root only, in a pid namespace).
+section_writer_owners() {
+    if [ "$$" != 1 ]; then
+        fail "writer: not in a new pid namespace (pid $$)"
+        return
+    fi
+    for name in $planted_names; do printf 'precious\n' >"$name"; done
+    # shellcheck disable=SC2086
+    chown $nobody $planted_names && chmod 600 $planted_names
+    run_planted "planted file of user $nobody" foreign
+    [ -n "$run_pid" ] && expect_eq "planted file of user $nobody: untouched" \
+        "$(cat "$SHM/heapswitch-$uid-$run_pid") $(stat -c '%u %a' "$SHM/heapswitch-$uid-$run_pid")" \
+        "precious $nobody 600"
+    clear_shm
+}
+
 if [ "${1-}" = --section ]; then
     enter_section "$2"
     "section_$2"
     finish
 fi
 
-echo "security under $HEAPSWITCH_BACKEND, tag $TAG"
-if [ -n "$unshare_cmd" ]; then
-    in_namespace -- reader
-else
-    echo "note: no private /dev/shm (unshare not permitted): planting in the shared one"
-    section_reader
-fi
+# Whether this user can make a pid namespace (for predictable pids).
+pid_namespace() {
+    [ -n "$unshare_cmd" ] &&
+        $unshare_cmd --mount --pid --fork --mount-proc true >/dev/null 2>&1
+}
 
-if [ -z "$unshare_cmd" ] ||
-    ! $unshare_cmd --mount --pid --fork --mount-proc true >/dev/null 2>&1; then
-    echo "skip: planted writer names: cannot make a pid namespace (unshare not permitted)"
-else
-    # The symlinks' target, and the links, made here: the section has
-    # pids to spare for one cp only.
+# The symlinks' target, and the links, for the writer sections: made
+# here, as the sections have pids to spare for one cp only. Named for
+# uid 0: root, or the user mapped to root in the namespace.
+stage_links() {
     HSW_SEG_WTARGET=$tmpdir/wtarget
     printf 'precious\n' >"$HSW_SEG_WTARGET" && chmod 644 "$HSW_SEG_WTARGET"
     HSW_SEG_STAGE=$tmpdir/stage
     mkdir "$HSW_SEG_STAGE"
-    # Named for uid 0: root, or the user mapped to root in the namespace.
     i=2
     while [ "$i" -le "$last_planted_pid" ]; do
         ln -s "$HSW_SEG_WTARGET" "$HSW_SEG_STAGE/heapswitch-0-$i"
         i=$((i + 1))
     done
     export HSW_SEG_STAGE HSW_SEG_WTARGET
-    in_namespace --pid --fork --mount-proc -- writer
-fi
+}
+
+echo "$test_name under $HEAPSWITCH_BACKEND, tag $TAG"
+case $test_name in
+    security)
+        if [ -n "$unshare_cmd" ]; then
+            in_namespace -- reader
+        else
+            echo "note: no private /dev/shm (unshare not permitted): planting in the shared one"
+            section_reader
+        fi
+        ;;
+    security_owners)
+        if [ "$HSW_SEG_REAL_ROOT" != 1 ]; then
+            echo "SKIP: files of another owner and another user's view need real root"
+            exit 77
+        fi
+        require setpriv
+        if ! as_nobody test -x "$SEGREAD" -a -r "$HSW_PRELOAD" -a -x "$HOLD"; then
+            echo "SKIP: user $nobody cannot run $SEGREAD, $HOLD or read $HSW_PRELOAD"
+            exit 77
+        fi
+        if ! pid_namespace; then
+            echo "SKIP: cannot make a pid namespace (unshare not permitted)"
+            exit 77
+        fi
+        in_namespace -- owners
+        in_namespace --pid --fork --mount-proc -- writer_owners
+        ;;
+    security_writer)
+        if ! pid_namespace; then
+            echo "SKIP: planted writer names need a pid namespace (unshare not permitted)"
+            exit 77
+        fi
+        stage_links
+        in_namespace --pid --fork --mount-proc -- writer
+        ;;
+    *)
+        echo "FAIL: unknown test $test_name"
+        exit 99
+        ;;
+esac
 
 finish

@@ -5,6 +5,10 @@
 # "heapswitch: cannot ... /dev/shm/heapswitch-UID-PID (ERRNO); counting
 # and publishing are off for this process" on stderr; nothing is left
 # in /dev/shm. With HEAPSWITCH_STATS=0, not even the warning.
+#
+# Two tests share this file, each with its own result: unavailable, and
+# unavailable_user (/dev/shm not writable by the user: needs real root
+# and setpriv(1), else SKIP; unavailable_user.sh only sources this file).
 set -u
 . "$(dirname "$0")/common.sh"
 
@@ -75,7 +79,9 @@ try() {
     fi
 }
 
-section_unavailable() {
+# The input files (in a directory the other user can read too) and the
+# status of sort -c on them without heapswitch.
+prepare() {
     # A directory the other user can read too.
     chmod 711 "$tmpdir"
     pub=$tmpdir/pub
@@ -88,6 +94,10 @@ section_unavailable() {
     if [ "$plain_c_status" = 0 ]; then
         fail "sort -c accepts unsorted input?"
     fi
+}
+
+section_unavailable() {
+    prepare
 
     # The section's private tmpfs is on $SHM; each case mounts over it.
     if mount -t tmpfs -o ro,mode=1777 hsw-ro "$SHM"; then
@@ -123,17 +133,17 @@ section_unavailable() {
     else
         fail "cannot mount an empty tmpfs on /dev"
     fi
+}
 
-    if [ "$HSW_SEG_REAL_ROOT" = 1 ] && command -v setpriv >/dev/null 2>&1; then
-        if mount -t tmpfs -o mode=755 hsw-private "$SHM"; then
-            try private "not writable by user $nobody" EACCES \
-                setpriv --reuid=$nobody --regid=$nobody --clear-groups
-            umount "$SHM"
-        else
-            fail "cannot mount a tmpfs with mode 755"
-        fi
+# /dev/shm not writable by the user: run as another user (real root only).
+section_unavailable_user() {
+    prepare
+    if mount -t tmpfs -o mode=755 hsw-private "$SHM"; then
+        try private "not writable by user $nobody" EACCES \
+            setpriv --reuid=$nobody --regid=$nobody --clear-groups
+        umount "$SHM"
     else
-        echo "skip: /dev/shm not writable by the user (needs root and setpriv)"
+        fail "cannot mount a tmpfs with mode 755"
     fi
 }
 
@@ -143,11 +153,25 @@ if [ "${1-}" = --section ]; then
     finish
 fi
 
-echo "unavailable under $HEAPSWITCH_BACKEND, tag $TAG"
+echo "$test_name under $HEAPSWITCH_BACKEND, tag $TAG"
 require sort
 if [ -z "$unshare_cmd" ]; then
     echo "SKIP: cannot make a mount namespace (unshare not permitted)"
     exit 77
 fi
-in_namespace -- unavailable
+case $test_name in
+    unavailable) in_namespace -- unavailable ;;
+    unavailable_user)
+        if [ "$HSW_SEG_REAL_ROOT" != 1 ]; then
+            echo "SKIP: running as another user needs real root"
+            exit 77
+        fi
+        require setpriv
+        in_namespace -- unavailable_user
+        ;;
+    *)
+        echo "FAIL: unknown test $test_name"
+        exit 99
+        ;;
+esac
 finish

@@ -13,12 +13,15 @@
 static const char written[] =
     "{\"pid\":4242,\"ppid\":4241,\"backend\":\"jemalloc\",\"tag\":\"canary\","
     "\"exe\":\"/usr/bin/sort\",\"cmdline\":\"sort -n \\\"a b\\\"\\u0001\","
+    "\"stats\":\"default\",\"estimated\":[\"live_bytes\",\"peak_live_bytes\","
+    "\"fragmentation\",\"size_classes\"],"
     "\"calls\":{\"malloc\":100,\"calloc\":20,\"realloc\":3,\"free\":110,\"aligned\":4},"
     "\"failures\":1,\"bytes_requested\":12345,\"bytes_allocated\":16384,"
     "\"bytes_freed\":8192,\"live_bytes\":8192,\"peak_live_bytes\":20000,"
     "\"requests\":7,\"threads_overflowed\":0,"
     "\"heap\":{\"valid\":true,\"approximate\":false,\"resident\":65536,"
-    "\"active\":32768,\"mapped\":131072,\"retained\":0,\"committed\":0},"
+    "\"active\":32768,\"mapped\":131072,\"retained\":0,\"committed\":0,\"live\":8192,"
+    "\"overhead\":57344},"
     "\"fragmentation\":0.8750,\"rss_bytes\":4194304,\"max_rss_bytes\":5242880,"
     "\"user_seconds\":0.012000,\"system_seconds\":0.003000}\n";
 
@@ -53,10 +56,16 @@ static void test_written_line(void)
           "fragmentation, rss");
     CHECK(r.user_seconds == 0.012 && r.system_seconds == 0.003, "cpu");
     for (int f = 0; f < HEAPSWITCH_REPORT_FIELDS; f++)
-        CHECK(HEAPSWITCH_REPORT_HAS(&r, f) || f == HEAPSWITCH_REPORT_STATS,
-              "field %d present", f);
-    CHECK(!HEAPSWITCH_REPORT_HAS(&r, HEAPSWITCH_REPORT_STATS) && r.estimated == 0,
-          "no counting level, nothing estimated in this line");
+        CHECK(HEAPSWITCH_REPORT_HAS(&r, f), "field %d present", f);
+    CHECK(strcmp(r.stats, "default") == 0, "the counting level");
+    CHECK(r.estimated == ((1ull << HEAPSWITCH_REPORT_LIVE_BYTES) |
+                          (1ull << HEAPSWITCH_REPORT_PEAK_LIVE_BYTES) |
+                          (1ull << HEAPSWITCH_REPORT_FRAGMENTATION)),
+          "the estimated figures (size_classes is not a figure of the line)");
+    CHECK(r.heap.present == (HEAPSWITCH_HEAP_RESIDENT | HEAPSWITCH_HEAP_ACTIVE |
+                             HEAPSWITCH_HEAP_MAPPED | HEAPSWITCH_HEAP_RETAINED |
+                             HEAPSWITCH_HEAP_COMMITTED),
+          "heap figures present: %#x", r.heap.present);
 }
 
 static void test_tolerance(void)

@@ -1,0 +1,241 @@
+/* dashboard/table.c on synthetic processes: the column table and its keys
+ * (what --sort accepts), each cell's text ("-" where a figure is unknown,
+ * never 0), sorting by numeric and text columns with ties by pid, and the
+ * text, CSV and JSON forms. */
+#include "config.h"
+
+#include "dashboard/table.h"
+#include "tests/harness.h"
+
+static struct hsw_proc procs[4];
+
+/* A process with rates of `allocs` allocating calls per second, or none. */
+static void make(struct hsw_proc *proc, pid_t pid, const char *backend, double allocs,
+                 uint64_t live)
+{
+    memset(proc, 0, sizeof *proc);
+    proc->now.pid = pid;
+    proc->now.state = HEAPSWITCH_PROCESS_RUNNING;
+    snprintf(proc->now.backend, sizeof proc->now.backend, "%s", backend);
+    snprintf(proc->now.exe, sizeof proc->now.exe, "/usr/bin/prog%d", (int)pid);
+    proc->now.live_bytes = live;
+    proc->now.peak_live_bytes = live * 2;
+    proc->now.fragmentation = -1;
+    proc->has_rates = allocs >= 0;
+    if (proc->has_rates) {
+        proc->rates.allocs_per_second = allocs;
+        proc->rates.frees_per_second = allocs / 2;
+        proc->rates.bytes_per_second = allocs * 64;
+        proc->rates.allocs_per_request = -1;
+    }
+}
+
+static void columns(void)
+{
+    for (int c = 0; c < HSW_COL_COUNT; c++) {
+        CHECK(hsw_columns[c].title != NULL && hsw_columns[c].key != NULL, "column %d named", c);
+        if (hsw_columns[c].key == NULL)
+            continue;
+        CHECK(hsw_column_by_key(hsw_columns[c].key) == c, "key %s finds its own column",
+              hsw_columns[c].key);
+        CHECK(hsw_columns[c].width > 0 || c == HSW_COL_COUNT - 1,
+              "only the last column takes the rest of the line (%s)", hsw_columns[c].key);
+    }
+    CHECK(hsw_column_by_key("allocs") == HSW_COL_ALLOCS, "allocs");
+    CHECK(hsw_column_by_key("live") == HSW_COL_LIVE, "live");
+    CHECK(hsw_column_by_key("ALLOC/s") == -1, "a title is not a key");
+    CHECK(hsw_column_by_key("Live") == -1, "keys are case-sensitive");
+    CHECK(hsw_column_by_key("") == -1, "empty key");
+    CHECK(hsw_column_by_key("nothing") == -1, "unknown key");
+}
+
+#define EXPECT_CELL(proc, column, want)                                     \
+    do {                                                                    \
+        char cell_[64];                                                     \
+        const char *got_ = hsw_cell(proc, column, cell_, sizeof cell_);     \
+        CHECK(strcmp(got_, want) == 0, "%s: \"%s\", want \"%s\"", #column,  \
+              got_, want);                                                  \
+    } while (0)
+
+static void cells(void)
+{
+    struct hsw_proc p;
+
+    /* Just seen: no rates yet, no RSS, no heap figures, no tag. */
+    make(&p, 42, "jemalloc", -1, 1536);
+    EXPECT_CELL(&p, HSW_COL_PID, "42");
+    EXPECT_CELL(&p, HSW_COL_STATE, "running");
+    EXPECT_CELL(&p, HSW_COL_BACKEND, "jemalloc");
+    EXPECT_CELL(&p, HSW_COL_TAG, "-");
+    EXPECT_CELL(&p, HSW_COL_ALLOCS, "-");
+    EXPECT_CELL(&p, HSW_COL_FREES, "-");
+    EXPECT_CELL(&p, HSW_COL_BYTES, "-");
+    EXPECT_CELL(&p, HSW_COL_LIVE, "1.5 KiB");
+    EXPECT_CELL(&p, HSW_COL_PEAK, "3.0 KiB");
+    EXPECT_CELL(&p, HSW_COL_RSS, "-");
+    EXPECT_CELL(&p, HSW_COL_FRAG, "-");
+    EXPECT_CELL(&p, HSW_COL_PER_REQUEST, "-");
+    EXPECT_CELL(&p, HSW_COL_COMMAND, "/usr/bin/prog42");
+
+    /* Seen twice, with every figure known. */
+    make(&p, 7, "arena", 12345, 0);
+    snprintf(p.now.tag, sizeof p.now.tag, "canary");
+    snprintf(p.now.cmdline, sizeof p.now.cmdline, "prog --serve");
+    p.now.state = HEAPSWITCH_PROCESS_DEAD;
+    p.now.rss_bytes = 4 << 20;
+    p.now.fragmentation = 0.25;
+    p.rates.allocs_per_request = 950;
+    EXPECT_CELL(&p, HSW_COL_STATE, "dead");
+    EXPECT_CELL(&p, HSW_COL_TAG, "canary");
+    EXPECT_CELL(&p, HSW_COL_ALLOCS, "12.3k");
+    EXPECT_CELL(&p, HSW_COL_FREES, "6.2k");
+    EXPECT_CELL(&p, HSW_COL_BYTES, "771.6 KiB");
+    EXPECT_CELL(&p, HSW_COL_LIVE, "0 B");
+    EXPECT_CELL(&p, HSW_COL_RSS, "4.0 MiB");
+    EXPECT_CELL(&p, HSW_COL_FRAG, "25.0");
+    EXPECT_CELL(&p, HSW_COL_PER_REQUEST, "950");
+    EXPECT_CELL(&p, HSW_COL_COMMAND, "prog --serve");
+    /* Rates known, but no request marked in between. */
+    p.rates.allocs_per_request = -1;
+    EXPECT_CELL(&p, HSW_COL_PER_REQUEST, "-");
+    /* A measured zero is a zero, not unknown. */
+    p.rates.allocs_per_second = 0;
+    p.now.fragmentation = 0;
+    EXPECT_CELL(&p, HSW_COL_ALLOCS, "0");
+    EXPECT_CELL(&p, HSW_COL_FRAG, "0.0");
+    p.now.state = HEAPSWITCH_PROCESS_EXITED;
+    EXPECT_CELL(&p, HSW_COL_STATE, "exited");
+}
+
+/* The pids of sorted in order, as "a b c d". */
+static const char *order(const struct hsw_proc **sorted)
+{
+    static char text[64];
+
+    snprintf(text, sizeof text, "%d %d %d %d", (int)sorted[0]->now.pid, (int)sorted[1]->now.pid,
+             (int)sorted[2]->now.pid, (int)sorted[3]->now.pid);
+    return text;
+}
+
+#define EXPECT_ORDER(column, reverse, want)                                 \
+    do {                                                                    \
+        const struct hsw_proc *sorted_[4] = {&procs[0], &procs[1],          \
+                                             &procs[2], &procs[3]};         \
+        hsw_sort(sorted_, 4, column, reverse);                              \
+        CHECK(strcmp(order(sorted_), want) == 0, "sort by %s%s: %s, want %s", \
+              #column, reverse ? " reversed" : "", order(sorted_), want);  \
+    } while (0)
+
+static void sorting(void)
+{
+    make(&procs[0], 30, "system", 500, 100);
+    make(&procs[1], 10, "mimalloc", 9000, 300);
+    make(&procs[2], 40, "jemalloc", -1, 200); /* no rates yet */
+    make(&procs[3], 20, "mimalloc", 500, 300);
+
+    /* Numeric: biggest first, unknown rates last, ties by pid. */
+    EXPECT_ORDER(HSW_COL_ALLOCS, false, "10 20 30 40");
+    EXPECT_ORDER(HSW_COL_ALLOCS, true, "40 30 20 10");
+    EXPECT_ORDER(HSW_COL_LIVE, false, "10 20 40 30");
+    EXPECT_ORDER(HSW_COL_PID, false, "40 30 20 10");
+    EXPECT_ORDER(HSW_COL_PID, true, "10 20 30 40");
+    /* Text: alphabetical, ties by pid. */
+    EXPECT_ORDER(HSW_COL_BACKEND, false, "40 10 20 30");
+    EXPECT_ORDER(HSW_COL_BACKEND, true, "30 20 10 40");
+    EXPECT_ORDER(HSW_COL_COMMAND, false, "10 20 30 40");
+}
+
+/* What a table function writes, into buffer. */
+static char buffer[8192];
+static FILE *open_buffer(void)
+{
+    FILE *out = fmemopen(buffer, sizeof buffer, "w");
+    if (out == NULL) {
+        perror("fmemopen");
+        exit(99);
+    }
+    return out;
+}
+
+static bool starts_with(const char *text, const char *prefix)
+{
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+static int count_of(const char *text, char c)
+{
+    int n = 0;
+    for (; *text != '\0' && *text != '\n'; text++)
+        n += *text == c;
+    return n;
+}
+
+static void forms(void)
+{
+    const struct hsw_proc *rows[2] = {&procs[1], &procs[2]};
+    FILE *out;
+    const char *second;
+
+    snprintf(procs[1].now.cmdline, sizeof procs[1].now.cmdline, "a, \"quoted\" command");
+    procs[1].now.counters.malloc_calls = 123456789012u;
+    procs[1].now.counters.free_calls = 5;
+
+    out = open_buffer();
+    hsw_table_text(out, rows, 2, 126);
+    fclose(out);
+    CHECK(starts_with(buffer, "    PID STATE   BACKEND  TAG       ALLOC/s "),
+          "text header: %.60s", buffer);
+    second = strchr(buffer, '\n') + 1;
+    CHECK(starts_with(second, "     10 running mimalloc -            9.0k     4.5k 562.5 KiB "),
+          "text row: %.60s", second);
+    CHECK(strstr(buffer, "\n     40 running jemalloc -               -") != NULL,
+          "text: unknown rates as -: %s", buffer);
+    /* The fixed columns take 119 characters; COMMAND gets what is left. */
+    CHECK(strstr(buffer, " mimalloc ") != NULL && strstr(buffer, " a, \"quo\n") != NULL,
+          "text: the command cut at 126 columns: %s", buffer);
+    for (const char *line = buffer; *line != '\0'; line = strchr(line, '\n') + 1)
+        CHECK(strchr(line, '\n') - line <= 126, "text: a line of at most 126 columns: %.*s",
+              (int)(strchr(line, '\n') - line), line);
+    out = open_buffer();
+    hsw_table_text(out, rows, 2, 0);
+    fclose(out);
+    CHECK(strstr(buffer, " a, \"quoted\" command\n") != NULL,
+          "text: the whole command at width 0: %s", buffer);
+
+    out = open_buffer();
+    hsw_table_csv(out, rows, 2, true, 12.5);
+    fclose(out);
+    second = strchr(buffer, '\n') + 1;
+    CHECK(count_of(buffer, ',') == 28, "csv header: 29 fields (%d commas)", count_of(buffer, ','));
+    CHECK(starts_with(second, "12.500,10,running,mimalloc,,9000.0,4500.0,576000.0,300,600,0,"
+                              "-1.0000,-1.0,123456789012,0,0,5,0,0,0,0,0,0,0,"),
+          "csv row: %.120s", second);
+    CHECK(strstr(second, ",\"a, \"\"quoted\"\" command\"\n") != NULL, "csv: command quoted: %s",
+          second);
+
+    out = open_buffer();
+    hsw_table_json(out, rows, 2, 12.5);
+    fclose(out);
+    CHECK(starts_with(buffer, "{\"time\":12.500,\"processes\":[{\"pid\":10,\"state\":\"running\","),
+          "json start: %.80s", buffer);
+    CHECK(strstr(buffer, "\"command\":\"a, \\\"quoted\\\" command\"") != NULL, "json command");
+    CHECK(strstr(buffer, "\"calls\":{\"malloc\":123456789012,\"calloc\":0,\"realloc\":0,"
+                         "\"free\":5,\"aligned\":0}") != NULL,
+          "json calls, exact");
+    CHECK(strstr(buffer, "\"fragmentation\":null,\"allocs_per_second\":9000.0000") != NULL,
+          "json: unknown fragmentation is null, known rate a number");
+    CHECK(strstr(buffer, "{\"pid\":40,") != NULL &&
+              strstr(buffer, "\"allocs_per_second\":null,\"frees_per_second\":null,"
+                             "\"bytes_per_second\":null,\"allocs_per_request\":null") != NULL,
+          "json: unknown rates are null");
+    CHECK(strcmp(buffer + strlen(buffer) - 3, "]}\n") == 0, "json: one line, closed");
+}
+
+int main(void)
+{
+    columns();
+    cells();
+    sorting();
+    forms();
+    return test_finish("unit/table");
+}
