@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/common.h"
+
 #define SLOTS 1000
 #define MIN_SIZE 10
 #define MAX_SIZE 500
@@ -36,17 +38,9 @@ struct range {
     uint64_t seed;
 };
 
-static uint64_t next_random(uint64_t *state)
-{
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    return *state;
-}
-
 static void *new_block(uint64_t *state)
 {
-    size_t size = MIN_SIZE + next_random(state) % (MAX_SIZE - MIN_SIZE + 1);
+    size_t size = MIN_SIZE + bench_next_random(state) % (MAX_SIZE - MIN_SIZE + 1);
     unsigned char *block = malloc(size);
 
     if (block == NULL) {
@@ -64,27 +58,13 @@ static void *worker(void *argument)
     uint64_t state = range->seed;
 
     for (unsigned long n = 0; n < rounds; n++) {
-        unsigned long slot = range->first + next_random(&state) % SLOTS;
+        unsigned long slot = range->first + bench_next_random(&state) % SLOTS;
         sink += *(volatile unsigned char *)slots[slot];
         free(slots[slot]);
         slots[slot] = new_block(&state);
     }
     range->seed = state;
     return NULL;
-}
-
-static unsigned long parse_count(const char *text, const char *what, unsigned long max)
-{
-    char *end;
-    unsigned long value;
-
-    errno = 0;
-    value = strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value == 0 || value > max) {
-        fprintf(stderr, "larson_style: bad %s '%s' (1..%lu)\n", what, text, max);
-        exit(2);
-    }
-    return value;
 }
 
 int main(int argc, char **argv)
@@ -99,9 +79,9 @@ int main(int argc, char **argv)
 
     while ((option = getopt(argc, argv, "t:n:g:h")) != -1) {
         switch (option) {
-        case 't': threads = parse_count(optarg, "thread count", MAX_THREADS); break;
-        case 'n': rounds = parse_count(optarg, "round count", 1000000000); break;
-        case 'g': generations = parse_count(optarg, "generation count", 1000000); break;
+        case 't': threads = bench_parse_count("larson_style", optarg, "thread count", MAX_THREADS); break;
+        case 'n': rounds = bench_parse_count("larson_style", optarg, "round count", 1000000000); break;
+        case 'g': generations = bench_parse_count("larson_style", optarg, "generation count", 1000000); break;
         case 'h':
             printf("usage: larson_style [-t THREADS] [-n ROUNDS] [-g GENERATIONS]\n");
             return 0;

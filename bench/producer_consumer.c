@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/common.h"
+
 #define BATCH 4096
 #define MAX_THREADS 256
 
@@ -35,14 +37,6 @@ static size_t max_size = 64;
 static unsigned long batches_per_thread = 2000;
 static pthread_barrier_t start_barrier;
 static volatile unsigned long sink;
-
-static uint64_t next_random(uint64_t *state)
-{
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    return *state;
-}
 
 static void push(struct batch *batch)
 {
@@ -86,7 +80,7 @@ static void *worker(void *argument)
             exit(1);
         }
         for (size_t i = 0; i < BATCH; i++) {
-            size_t size = 8 + next_random(&state) % (max_size - 7);
+            size_t size = 8 + bench_next_random(&state) % (max_size - 7);
             unsigned char *block = malloc(size);
             if (block == NULL) {
                 fprintf(stderr, "producer_consumer: out of memory\n");
@@ -103,20 +97,6 @@ static void *worker(void *argument)
     return NULL;
 }
 
-static unsigned long parse_count(const char *text, const char *what, unsigned long max)
-{
-    char *end;
-    unsigned long value;
-
-    errno = 0;
-    value = strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value == 0 || value > max) {
-        fprintf(stderr, "producer_consumer: bad %s '%s' (1..%lu)\n", what, text, max);
-        exit(2);
-    }
-    return value;
-}
-
 int main(int argc, char **argv)
 {
     unsigned long threads = 2;
@@ -128,9 +108,9 @@ int main(int argc, char **argv)
 
     while ((option = getopt(argc, argv, "t:n:s:h")) != -1) {
         switch (option) {
-        case 't': threads = parse_count(optarg, "thread count", MAX_THREADS); break;
-        case 'n': batches_per_thread = parse_count(optarg, "batch count", 100000000); break;
-        case 's': max_size = parse_count(optarg, "maximum size", 1 << 20); break;
+        case 't': threads = bench_parse_count("producer_consumer", optarg, "thread count", MAX_THREADS); break;
+        case 'n': batches_per_thread = bench_parse_count("producer_consumer", optarg, "batch count", 100000000); break;
+        case 's': max_size = bench_parse_count("producer_consumer", optarg, "maximum size", 1 << 20); break;
         case 'h':
             printf("usage: producer_consumer [-t THREADS] [-n BATCHES] [-s MAXSIZE]\n");
             return 0;

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,12 +86,68 @@ static void release_slot(void *value)
     }
 }
 
+/* HEAPSWITCH_REFRESH_THREAD=1: a thread of heapswitch's own refreshes
+ * the heap figures every 250 ms, so that a process that stops allocating
+ * keeps fresh figures. Off by default (the contract: no thread in the
+ * user's process unless asked for). Started by the library's constructor,
+ * or in a fork child (which has no such thread) at its first allocating
+ * checkpoint: never from inside an allocation the loader may be making. */
+static bool refresher_wanted;
+static int refresher_started;
+
+static void start_refresher_once(void);
+
+static void *refresher_main(void *unused)
+{
+    struct timespec pause = {0, REFRESH_INTERVAL_NS};
+
+    (void)unused;
+    for (;;) {
+        nanosleep(&pause, NULL);
+        if (__atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE))
+            hsw_refresh_maybe();
+    }
+    return NULL;
+}
+
+void hsw_refresher_start_if_wanted(void)
+{
+    if (refresher_wanted && __atomic_load_n(&hsw_counting, __ATOMIC_ACQUIRE))
+        start_refresher_once();
+}
+
+static void start_refresher_once(void)
+{
+    int expected = 0;
+    pthread_attr_t attributes;
+    sigset_t all, saved;
+    pthread_t thread;
+
+    if (!__atomic_compare_exchange_n(&refresher_started, &expected, 1, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return;
+    /* The thread takes none of the program's signals. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    if (pthread_attr_init(&attributes) == 0) {
+        pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attributes, 64 * 1024);
+        if (pthread_create(&thread, &attributes, refresher_main, NULL) != 0)
+            hsw_log("cannot start the refresher thread (HEAPSWITCH_REFRESH_THREAD)",
+                    (const char *)NULL);
+        pthread_attr_destroy(&attributes);
+    }
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+}
+
 void hsw_counters_start(void)
 {
     if (!slot_key_created)
         slot_key_created = pthread_key_create(&slot_key, release_slot) == 0;
     last_refresh_ns = 0;
     __atomic_store_n(&refresh_busy, 0, __ATOMIC_RELAXED);
+    refresher_wanted = hsw_option_bool(HSW_OPT_REFRESH_THREAD, false);
+    __atomic_store_n(&refresher_started, 0, __ATOMIC_RELAXED); /* none in a fork child */
     __atomic_store_n(&hsw_counting, slot_key_created, __ATOMIC_RELEASE);
     hsw_entries_update();
 }
@@ -318,6 +375,8 @@ void hsw_allocating_checkpoint(void)
         sync_books(slot);
         walk_thread_heap_maybe(slot);
     }
+    if (HSW_UNLIKELY(refresher_wanted))
+        start_refresher_once();
     hsw_refresh_maybe();
 }
 

@@ -300,4 +300,5 @@ const char *hsw_active_backend_name(void)
 __attribute__((constructor)) static void dispatch_constructor(void)
 {
     hsw_ensure_ready();
+    hsw_refresher_start_if_wanted();
 }

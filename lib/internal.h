@@ -24,6 +24,7 @@ enum hsw_option {
     HSW_OPT_REPORT,  /* HEAPSWITCH_REPORT: path of a JSON summary at exit */
     HSW_OPT_KEEP,    /* HEAPSWITCH_KEEP: keep the segment after exit */
     HSW_OPT_FAULT_EVERY, /* HEAPSWITCH_FAULT_EVERY: fail every Nth allocation (tests) */
+    HSW_OPT_REFRESH_THREAD, /* HEAPSWITCH_REFRESH_THREAD: 1 starts a refresher thread */
     HSW_OPT_COUNT
 };
 
@@ -125,6 +126,9 @@ void hsw_freeing_checkpoint(void);
 /* Brings this thread's slot up to the backend's books and its own heap's
  * figures now (before the final refresh at exit). */
 void hsw_counters_flush_thread(void);
+/* Starts the refresher thread if HEAPSWITCH_REFRESH_THREAD=1 asked for
+ * one and none runs (from the library's constructor). */
+void hsw_refresher_start_if_wanted(void);
 
 /* ---- lib/segment.c --------------------------------------------------- */
 

@@ -178,7 +178,10 @@ __attribute__((noinline)) static void light_free_slow(void *ptr)
     OP(free)(ptr);
 }
 
-void hsw_light_free(void *ptr)
+/* with_books: a backend with per-thread books, whose slot a thread that
+ * only frees brings up to them every 256 frees. Inlined into both entry
+ * points, so each keeps only its own instructions. */
+static inline __attribute__((always_inline)) void light_free(void *ptr, bool with_books)
 {
     struct hsw_slot *slot = hsw_thread_slot;
 
@@ -187,23 +190,19 @@ void hsw_light_free(void *ptr)
         return;
     }
     slot->calls[HSW_CALL_FREE]++;
+    if (with_books && HSW_UNLIKELY(++hsw_thread.free_tick == 0))
+        hsw_freeing_checkpoint();
     OP(free)(ptr);
 }
 
-/* The same for a backend with per-thread books: a thread that only frees
- * brings its slot up to them every 256 frees. */
+void hsw_light_free(void *ptr)
+{
+    light_free(ptr, false);
+}
+
 void hsw_light_free_with_books(void *ptr)
 {
-    struct hsw_slot *slot = hsw_thread_slot;
-
-    if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
-        light_free_slow(ptr);
-        return;
-    }
-    slot->calls[HSW_CALL_FREE]++;
-    if (HSW_UNLIKELY(++hsw_thread.free_tick == 0))
-        hsw_freeing_checkpoint();
-    OP(free)(ptr);
+    light_free(ptr, true);
 }
 
 void *hsw_malloc(size_t size)

@@ -25,6 +25,7 @@ static const char *const option_names[HSW_OPT_COUNT] = {
     [HSW_OPT_REPORT] = HSW_ENV_REPORT,
     [HSW_OPT_KEEP] = HSW_ENV_KEEP,
     [HSW_OPT_FAULT_EVERY] = HSW_ENV_FAULT_EVERY,
+    [HSW_OPT_REFRESH_THREAD] = HSW_ENV_REFRESH_THREAD,
 };
 
 /* The process environment copied from /proc when `environ` is not set yet:

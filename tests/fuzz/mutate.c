@@ -16,7 +16,11 @@
  *
  * -i N -o FILE writes the variant of iteration N to FILE (say, to feed it
  * to the fuzzer or look at it) and exits. Exits 0 when every variant
- * behaved, 1 otherwise. */
+ * behaved, 1 otherwise.
+ *
+ * Long (about 800 lines) because each mutation kind is a small function
+ * beside the one that says whether it keeps an image valid; they are read
+ * together, as a table of what the parser must accept and refuse. */
 #include "config.h"
 
 #include <errno.h>

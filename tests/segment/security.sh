@@ -147,7 +147,7 @@ section_reader() {
     expect_refused "$fake_name" "bad magic"
     new_fake
     cp "$good" "$SHM/$fake_name" && patch "$SHM/$fake_name" 8 '\002\000\000\000'
-    expect_refused "$fake_name" "segment layout 2.0"
+    expect_refused "$fake_name" "segment layout 2."
     new_fake
     cp "$good" "$SHM/$fake_name" && patch "$SHM/$fake_name" 16 '\101\000\000\000'
     expect_refused "$fake_name" "bad header size 65"
