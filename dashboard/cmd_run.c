@@ -1,80 +1,85 @@
-/* heapswitch run: runs a command with libheapswitch preloaded. */
+/* heapswitch run: runs a command with libheapswitch preloaded, in place
+ * (exec, no fork), so the command's exit status is run's. */
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "dashboard/cmdline.h"
 #include "dashboard/command.h"
+#include "dashboard/launch.h"
 #include "dashboard/library.h"
+#include "lib/env_names.h"
 
 #define USAGE "[-b BACKEND] [-t TAG] [--report FILE] [--strict] -- COMMAND [ARGS...]"
+
+enum { OPT_REPORT = 256, OPT_STRICT };
+
+static const struct hsw_option options[] = {
+    {"backend", 'b', "NAME", "the backend (default: $HEAPSWITCH_BACKEND or system)"},
+    {"tag", 't', "TAG", "a label for A/B groups (HEAPSWITCH_TAG)"},
+    {"report", OPT_REPORT, "FILE", "a JSON line per process at exit (HEAPSWITCH_REPORT)"},
+    {"strict", OPT_STRICT, NULL, "no fallback: a bad backend stops COMMAND (HEAPSWITCH_STRICT=1)"},
+    {"help", 'h', NULL, "this help"},
+};
+#define OPTION_COUNT (sizeof options / sizeof options[0])
 
 static int help(void)
 {
     printf("usage: heapswitch run " USAGE "\n\n"
            "Runs COMMAND with libheapswitch preloaded (prepended to LD_PRELOAD), so\n"
            "every allocation goes to BACKEND and is counted. Exits with COMMAND's\n"
-           "status; 127 if it is not found, 126 if it cannot be run.\n\n"
-           "  -b, --backend NAME   one of: %s (default: $HEAPSWITCH_BACKEND or system)\n"
-           "  -t, --tag TAG        a label for A/B groups (HEAPSWITCH_TAG)\n"
-           "  --report FILE        append a JSON line per process at exit (HEAPSWITCH_REPORT)\n"
-           "  --strict             an unavailable backend stops COMMAND (HEAPSWITCH_STRICT=1)\n",
-           hsw_backend_list());
+           "status; 127 if it is not found, 126 if it cannot be run.\n\n");
+    hsw_options_help(stdout, options, OPTION_COUNT);
+    printf("\nbackends in this build: %s\n", hsw_backend_list());
     return 0;
 }
 
-static int valid_tag(const char *tag)
+static bool valid_tag(const char *tag)
 {
     size_t length = strlen(tag);
 
     if (length == 0 || length > 63)
-        return 0;
+        return false;
     for (const char *at = tag; *at != '\0'; at++)
         if ((unsigned char)*at < 0x21 || (unsigned char)*at > 0x7e)
-            return 0;
-    return 1;
+            return false;
+    return true;
 }
-
 
 static int run(int argc, char **argv)
 {
-    const char *backend = NULL, *tag = NULL, *report = NULL, *library, *why = NULL;
-    int strict = 0, at = 1;
+    const char *backend = NULL, *tag = NULL, *report = NULL, *why = NULL;
+    struct option longs[OPTION_COUNT + 1];
+    struct hsw_launch launch = {0};
+    char shorts[32];
+    bool strict = false, exec_failed;
+    int option, status, error;
 
-    for (; at < argc; at++) {
-        const char *option = argv[at];
-        if (strcmp(option, "--") == 0)
-            break;
-        if (strcmp(option, "-h") == 0 || strcmp(option, "--help") == 0)
-            return help();
-        if (strcmp(option, "--strict") == 0) {
-            strict = 1;
-            continue;
+    hsw_options_build(options, OPTION_COUNT, longs, shorts, sizeof shorts);
+    optind = 1;
+    opterr = 0;
+    while ((option = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        switch (option) {
+        case 'b': backend = optarg; break;
+        case 't': tag = optarg; break;
+        case OPT_REPORT: report = optarg; break;
+        case OPT_STRICT: strict = true; break;
+        case 'h': return help();
+        case ':':
+            return hsw_usage_error("run", "%s needs a value",
+                                   hsw_options_culprit(argv, options, OPTION_COUNT));
+        default:
+            return hsw_usage_error("run", "unknown option '%s'",
+                                   hsw_options_culprit(argv, options, OPTION_COUNT));
         }
-        if (strcmp(option, "-b") == 0 || strcmp(option, "--backend") == 0 ||
-            strcmp(option, "-t") == 0 || strcmp(option, "--tag") == 0 ||
-            strcmp(option, "--report") == 0) {
-            if (at + 1 >= argc)
-                return hsw_usage_error("run", "%s needs a value", option);
-            if (option[1] == 'b' || option[2] == 'b')
-                backend = argv[++at];
-            else if (option[1] == 't' || option[2] == 't')
-                tag = argv[++at];
-            else
-                report = argv[++at];
-            continue;
-        }
-        if (option[0] == '-')
-            return hsw_usage_error("run", "unknown option '%s'", option);
-        return hsw_usage_error("run", "put '--' before the command ('%s')", option);
     }
-    if (at >= argc)
-        return hsw_usage_error("run", "missing '--' and the command to run");
-    if (at + 1 >= argc)
-        return hsw_usage_error("run", "missing the command after '--'");
+    launch.argv = hsw_command_after_dashes("run", argc, argv, &status);
+    if (launch.argv == NULL)
+        return status;
     if (backend != NULL && !hsw_backend_known(backend, &why))
         return hsw_usage_error("run", "backend '%s' %s (valid: %s)", backend, why,
                                hsw_backend_list());
@@ -84,22 +89,27 @@ static int run(int argc, char **argv)
     if (report != NULL && report[0] == '\0')
         return hsw_usage_error("run", "--report needs a file name");
 
-    library = hsw_library_path(&why);
-    if (library == NULL) {
+    launch.preload = hsw_library_path(&why);
+    if (launch.preload == NULL) {
         hsw_error("run", "%s", why);
         return 1;
     }
-    if (hsw_set_preload(library) != 0 || (backend && setenv("HEAPSWITCH_BACKEND", backend, 1)) ||
-        (tag && setenv("HEAPSWITCH_TAG", tag, 1)) ||
-        (report && setenv("HEAPSWITCH_REPORT", report, 1)) ||
-        (strict && setenv("HEAPSWITCH_STRICT", "1", 1))) {
-        hsw_error("run", "cannot set the environment: %s", strerror(errno));
+    if (backend != NULL)
+        hsw_launch_setenv(&launch, HSW_ENV_BACKEND, backend);
+    if (tag != NULL)
+        hsw_launch_setenv(&launch, HSW_ENV_TAG, tag);
+    if (report != NULL)
+        hsw_launch_setenv(&launch, HSW_ENV_REPORT, report);
+    if (strict)
+        hsw_launch_setenv(&launch, HSW_ENV_STRICT, "1");
+    error = hsw_launch_exec(&launch, &exec_failed);
+    if (!exec_failed) {
+        hsw_error("run", "cannot set the environment: %s", strerror(error));
         return 1;
     }
-    execvp(argv[at + 1], argv + at + 1);
-    hsw_error("run", "%s: %s", argv[at + 1],
-              errno == ENOENT ? "command not found" : strerror(errno));
-    return errno == ENOENT ? 127 : 126;
+    hsw_error("run", "%s: %s", launch.argv[0],
+              error == ENOENT ? "command not found" : strerror(error));
+    return hsw_launch_exit_status(error);
 }
 
 const struct hsw_command hsw_command_run = {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dashboard/library.h"
+#include "lib/env_names.h"
 
 static int readable(const char *path)
 {
@@ -17,7 +18,7 @@ static int readable(const char *path)
 const char *hsw_library_path(const char **why)
 {
     static char path[PATH_MAX];
-    const char *forced = getenv("HEAPSWITCH_LIBRARY");
+    const char *forced = getenv(HSW_ENV_LIBRARY);
     char exe[PATH_MAX];
     ssize_t length;
     char *slash;
@@ -58,22 +59,27 @@ const char *hsw_library_path(const char **why)
     return NULL;
 }
 
+/* direct: the library that is this backend when preloaded alone, as
+ * configure found it (HSW_*_SO, "" if it did not); NULL: the backend
+ * exists only inside libheapswitch. The system allocator is libc's:
+ * nothing to preload. */
 static const struct {
     const char *name;
     int built;
+    const char *direct;
 } backends[] = {
-    {"system", 1},
+    {"system", 1, NULL},
 #ifdef HAVE_JEMALLOC
-    {"jemalloc", 1},
+    {"jemalloc", 1, HSW_JEMALLOC_SO},
 #else
-    {"jemalloc", 0},
+    {"jemalloc", 0, NULL},
 #endif
 #ifdef HAVE_MIMALLOC
-    {"mimalloc", 1},
+    {"mimalloc", 1, HSW_MIMALLOC_SO},
 #else
-    {"mimalloc", 0},
+    {"mimalloc", 0, NULL},
 #endif
-    {"arena", 1},
+    {"arena", 1, NULL},
 };
 
 int hsw_backend_known(const char *name, const char **why)
@@ -87,6 +93,28 @@ int hsw_backend_known(const char *name, const char **why)
     }
     *why = "is not a backend";
     return 0;
+}
+
+const char *hsw_backend_direct(const char *name, const char **why)
+{
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        if (strcmp(backends[i].name, name) != 0)
+            continue;
+        if (strcmp(name, "system") == 0)
+            return "";
+        if (backends[i].direct == NULL) {
+            *why = "it exists only inside libheapswitch";
+            return NULL;
+        }
+        if (backends[i].direct[0] == '\0' || !readable(backends[i].direct)) {
+            *why = backends[i].direct[0] == '\0' ? "configure found no library file for it"
+                                                 : "its library file is not readable";
+            return NULL;
+        }
+        return backends[i].direct;
+    }
+    *why = "is not a backend";
+    return NULL;
 }
 
 const char *hsw_backend_list(void)

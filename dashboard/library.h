@@ -11,6 +11,11 @@ const char *hsw_library_path(const char **why);
 int hsw_set_preload(const char *library);
 /* Whether this build has the backend (system, jemalloc, mimalloc, arena). */
 int hsw_backend_known(const char *name, const char **why);
+/* The library that is this backend preloaded alone, for timing it without
+ * heapswitch: "" for system (nothing to preload), a path for jemalloc and
+ * mimalloc; NULL (with why) when there is none to use (arena, or the file
+ * is missing). */
+const char *hsw_backend_direct(const char *name, const char **why);
 /* "system, jemalloc, mimalloc" */
 const char *hsw_backend_list(void);
 

@@ -200,6 +200,81 @@ int heapswitch_rates(const struct heapswitch_snapshot *earlier,
                      const struct heapswitch_snapshot *later,
                      struct heapswitch_rates *out);
 
+/* ---- Reading HEAPSWITCH_REPORT lines (libheapswitch-reader) ----------
+ * With HEAPSWITCH_REPORT=FILE, every process appends one line of JSON to
+ * FILE at exit (JSON Lines). heapswitch_report_parse() reads one line: a
+ * strict JSON parser (any syntax error refuses the line) that maps the
+ * keys it knows, skips keys it does not know, and leaves a figure whose
+ * value is null as absent. */
+
+/* The figures of a report line, as bits of heapswitch_report.present. */
+enum heapswitch_report_field {
+    HEAPSWITCH_REPORT_PID,
+    HEAPSWITCH_REPORT_PPID,
+    HEAPSWITCH_REPORT_BACKEND,
+    HEAPSWITCH_REPORT_TAG,
+    HEAPSWITCH_REPORT_EXE,
+    HEAPSWITCH_REPORT_CMDLINE,
+    HEAPSWITCH_REPORT_STATS,
+    HEAPSWITCH_REPORT_MALLOC_CALLS,
+    HEAPSWITCH_REPORT_CALLOC_CALLS,
+    HEAPSWITCH_REPORT_REALLOC_CALLS,
+    HEAPSWITCH_REPORT_FREE_CALLS,
+    HEAPSWITCH_REPORT_ALIGNED_CALLS,
+    HEAPSWITCH_REPORT_FAILURES,
+    HEAPSWITCH_REPORT_BYTES_REQUESTED,
+    HEAPSWITCH_REPORT_BYTES_ALLOCATED,
+    HEAPSWITCH_REPORT_BYTES_FREED,
+    HEAPSWITCH_REPORT_LIVE_BYTES,
+    HEAPSWITCH_REPORT_PEAK_LIVE_BYTES,
+    HEAPSWITCH_REPORT_REQUESTS,
+    HEAPSWITCH_REPORT_THREADS_OVERFLOWED,
+    HEAPSWITCH_REPORT_HEAP_VALID,
+    HEAPSWITCH_REPORT_HEAP_APPROXIMATE,
+    HEAPSWITCH_REPORT_HEAP_RESIDENT,
+    HEAPSWITCH_REPORT_HEAP_ACTIVE,
+    HEAPSWITCH_REPORT_HEAP_MAPPED,
+    HEAPSWITCH_REPORT_HEAP_RETAINED,
+    HEAPSWITCH_REPORT_HEAP_COMMITTED,
+    HEAPSWITCH_REPORT_FRAGMENTATION,
+    HEAPSWITCH_REPORT_RSS_BYTES,
+    HEAPSWITCH_REPORT_MAX_RSS_BYTES,
+    HEAPSWITCH_REPORT_USER_SECONDS,
+    HEAPSWITCH_REPORT_SYSTEM_SECONDS,
+    HEAPSWITCH_REPORT_FIELDS
+};
+
+#define HEAPSWITCH_REPORT_HAS(report, field) ((((report)->present) >> (field)) & 1u)
+
+struct heapswitch_report {
+    uint64_t present;   /* bit (1 << field) for every figure given and not null */
+    uint64_t estimated; /* bit (1 << field) for every figure the line lists as estimated */
+    pid_t pid, ppid;
+    char backend[16];
+    char tag[64];
+    char exe[256];     /* longer strings are cut (and stay terminated) */
+    char cmdline[512];
+    char stats[16];    /* the counting level, e.g. "default" or "exact" */
+    struct heapswitch_counters counters; /* calls, failures, bytes, requests
+                                            (size_classes are not reported: 0) */
+    uint64_t live_bytes;
+    uint64_t peak_live_bytes;
+    unsigned threads_overflowed;
+    struct heapswitch_heap heap; /* valid .. committed, present (reserved, age_seconds: 0) */
+    double fragmentation; /* in [0, 1], or -1 if absent */
+    uint64_t rss_bytes;
+    uint64_t max_rss_bytes;
+    double user_seconds;
+    double system_seconds;
+};
+
+/* Parses one report line of `length` bytes (a trailing newline allowed;
+ * nothing at or past line + length is read). Returns 0, or -1 with a
+ * one-line reason in `why` (syntax error and its offset, a known key
+ * with a value of the wrong type or out of range). */
+int heapswitch_report_parse(const char *line, size_t length, struct heapswitch_report *out,
+                            char *why, size_t why_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,19 +12,20 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "lib/env_names.h"
 #include "lib/internal.h"
 
 extern char **environ;
 
 static const char *const option_names[HSW_OPT_COUNT] = {
-    [HSW_OPT_BACKEND] = "HEAPSWITCH_BACKEND",
-    [HSW_OPT_STRICT] = "HEAPSWITCH_STRICT",
-    [HSW_OPT_TAG] = "HEAPSWITCH_TAG",
-    [HSW_OPT_STATS] = "HEAPSWITCH_STATS",
-    [HSW_OPT_REPORT] = "HEAPSWITCH_REPORT",
-    [HSW_OPT_KEEP] = "HEAPSWITCH_KEEP",
-    [HSW_OPT_FAULT_EVERY] = "HEAPSWITCH_FAULT_EVERY",
-    [HSW_OPT_REFRESH_THREAD] = "HEAPSWITCH_REFRESH_THREAD",
+    [HSW_OPT_BACKEND] = HSW_ENV_BACKEND,
+    [HSW_OPT_STRICT] = HSW_ENV_STRICT,
+    [HSW_OPT_TAG] = HSW_ENV_TAG,
+    [HSW_OPT_STATS] = HSW_ENV_STATS,
+    [HSW_OPT_REPORT] = HSW_ENV_REPORT,
+    [HSW_OPT_KEEP] = HSW_ENV_KEEP,
+    [HSW_OPT_FAULT_EVERY] = HSW_ENV_FAULT_EVERY,
+    [HSW_OPT_REFRESH_THREAD] = HSW_ENV_REFRESH_THREAD,
 };
 
 /* The process environment copied from /proc when `environ` is not set yet:

@@ -18,6 +18,9 @@
 #include "lib/figures.h"
 #include "lib/internal.h"
 #include "lib/procinfo.h"
+#include "lib/report_keys.h"
+
+#define KEY HSW_REPORT_KEY
 
 struct json_buffer {
     char text[8192];
@@ -79,11 +82,13 @@ static void append_count_or_null(struct json_buffer *json, const char *key, bool
 /* The figures that are estimates rather than exact counts, by key. */
 static void append_estimated(struct json_buffer *json, const struct hsw_live_figures *figures)
 {
-    append_raw(json, "\"estimated\":[", 13);
+    append_format(json, KEY(ESTIMATED) "[");
     if (!figures->usable_exact)
-        append_format(json, "%s\"live_bytes\",\"peak_live_bytes\",\"fragmentation\","
-                            "\"size_classes\"",
-                      figures->usable_counted ? "\"bytes_allocated\",\"bytes_freed\"," : "");
+        append_format(json, "%s\"" HSW_REPORT_LIVE_BYTES "\",\"" HSW_REPORT_PEAK_LIVE_BYTES
+                            "\",\"" HSW_REPORT_FRAGMENTATION "\",\"size_classes\"",
+                      figures->usable_counted ? "\"" HSW_REPORT_BYTES_ALLOCATED "\",\""
+                                                HSW_REPORT_BYTES_FREED "\","
+                                              : "");
     append_raw(json, "],", 2);
 }
 
@@ -101,33 +106,38 @@ void hsw_report_write(const char *path)
     getrusage(RUSAGE_SELF, &usage);
 
     json.used = 0;
-    append_format(&json, "{\"pid\":%d,\"ppid\":%d,", header->pid, (int)getppid());
-    append_string(&json, "backend", header->backend);
-    append_string(&json, "tag", header->tag);
-    append_string(&json, "exe", header->exe);
-    append_string(&json, "cmdline", header->cmdline);
-    append_string(&json, "stats", figures.stats_level == HSW_STATS_EXACT ? "exact" : "default");
+    append_format(&json, "{" KEY(PID) "%d," KEY(PPID) "%d,", header->pid, (int)getppid());
+    append_string(&json, HSW_REPORT_BACKEND, header->backend);
+    append_string(&json, HSW_REPORT_TAG, header->tag);
+    append_string(&json, HSW_REPORT_EXE, header->exe);
+    append_string(&json, HSW_REPORT_CMDLINE, header->cmdline);
+    append_string(&json, HSW_REPORT_STATS,
+                  figures.stats_level == HSW_STATS_EXACT ? "exact" : "default");
     append_estimated(&json, &figures);
     append_format(&json,
-                  "\"calls\":{\"malloc\":%llu,\"calloc\":%llu,\"realloc\":%llu,"
-                  "\"free\":%llu,\"aligned\":%llu},",
+                  KEY(CALLS) "{" KEY(CALLS_MALLOC) "%llu," KEY(CALLS_CALLOC) "%llu,"
+                  KEY(CALLS_REALLOC) "%llu," KEY(CALLS_FREE) "%llu," KEY(CALLS_ALIGNED) "%llu},",
                   (unsigned long long)total.calls[HSW_CALL_MALLOC],
                   (unsigned long long)total.calls[HSW_CALL_CALLOC],
                   (unsigned long long)total.calls[HSW_CALL_REALLOC],
                   (unsigned long long)total.calls[HSW_CALL_FREE],
                   (unsigned long long)total.calls[HSW_CALL_ALIGNED]);
-    append_format(&json, "\"failures\":%llu,\"bytes_requested\":%llu,",
+    append_format(&json, KEY(FAILURES) "%llu," KEY(BYTES_REQUESTED) "%llu,",
                   (unsigned long long)total.failures,
                   (unsigned long long)total.bytes_requested);
-    append_count_or_null(&json, "bytes_allocated", figures.usable_counted, total.bytes_allocated);
-    append_count_or_null(&json, "bytes_freed", figures.usable_counted, total.bytes_freed);
-    append_count_or_null(&json, "live_bytes", figures.live_known, figures.live);
-    append_count_or_null(&json, "peak_live_bytes", figures.live_known, header->peak_live_bytes);
-    append_format(&json, "\"requests\":%llu,\"threads_overflowed\":%u,",
+    append_count_or_null(&json, HSW_REPORT_BYTES_ALLOCATED, figures.usable_counted,
+                         total.bytes_allocated);
+    append_count_or_null(&json, HSW_REPORT_BYTES_FREED, figures.usable_counted,
+                         total.bytes_freed);
+    append_count_or_null(&json, HSW_REPORT_LIVE_BYTES, figures.live_known, figures.live);
+    append_count_or_null(&json, HSW_REPORT_PEAK_LIVE_BYTES, figures.live_known,
+                         header->peak_live_bytes);
+    append_format(&json, KEY(REQUESTS) "%llu," KEY(THREADS_OVERFLOWED) "%u,",
                   (unsigned long long)total.requests, header->overflow_threads);
     append_format(&json,
-                  "\"heap\":{\"valid\":%s,\"approximate\":%s,\"resident\":%llu,"
-                  "\"active\":%llu,\"mapped\":%llu,\"retained\":%llu,\"committed\":%llu,",
+                  KEY(HEAP) "{" KEY(HEAP_VALID) "%s," KEY(HEAP_APPROXIMATE) "%s,"
+                  KEY(HEAP_RESIDENT) "%llu," KEY(HEAP_ACTIVE) "%llu," KEY(HEAP_MAPPED) "%llu,"
+                  KEY(HEAP_RETAINED) "%llu," KEY(HEAP_COMMITTED) "%llu,",
                   header->heap.valid ? "true" : "false",
                   header->heap.approximate ? "true" : "false",
                   (unsigned long long)header->heap.resident,
@@ -135,18 +145,20 @@ void hsw_report_write(const char *path)
                   (unsigned long long)header->heap.mapped,
                   (unsigned long long)header->heap.retained,
                   (unsigned long long)header->heap.committed);
-    append_count_or_null(&json, "live", header->heap.live_valid != 0, header->heap.live);
-    append_count_or_null(&json, "overhead", figures.overhead >= 0, (uint64_t)figures.overhead);
+    append_count_or_null(&json, HSW_REPORT_HEAP_LIVE, header->heap.live_valid != 0,
+                         header->heap.live);
+    append_count_or_null(&json, HSW_REPORT_HEAP_OVERHEAD, figures.overhead >= 0,
+                         (uint64_t)figures.overhead);
     json.used--; /* the last comma closes the heap object instead */
     append_raw(&json, "},", 2);
     if (figures.fragmentation >= 0)
-        append_format(&json, "\"fragmentation\":%.4f,", figures.fragmentation);
+        append_format(&json, KEY(FRAGMENTATION) "%.4f,", figures.fragmentation);
     else
-        append_raw(&json, "\"fragmentation\":null,", 21);
-    append_format(&json, "\"rss_bytes\":%llu,\"max_rss_bytes\":%llu,",
+        append_format(&json, KEY(FRAGMENTATION) "null,");
+    append_format(&json, KEY(RSS_BYTES) "%llu," KEY(MAX_RSS_BYTES) "%llu,",
                   (unsigned long long)hsw_proc_rss_bytes(header->pid),
                   (unsigned long long)usage.ru_maxrss * 1024);
-    append_format(&json, "\"user_seconds\":%.6f,\"system_seconds\":%.6f}\n",
+    append_format(&json, KEY(USER_SECONDS) "%.6f," KEY(SYSTEM_SECONDS) "%.6f}\n",
                   (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
                   (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
 

@@ -13,11 +13,21 @@
 #   FUZZ_CORPUS   a directory to keep the corpus in across runs (default:
 #                 a temporary one)
 #   FUZZ_ARGS     more libFuzzer options, e.g. -seed=N to replay a run
+#   FUZZ_TARGET   segment (default: heapswitch_parse) or report
+#                 (heapswitch_report_parse; tests/fuzz/run-report-fuzz.sh)
 set -u
 
-fuzzer=tests/fuzz/segment-fuzzer
-make_seeds=tests/fuzz/make-seeds
-found=tests/fuzz/found-
+case ${FUZZ_TARGET:-segment} in
+segment)
+    fuzzer=tests/fuzz/segment-fuzzer make_seeds=tests/fuzz/make-seeds
+    seeds_option= parser=heapswitch_parse found=tests/fuzz/found- ;;
+report)
+    fuzzer=tests/fuzz/report-fuzzer make_seeds=tests/fuzz/report-mutate
+    seeds_option=--seeds parser=heapswitch_report_parse found=tests/fuzz/found-report- ;;
+*)
+    echo "ERROR: FUZZ_TARGET must be segment or report, not '$FUZZ_TARGET'" >&2
+    exit 99 ;;
+esac
 seconds=${FUZZ_SECONDS:-20}
 
 if [ ! -x "$fuzzer" ]; then
@@ -40,7 +50,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/heapswitch-fuzz.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 mkdir "$tmp/seeds" || exit 99
-"$make_seeds" "$tmp/seeds" || {
+# shellcheck disable=SC2086 # seeds_option is empty or one word
+"$make_seeds" $seeds_option "$tmp/seeds" || {
     echo "ERROR: $make_seeds failed" >&2
     exit 99
 }
@@ -52,7 +63,7 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS UBSAN_OPTIONS
 
-echo "fuzzing heapswitch_parse for ${seconds}s: $fuzzer $corpus $tmp/seeds"
+echo "fuzzing $parser for ${seconds}s: $fuzzer $corpus $tmp/seeds"
 # libFuzzer's own exit codes for errors would be 77 (a skip for make
 # check) and 70: make every failure 1. The outer timeout is a backstop
 # only: -max_total_time ends the run, -timeout catches a slow input.
@@ -66,7 +77,7 @@ timeout -k 10 $((seconds + 120)) "$fuzzer" \
 
 grep -E '^INFO: Seed:|INITED|DONE|^Done [0-9]+ runs|^stat::' "$log"
 
-report='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|segment fuzzer:|deadly signal'
+report='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|segment fuzzer:|report fuzzer:|deadly signal'
 if [ "$status" -eq 0 ] && ! grep -Eq "$report" "$log" && grep -q '^Done [0-9]* runs' "$log"; then
     echo "PASS: no crash, no sanitizer report"
     exit 0
