@@ -50,10 +50,9 @@ static const struct hsw_option options[] = {
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 
-enum output { OUTPUT_TEXT, OUTPUT_JSON, OUTPUT_CSV };
 
 struct settings {
-    enum output output;
+    enum hsw_output output;
     const char *svg;
     char *list;
     bool timing_heapswitch;
@@ -199,8 +198,8 @@ static int parse_option(struct ab *ab, struct settings *settings, int option, ch
             return hsw_usage_error("ab", "--stats is default or exact, not '%s'", optarg);
         ab->stats_level = strcmp(optarg, "exact") == 0 ? "exact" : NULL;
         return 0;
-    case OPT_JSON: settings->output = OUTPUT_JSON; return 0;
-    case OPT_CSV: settings->output = OUTPUT_CSV; return 0;
+    case OPT_JSON: settings->output = HSW_OUTPUT_JSON; return 0;
+    case OPT_CSV: settings->output = HSW_OUTPUT_CSV; return 0;
     case OPT_SVG:
         if (optarg[0] == '\0')
             return hsw_usage_error("ab", "--svg needs a file name");
@@ -250,9 +249,9 @@ static int parse(struct ab *ab, struct settings *settings, int argc, char **argv
 static int output(struct ab *ab, const struct settings *settings, FILE **svg_file)
 {
     ab_summarize(ab);
-    if (settings->output == OUTPUT_JSON)
+    if (settings->output == HSW_OUTPUT_JSON)
         ab_print_json(ab);
-    else if (settings->output == OUTPUT_CSV)
+    else if (settings->output == HSW_OUTPUT_CSV)
         ab_print_csv(ab);
     else
         ab_print_text(ab);
@@ -273,7 +272,7 @@ static int output(struct ab *ab, const struct settings *settings, FILE **svg_fil
 static int run(int argc, char **argv)
 {
     struct ab ab = {.min_runs = DEFAULT_RUNS, .warmup = 1, .counted_runs = 1};
-    struct settings settings = {.output = OUTPUT_TEXT};
+    struct settings settings = {.output = HSW_OUTPUT_TEXT};
     const char *why = NULL;
     FILE *svg_file = NULL;
     int status;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dashboard/cmdline.h"
 #include "dashboard/command.h"
 #include "dashboard/format.h"
 #include "dashboard/top.h"
@@ -24,23 +25,31 @@
 #define MAX_DELAY 3600.0
 #define KEEP_GONE_SECONDS 3.0
 
+enum { OPT_SORT = 256, OPT_JSON, OPT_CSV };
+
+static const struct hsw_option options[] = {
+    {"delay", 'd', "SECONDS", "time between refreshes, 0.1 to 3600 (default 1)"},
+    {"batch", 'b', NULL, "no UI: print a table every refresh on stdout"},
+    {"iterations", 'n', "COUNT", "refreshes before exiting (default: until interrupted)"},
+    {"pid", 'p', "PID[,PID...]", "only these processes (the option can repeat)"},
+    {"sort", OPT_SORT, "COLUMN", "the column to sort on (see below; default allocs)"},
+    {"json", OPT_JSON, NULL, "batch: one JSON object per refresh, one per line"},
+    {"csv", OPT_CSV, NULL, "batch: a CSV header, then rows every refresh"},
+    {"help", 'h', NULL, "this help"},
+};
+#define OPTION_COUNT (sizeof options / sizeof options[0])
+
 static int help(void)
 {
     printf("usage: heapswitch top " USAGE "\n\n"
            "Shows the processes running under libheapswitch, refreshed every SECONDS:\n"
            "allocations, frees and bytes per second, live and peak bytes, RSS,\n"
            "fragmentation, allocations per request. Processes that end are shown\n"
-           "dimmed for %.0f seconds, then dropped. Needs a terminal unless -b.\n\n"
-           "  -d, --delay SECONDS     time between refreshes, %.1f to %.0f (default 1)\n"
-           "  -b, --batch             no UI: print a table every refresh on stdout\n"
-           "  -n, --iterations COUNT  refreshes before exiting (batch mode; default:\n"
-           "                          until interrupted; in the UI too when given)\n"
-           "  -p, --pid PID[,PID...]  only these processes (the option can repeat)\n"
-           "  --sort COLUMN           pid, allocs, frees, bytes, live, peak, rss, frag, frag_bytes,\n"
-           "                          per_request, backend, tag, state, command\n"
-           "                          (default allocs)\n"
-           "  --json                  batch: one JSON object per refresh, one per line\n"
-           "  --csv                   batch: a CSV header, then rows every refresh\n\n"
+           "dimmed for %.0f seconds, then dropped. Needs a terminal unless -b.\n\n",
+           KEEP_GONE_SECONDS);
+    hsw_options_help(stdout, options, OPTION_COUNT);
+    printf("\ncolumns: %s\n\n", hsw_column_keys());
+    printf(
            "Keys in the UI:\n"
            "  Up/Down PgUp/PgDn Home/End  move the selection\n"
            "  Enter          details of the selected process (Esc, Enter or q: back)\n"
@@ -56,12 +65,10 @@ static int help(void)
            "  / F4           filter (command, backend, tag); Enter keeps, Esc clears\n"
            "  space p        pause / resume refreshing\n"
            "  h ? F1         help\n"
-           "  q F10          quit (Ctrl-C too)\n",
-           KEEP_GONE_SECONDS, MIN_DELAY, MAX_DELAY);
+           "  q F10          quit (Ctrl-C too)\n");
     return 0;
 }
 
-enum output { OUTPUT_TEXT, OUTPUT_JSON, OUTPUT_CSV };
 
 static volatile sig_atomic_t stop_requested;
 
@@ -157,7 +164,7 @@ static void totals(const struct top_state *state, size_t *running, double *alloc
     }
 }
 
-static int run_batch(struct top_state *state, enum output output,
+static int run_batch(struct top_state *state, enum hsw_output output,
                      unsigned long iterations)
 {
     bool header = true;
@@ -175,9 +182,9 @@ static int run_batch(struct top_state *state, enum output output,
             hsw_error("top", "out of memory");
             return 1;
         }
-        if (output == OUTPUT_JSON) {
+        if (output == HSW_OUTPUT_JSON) {
             hsw_table_json(stdout, state->rows, state->row_count, (double)time(NULL));
-        } else if (output == OUTPUT_CSV) {
+        } else if (output == HSW_OUTPUT_CSV) {
             hsw_table_csv(stdout, state->rows, state->row_count, header,
                           (double)time(NULL));
             header = false;
@@ -444,73 +451,62 @@ static int run_tui(struct top_state *state, unsigned long iterations)
 static int run(int argc, char **argv)
 {
     static struct top_state state;
-    enum output output = OUTPUT_TEXT;
+    enum hsw_output output = HSW_OUTPUT_TEXT;
     unsigned long iterations = 0;
+    struct option longs[OPTION_COUNT + 1];
+    char shorts[32];
     bool batch = false;
-    int sort, status;
+    int sort, status, option;
 
     memset(&state, 0, sizeof state);
     state.delay = 1.0;
     state.sort = HSW_COL_ALLOCS;
     state.ab_window = TOP_AB_DEFAULT_WINDOW;
     hsw_ab_init(&state.ab);
-    for (int at = 1; at < argc; at++) {
-        const char *option = argv[at];
-        const char *value = at + 1 < argc ? argv[at + 1] : NULL;
-        bool takes_value = strcmp(option, "-d") == 0 || strcmp(option, "--delay") == 0 ||
-                           strcmp(option, "-n") == 0 ||
-                           strcmp(option, "--iterations") == 0 ||
-                           strcmp(option, "-p") == 0 || strcmp(option, "--pid") == 0 ||
-                           strcmp(option, "--sort") == 0;
+    hsw_options_build_permuting(options, OPTION_COUNT, longs, shorts, sizeof shorts);
+    optind = 1;
+    opterr = 0;
+    while ((option = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        /* The option as named in errors: its long name for a bad value,
+         * the word getopt_long refused otherwise. */
+        const char *name = option == ':' || option == '?'
+                               ? hsw_options_culprit(argv, options, OPTION_COUNT)
+                               : hsw_options_name(options, OPTION_COUNT, option);
 
-        if (takes_value && value == NULL)
-            return hsw_usage_error("top", "%s needs a value", option);
-        if (strcmp(option, "-h") == 0 || strcmp(option, "--help") == 0)
-            return help();
-        if (strcmp(option, "-b") == 0 || strcmp(option, "--batch") == 0) {
-            batch = true;
-        } else if (strcmp(option, "--json") == 0) {
-            output = OUTPUT_JSON;
-        } else if (strcmp(option, "--csv") == 0) {
-            output = OUTPUT_CSV;
-        } else if (strcmp(option, "-d") == 0 || strcmp(option, "--delay") == 0) {
-            if (value == NULL || hsw_parse_seconds(value, &state.delay) != 0 ||
-                state.delay < MIN_DELAY || state.delay > MAX_DELAY)
-                return hsw_usage_error("top",
-                                       "%s needs a number of seconds from %.1f to %.0f, "
-                                       "not '%s'",
-                                       option, MIN_DELAY, MAX_DELAY, value ? value : "");
-            at++;
-        } else if (strcmp(option, "-n") == 0 || strcmp(option, "--iterations") == 0) {
-            if (value == NULL || hsw_parse_count(value, 1000000000, &iterations) != 0)
-                return hsw_usage_error("top",
-                                       "%s needs a count from 1 to 1000000000, not '%s'",
-                                       option, value ? value : "");
-            at++;
-        } else if (strcmp(option, "-p") == 0 || strcmp(option, "--pid") == 0) {
-            if (value == NULL || parse_pids(&state, value) != 0)
-                return hsw_usage_error("top",
-                                       "%s needs process ids separated by commas, "
-                                       "not '%s'",
-                                       option, value ? value : "");
-            at++;
-        } else if (strcmp(option, "--sort") == 0) {
-            if (value == NULL || (sort = hsw_column_by_key(value)) < 0)
-                return hsw_usage_error("top",
-                                       "--sort needs a column name (pid, allocs, frees, "
-                                       "bytes, live, peak, rss, frag, frag_bytes, per_request, "
-                                       "backend, tag, state, command), not '%s'",
-                                       value ? value : "");
+        switch (option) {
+        case 'h': return help();
+        case 'b': batch = true; break;
+        case OPT_JSON: output = HSW_OUTPUT_JSON; break;
+        case OPT_CSV: output = HSW_OUTPUT_CSV; break;
+        case 'd':
+            if (hsw_parse_seconds(optarg, &state.delay) != 0 || state.delay < MIN_DELAY ||
+                state.delay > MAX_DELAY)
+                return hsw_usage_error("top", "%s needs a number of seconds from %.1f to %.0f, not '%s'",
+                                       name, MIN_DELAY, MAX_DELAY, optarg);
+            break;
+        case 'n':
+            if (hsw_parse_count(optarg, 1000000000, &iterations) != 0)
+                return hsw_usage_error("top", "%s needs a count from 1 to 1000000000, not '%s'",
+                                       name, optarg);
+            break;
+        case 'p':
+            if (parse_pids(&state, optarg) != 0)
+                return hsw_usage_error("top", "%s needs process ids separated by commas, not '%s'",
+                                       name, optarg);
+            break;
+        case OPT_SORT:
+            if ((sort = hsw_column_by_key(optarg)) < 0)
+                return hsw_usage_error("top", "--sort needs a column (%s), not '%s'",
+                                       hsw_column_keys(), optarg);
             state.sort = (enum hsw_column)sort;
-            at++;
-        } else if (option[0] == '-') {
-            return hsw_usage_error("top", "unknown option '%s'", option);
-        } else {
-            return hsw_usage_error("top", "unexpected argument '%s' (use -p PID)",
-                                   option);
+            break;
+        case ':': return hsw_usage_error("top", "%s needs a value", name);
+        default: return hsw_usage_error("top", "unknown option '%s'", name);
         }
     }
-    if (output != OUTPUT_TEXT && !batch)
+    if (optind < argc)
+        return hsw_usage_error("top", "unexpected argument '%s' (use -p PID)", argv[optind]);
+    if (output != HSW_OUTPUT_TEXT && !batch)
         return hsw_usage_error("top", "--json and --csv need -b (batch mode)");
     if (!batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
         return hsw_usage_error("top", "not a terminal: use -b for batch output "

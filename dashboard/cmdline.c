@@ -34,6 +34,14 @@ void hsw_options_build(const struct hsw_option *options, size_t count, struct op
         shorts[used < shorts_size ? used : shorts_size - 1] = '\0';
 }
 
+void hsw_options_build_permuting(const struct hsw_option *options, size_t count,
+                                 struct option *longs, char *shorts, size_t shorts_size)
+{
+    hsw_options_build(options, count, longs, shorts, shorts_size);
+    if (shorts[0] == '+')
+        memmove(shorts, shorts + 1, strlen(shorts)); /* the NUL too */
+}
+
 void hsw_options_help(FILE *out, const struct hsw_option *options, size_t count)
 {
     for (size_t i = 0; i < count; i++) {

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The forms every subcommand can print. */
+enum hsw_output { HSW_OUTPUT_TEXT, HSW_OUTPUT_JSON, HSW_OUTPUT_CSV };
+
 struct hsw_option {
     const char *name;     /* the long name, without "--" */
     int id;               /* a short option's letter, or a value >= 256 */
@@ -18,6 +21,11 @@ struct hsw_option {
  * at the first non-option, ':' for a missing argument). */
 void hsw_options_build(const struct hsw_option *options, size_t count, struct option *longs,
                        char *shorts, size_t shorts_size);
+
+/* The same, but options and operands may come in any order (getopt_long
+ * permutes argv; for commands without a "--" COMMAND). */
+void hsw_options_build_permuting(const struct hsw_option *options, size_t count,
+                                 struct option *longs, char *shorts, size_t shorts_size);
 
 /* Prints "  -n, --runs N           help" for every option. */
 void hsw_options_help(FILE *out, const struct hsw_option *options, size_t count);

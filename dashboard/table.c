@@ -33,6 +33,18 @@ int hsw_column_by_key(const char *key)
     return -1;
 }
 
+const char *hsw_column_keys(void)
+{
+    static char text[256];
+
+    if (text[0] == '\0')
+        for (int c = 0; c < HSW_COL_COUNT; c++) {
+            size_t used = strlen(text);
+            snprintf(text + used, sizeof text - used, "%s%s", c ? ", " : "", hsw_columns[c].key);
+        }
+    return text;
+}
+
 const char *hsw_state_name(enum heapswitch_process_state state)
 {
     return state == HEAPSWITCH_PROCESS_RUNNING ? "running"

@@ -37,6 +37,8 @@ extern const struct hsw_column_info hsw_columns[HSW_COL_COUNT];
 
 /* The column named `key` (as in hsw_columns) or -1. */
 int hsw_column_by_key(const char *key);
+/* "pid, state, backend, ...": every column's key, for help and errors. */
+const char *hsw_column_keys(void);
 /* A cell's text for the table. */
 const char *hsw_cell(const struct hsw_proc *proc, enum hsw_column column, char *out,
                      size_t size);
