@@ -48,6 +48,7 @@ struct hsw_http {
     struct connection *connections; /* oldest first: deadlines in order */
     struct connection *newest;
     unsigned long answered;
+    bool closed; /* a connection closed during the last run */
 };
 
 /* Marks a request that reached the handler (its per-request pointer). */
@@ -111,6 +112,7 @@ static void track_connection(void *context, struct MHD_Connection *handle,
             http->newest = c->previous;
         free(c);
         *socket_context = NULL;
+        http->closed = true;
     }
 }
 
@@ -239,6 +241,12 @@ int hsw_http_timeout_ms(struct hsw_http *http)
     MHD_UNSIGNED_LONG_LONG library_ms;
     double wait = -1;
 
+    /* At its connection limit, libmicrohttpd takes the listening socket
+     * out of its epoll set, and puts it back at the start of the run after
+     * a connection closes: until then the epoll descriptor does not wake
+     * for the connections waiting in the backlog. */
+    if (http->closed)
+        return 0;
     if (MHD_get_timeout(http->daemon, &library_ms) == MHD_YES)
         wait = (double)library_ms;
     for (struct connection *c = http->connections; c != NULL; c = c->next)
@@ -255,6 +263,7 @@ int hsw_http_run(struct hsw_http *http)
 {
     double now;
 
+    http->closed = false;
     if (MHD_run(http->daemon) != MHD_YES) {
         hsw_error("export", "the HTTP server failed");
         return -1;

@@ -19,7 +19,9 @@
 /* Why a file cannot be made in `directory`, in words. */
 static void directory_error(const char *path, const char *directory, int error)
 {
-    if (error == ENOENT)
+    struct stat info;
+
+    if (error == ENOENT && stat(directory, &info) != 0)
         hsw_error("export", "cannot write %s: no directory %s", path, directory);
     else if (error == ENOTDIR)
         hsw_error("export", "cannot write %s: %s is not a directory", path, directory);
