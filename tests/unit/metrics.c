@@ -304,8 +304,37 @@ static void test_no_process(void)
     free(page);
 }
 
-int main(void)
+/* `metrics FILE` also writes a page of awkward labels and values to FILE,
+ * for promtool to check (tests/cli/export_rules.sh). */
+static void write_sample_page(const char *path)
 {
+    struct heapswitch_snapshot s, t;
+    const struct heapswitch_snapshot *list[] = {&s, &t};
+    char *page;
+    FILE *out = fopen(path, "w");
+
+    fill(&s);
+    strcpy(s.tag, "a\"b\\c\nd");
+    strcpy(s.exe, "/opt/we\"ird\\dir/new\nline/caf\xc3\xa9\xff");
+    s.fragmentation = 1.0 / 3.0;
+    s.cpu_seconds = 0.1;
+    fill(&t);
+    t.pid = 7;
+    t.stats_level = HEAPSWITCH_STATS_DEFAULT;
+    t.estimated = HEAPSWITCH_ESTIMATED_LIVE | HEAPSWITCH_UNCOUNTED_USABLE;
+    t.cpu_seconds = -1;
+    page = render(list, 2, 1, 1e-6);
+    if (out == NULL || fputs(page, out) == EOF || fclose(out) != 0) {
+        perror(path);
+        exit(99);
+    }
+    free(page);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        write_sample_page(argv[1]);
     test_exact_values();
     test_unknown_figures();
     test_escaping();
