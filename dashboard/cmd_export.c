@@ -28,14 +28,15 @@
 #define DEFAULT_TIMEOUT 5
 #define USAGE "[--listen ADDRESS:PORT] [--once] [--textfile PATH [--interval SECONDS]]"
 
+/* Below 256: also a short option. */
 enum option_id {
     OPT_LISTEN = 'l',
-    OPT_TEXTFILE = 't',
-    OPT_INTERVAL = 'i',
     OPT_HELP = 'h',
     OPT_ONCE = 256,
     OPT_MAX_CONNECTIONS,
     OPT_TIMEOUT,
+    OPT_TEXTFILE,
+    OPT_INTERVAL,
 };
 
 /* The options, their help and getopt_long's table in one place. */
@@ -55,9 +56,8 @@ static const struct {
     {"timeout", OPT_TIMEOUT, "SECONDS",
      "a connection's whole life, however slow the client (default 5)"},
     {"textfile", OPT_TEXTFILE, "PATH",
-     "write the same text to PATH for node_exporter's textfile collector (a NAME.prom "
-     "in its --collector.textfile.directory), replaced atomically; without --listen, no "
-     "HTTP server"},
+     "write the same text to PATH (a NAME.prom in node_exporter's textfile directory), "
+     "replaced atomically; without --listen, no HTTP server"},
     {"interval", OPT_INTERVAL, "SECONDS",
      "rewrite the textfile every SECONDS until stopped (default: write it once)"},
     {"help", OPT_HELP, NULL, "show this help"},

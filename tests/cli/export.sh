@@ -183,7 +183,7 @@ for bad in 0 1.5 abc 3601 ''; do
 done
 expect_error 2 "--interval without --textfile" "$HSW" export --interval 5
 expect_error 2 "--once with a textfile and no server" "$HSW" export --textfile "$work/x.prom" --once
-expect_error 2 "--timeout with a textfile and no server" "$HSW" export -t "$work/x.prom" --timeout 3
+expect_error 2 "--timeout with a textfile and no server" "$HSW" export --textfile "$work/x.prom" --timeout 3
 expect_error 2 "--textfile ''" "$HSW" export --textfile ''
 expect_error 2 "--interval 0" "$HSW" export --textfile "$work/x.prom" --interval 0
 check "no textfile written by a usage error" test ! -e "$work/x.prom"
