@@ -79,7 +79,8 @@ static int help(void)
            "Serves the counters of every process running under libheapswitch in\n"
            "Prometheus' text format (0.0.4), read afresh at each scrape, over HTTP or\n"
            "in a file. Exits 0 on SIGINT or SIGTERM (or after --once, or after\n"
-           "writing the textfile once), 1 if it cannot listen or write, 2 on bad usage.\n\n");
+           "writing the textfile once), 1 if it cannot listen or write, 2 on bad "
+           "usage.\n\n");
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         char head[64];
         int width;
@@ -139,12 +140,15 @@ static int parse_options(int argc, char **argv, struct settings *settings)
     optind = 1;
     while ((id = getopt_long(argc, argv, short_options, table, NULL)) != -1) {
         switch (id) {
-        case OPT_HELP: return help();
+        case OPT_HELP:
+            return help();
         case OPT_LISTEN:
             settings->listen = optarg;
             settings->listen_given = true;
             break;
-        case OPT_ONCE: settings->once = true; break;
+        case OPT_ONCE:
+            settings->once = true;
+            break;
         case OPT_TEXTFILE:
             if (optarg[0] == '\0')
                 return hsw_usage_error("export", "--textfile needs a file name");
@@ -152,20 +156,26 @@ static int parse_options(int argc, char **argv, struct settings *settings)
             break;
         case OPT_INTERVAL:
             if (hsw_parse_seconds(optarg, &settings->interval) != 0)
-                return hsw_usage_error("export", "bad --interval '%s': seconds, above 0 "
-                                                 "and at most 86400", optarg);
+                return hsw_usage_error("export",
+                                       "bad --interval '%s': seconds, above 0 "
+                                       "and at most 86400",
+                                       optarg);
             break;
         case OPT_MAX_CONNECTIONS:
             if (hsw_parse_count(optarg, 10000, &count) != 0)
-                return hsw_usage_error("export", "bad --max-connections '%s': a number "
-                                                 "from 1 to 10000", optarg);
+                return hsw_usage_error("export",
+                                       "bad --max-connections '%s': a number "
+                                       "from 1 to 10000",
+                                       optarg);
             settings->limits.max_connections = (unsigned)count;
             settings->limits_given = true;
             break;
         case OPT_TIMEOUT:
             if (hsw_parse_count(optarg, 3600, &count) != 0)
-                return hsw_usage_error("export", "bad --timeout '%s': whole seconds from 1 "
-                                                 "to 3600", optarg);
+                return hsw_usage_error("export",
+                                       "bad --timeout '%s': whole seconds from 1 "
+                                       "to 3600",
+                                       optarg);
             settings->limits.timeout_seconds = (unsigned)count;
             settings->limits_given = true;
             break;
@@ -176,6 +186,8 @@ static int parse_options(int argc, char **argv, struct settings *settings)
                                            options[i].argument);
             return hsw_usage_error("export", "%s needs a value", argv[optind - 1]);
         default:
+            if (optopt > 0 && optopt < 256) /* a short one, maybe among others */
+                return hsw_usage_error("export", "unknown option '-%c'", optopt);
             return hsw_usage_error("export", "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -186,8 +198,9 @@ static int parse_options(int argc, char **argv, struct settings *settings)
     /* The textfile alone needs no server; asked for, it gets one. */
     if (settings->textfile != NULL && !settings->listen_given) {
         if (settings->once || settings->limits_given)
-            return hsw_usage_error("export", "--once, --max-connections and --timeout are "
-                                             "the HTTP server's: add --listen");
+            return hsw_usage_error("export",
+                                   "--once, --max-connections and --timeout are "
+                                   "the HTTP server's: add --listen");
         settings->listen = NULL;
     }
     return -1;
@@ -215,8 +228,8 @@ static int render_page(void *context, char **text, size_t *length)
     if (hsw_model_refresh(model, false) != 0)
         return -1;
     if (model->count > exporter->seen_capacity) {
-        const struct heapswitch_snapshot **grown =
-            realloc(exporter->seen, model->count * sizeof *grown);
+        size_t size = model->count * sizeof(const struct heapswitch_snapshot *);
+        const struct heapswitch_snapshot **grown = realloc(exporter->seen, size);
         if (grown == NULL)
             return -1;
         exporter->seen = grown;
@@ -338,13 +351,15 @@ static int run(int argc, char **argv)
     status = settings.textfile != NULL ? write_textfile(&exporter, settings.textfile) : 0;
     if (status == 0 && settings.listen != NULL) {
         listener = hsw_listen_open(&where);
-        http = listener >= 0 ? hsw_http_start(listener, &settings.limits, render_page,
-                                              &exporter)
-                             : NULL;
+        http = listener >= 0
+                   ? hsw_http_start(listener, &settings.limits, render_page, &exporter)
+                   : NULL;
         status = http != NULL ? 0 : -1;
         if (http != NULL && where.any)
-            fprintf(stderr, "heapswitch export: serving http://*:%u/metrics (every "
-                            "interface)\n", where.port);
+            fprintf(stderr,
+                    "heapswitch export: serving http://*:%u/metrics (every "
+                    "interface)\n",
+                    where.port);
         else if (http != NULL)
             fprintf(stderr, "heapswitch export: serving http://%s/metrics\n",
                     where.display);

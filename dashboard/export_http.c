@@ -78,12 +78,14 @@ static void log_message(void *context, const char *format, va_list arguments)
     fputs("heapswitch export: ", stderr);
     vfprintf(stderr, format, arguments);
     if (dropped > 0)
-        fprintf(stderr, "heapswitch export: (%lu more such messages not shown)\n", dropped);
+        fprintf(stderr, "heapswitch export: (%lu more such messages not shown)\n",
+                dropped);
     dropped = 0;
 }
 
 static void track_connection(void *context, struct MHD_Connection *handle,
-                             void **socket_context, enum MHD_ConnectionNotificationCode code)
+                             void **socket_context,
+                             enum MHD_ConnectionNotificationCode code)
 {
     struct hsw_http *http = context;
     struct connection *c = *socket_context;
@@ -179,7 +181,8 @@ static enum MHD_Result handle_request(void *context, struct MHD_Connection *hand
         *upload_data_size = 0; /* a body is dropped; the answer comes at its end */
         return MHD_YES;
     }
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return answer_text(handle, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
     if (strcmp(url, "/") == 0)
         return answer(handle, MHD_HTTP_OK, "text/html; charset=utf-8", (char *)index_page,
@@ -211,8 +214,8 @@ struct hsw_http *hsw_http_start(int listener, const struct hsw_http_limits *limi
         MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle_request, http,
         MHD_OPTION_EXTERNAL_LOGGER, log_message, http, /* first, to catch every message */
         MHD_OPTION_LISTEN_SOCKET, listener, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)REQUEST_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
-        limits->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, limits->timeout_seconds,
+        (size_t)REQUEST_MEMORY, MHD_OPTION_CONNECTION_LIMIT, limits->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, limits->timeout_seconds,
         MHD_OPTION_NOTIFY_CONNECTION, track_connection, http, MHD_OPTION_NOTIFY_COMPLETED,
         request_done, http, MHD_OPTION_END);
     if (http->daemon == NULL) {

@@ -100,7 +100,8 @@ int hsw_listen_parse(const char *text, struct hsw_listen_address *out, const cha
 
 static int try_listen(const struct hsw_listen_address *where)
 {
-    int fd = socket(where->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd =
+        socket(where->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int yes = 1, no = 0, saved;
 
     if (fd < 0)
@@ -141,8 +142,10 @@ int hsw_listen_open(struct hsw_listen_address *where)
     else if (errno == EADDRNOTAVAIL)
         hsw_error("export", "address %s is not an address of this host", where->display);
     else if (errno == EACCES)
-        hsw_error("export", "not allowed to listen on %s (a port below 1024 needs "
-                            "privileges)", where->display);
+        hsw_error("export",
+                  "not allowed to listen on %s (a port below 1024 needs "
+                  "privileges)",
+                  where->display);
     else
         hsw_error("export", "cannot listen on %s: %s", where->display, strerror(errno));
     return -1;

@@ -16,7 +16,9 @@
 
 #include "dashboard/metrics.h"
 
-void hsw_metrics_label_value(FILE *out, const char *text)
+/* Writes text as a label value: backslash, double quote and newline
+ * escaped, bytes that are not UTF-8 replaced by '?'. */
+static void label_value(FILE *out, const char *text)
 {
     const unsigned char *at = (const unsigned char *)text;
 
@@ -81,13 +83,13 @@ static void open_labels(FILE *out, const struct heapswitch_snapshot *s)
     program_of(s, program, sizeof program);
     slash = strrchr(program, '/');
     fprintf(out, "{pid=\"%d\",program=\"", (int)s->pid);
-    hsw_metrics_label_value(out, program);
+    label_value(out, program);
     fputs("\",command=\"", out);
-    hsw_metrics_label_value(out, slash != NULL ? slash + 1 : program);
+    label_value(out, slash != NULL ? slash + 1 : program);
     fputs("\",backend=\"", out);
-    hsw_metrics_label_value(out, s->backend);
+    label_value(out, s->backend);
     fputs("\",tag=\"", out);
-    hsw_metrics_label_value(out, s->tag);
+    label_value(out, s->tag);
     fputc('"', out);
 }
 
@@ -127,9 +129,10 @@ static const struct {
     [F_BYTES_ALLOCATED] = {"heapswitch_bytes_allocated_total", "counter",
                            "Usable bytes of the blocks handed out (counted at the exact "
                            "level only)."},
-    [F_BYTES_FREED] = {"heapswitch_bytes_freed_total", "counter",
-                       "Usable bytes of the blocks given back (counted at the exact level "
-                       "only)."},
+    [F_BYTES_FREED] =
+        {"heapswitch_bytes_freed_total", "counter",
+         "Usable bytes of the blocks given back (counted at the exact level "
+         "only)."},
     [F_REQUESTS] = {"heapswitch_requests_total", "counter",
                     "Requests marked with heapswitch_request_done()."},
     [F_CPU] = {"heapswitch_cpu_seconds_total", "counter",
@@ -189,7 +192,9 @@ static void samples(FILE *out, enum family f, const struct heapswitch_snapshot *
     bool usable = (s->estimated & HEAPSWITCH_UNCOUNTED_USABLE) == 0;
 
     switch (f) {
-    case F_INFO: sample_info(out, s); break;
+    case F_INFO:
+        sample_info(out, s);
+        break;
     case F_CALLS: {
         const uint64_t calls[] = {c->malloc_calls, c->calloc_calls, c->realloc_calls,
                                   c->free_calls, c->aligned_calls};
@@ -197,8 +202,12 @@ static void samples(FILE *out, enum family f, const struct heapswitch_snapshot *
             sample_u64(out, F_CALLS, s, kinds[k], calls[k]);
         break;
     }
-    case F_FAILURES: sample_u64(out, f, s, NULL, c->failures); break;
-    case F_BYTES_REQUESTED: sample_u64(out, f, s, NULL, c->bytes_requested); break;
+    case F_FAILURES:
+        sample_u64(out, f, s, NULL, c->failures);
+        break;
+    case F_BYTES_REQUESTED:
+        sample_u64(out, f, s, NULL, c->bytes_requested);
+        break;
     case F_BYTES_ALLOCATED:
         if (usable)
             sample_u64(out, f, s, NULL, c->bytes_allocated);
@@ -207,13 +216,19 @@ static void samples(FILE *out, enum family f, const struct heapswitch_snapshot *
         if (usable)
             sample_u64(out, f, s, NULL, c->bytes_freed);
         break;
-    case F_REQUESTS: sample_u64(out, f, s, NULL, c->requests); break;
+    case F_REQUESTS:
+        sample_u64(out, f, s, NULL, c->requests);
+        break;
     case F_CPU:
         if (s->cpu_seconds >= 0)
             sample_double(out, f, s, s->cpu_seconds);
         break;
-    case F_LIVE: sample_u64(out, f, s, NULL, s->live_bytes); break;
-    case F_PEAK: sample_u64(out, f, s, NULL, s->peak_live_bytes); break;
+    case F_LIVE:
+        sample_u64(out, f, s, NULL, s->live_bytes);
+        break;
+    case F_PEAK:
+        sample_u64(out, f, s, NULL, s->peak_live_bytes);
+        break;
     case F_RSS:
         /* A process that is gone has no resident set (the reader says 0). */
         if (running)
@@ -231,8 +246,11 @@ static void samples(FILE *out, enum family f, const struct heapswitch_snapshot *
         if (s->heap_overhead_bytes >= 0)
             sample_u64(out, f, s, NULL, (uint64_t)s->heap_overhead_bytes);
         break;
-    case F_THREADS: sample_u64(out, f, s, NULL, s->threads); break;
-    case F_COUNT: break;
+    case F_THREADS:
+        sample_u64(out, f, s, NULL, s->threads);
+        break;
+    case F_COUNT:
+        break;
     }
 }
 
@@ -245,12 +263,14 @@ int hsw_metrics_write(FILE *out, const struct heapswitch_snapshot *const *snapsh
         for (size_t i = 0; i < count; i++)
             samples(out, (enum family)f, snapshots[i]);
     }
-    fprintf(out, "# HELP heapswitch_processes Processes with a readable segment.\n"
-                 "# TYPE heapswitch_processes gauge\nheapswitch_processes %zu\n",
+    fprintf(out,
+            "# HELP heapswitch_processes Processes with a readable segment.\n"
+            "# TYPE heapswitch_processes gauge\nheapswitch_processes %zu\n",
             count);
-    fprintf(out, "# HELP heapswitch_segments_refused Segments refused as invalid or not "
-                 "readable in this scan.\n"
-                 "# TYPE heapswitch_segments_refused gauge\nheapswitch_segments_refused %u\n",
+    fprintf(out,
+            "# HELP heapswitch_segments_refused Segments refused as invalid or not "
+            "readable in this scan.\n"
+            "# TYPE heapswitch_segments_refused gauge\nheapswitch_segments_refused %u\n",
             scan->refused);
     fprintf(out, "# HELP heapswitch_up Whether the exporter could read the segments.\n"
                  "# TYPE heapswitch_up gauge\nheapswitch_up 1\n");

@@ -21,8 +21,4 @@ struct hsw_metrics_scan {
 int hsw_metrics_write(FILE *out, const struct heapswitch_snapshot *const *snapshots,
                       size_t count, const struct hsw_metrics_scan *scan);
 
-/* Writes text as a label value: backslash, double quote and newline
- * escaped, bytes that are not UTF-8 replaced by '?'. */
-void hsw_metrics_label_value(FILE *out, const char *text);
-
 #endif

@@ -99,9 +99,10 @@ check "every read is a whole page, 40 rewrites as new inodes ($(tr '\n' ' ' <"$w
     test $poll_status = 0
 check "  still running" kill -0 $periodic
 
-# A directory that goes away: reported, the exporter keeps running, and the
-# file is back when the directory is.
-rm -rf "$work/tf"
+# A directory that goes away (renamed: rm -rf would race with the next
+# temporary file): reported, the exporter keeps running, and the file is
+# back when the directory is.
+mv "$work/tf" "$work/tf.gone"
 wait_for 60 grep -q "no directory $work/tf" "$work/periodic.err"
 check "a directory that went away is reported" grep -q "no directory $work/tf" "$work/periodic.err"
 check "  the exporter keeps running" kill -0 $periodic

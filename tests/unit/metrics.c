@@ -77,7 +77,8 @@ static void check_structure(const char *page)
                   family);
         } else if (line[0] != '#') {
             size_t name_length = strcspn(line, "{ ");
-            CHECK(name_length == strlen(family) && strncmp(line, family, name_length) == 0,
+            CHECK(name_length == strlen(family) &&
+                      strncmp(line, family, name_length) == 0,
                   "sample under its own family: %.*s (family %s)", (int)length, line,
                   family);
             CHECK(memchr(line, ' ', length) != NULL, "a value: %.*s", (int)length, line);
@@ -118,8 +119,9 @@ static void fill(struct heapswitch_snapshot *s)
     s->cpu_seconds = 12.5;
 }
 
-#define LABELS "pid=\"4242\",program=\"/srv/bin/server\",command=\"server\"," \
-               "backend=\"jemalloc\",tag=\"canary\""
+#define LABELS                                                                           \
+    "pid=\"4242\",program=\"/srv/bin/server\",command=\"server\","                       \
+    "backend=\"jemalloc\",tag=\"canary\""
 
 static void test_exact_values(void)
 {
@@ -213,7 +215,8 @@ static void test_unknown_figures(void)
           "no bytes_freed sample when usable bytes are not counted");
     CHECK(lines_starting(page, "heapswitch_cpu_seconds_total{") == 0, "no CPU sample");
     CHECK(lines_starting(page, "heapswitch_heap_overhead_bytes{") == 0, "no overhead");
-    CHECK(lines_starting(page, "heapswitch_fragmentation_ratio{") == 0, "no fragmentation");
+    CHECK(lines_starting(page, "heapswitch_fragmentation_ratio{") == 0,
+          "no fragmentation");
     CHECK(lines_starting(page, "heapswitch_heap_resident_bytes{") == 0, "no resident");
     CHECK(lines_starting(page, "heapswitch_rss_bytes{") == 0, "no RSS once exited");
     CHECK(lines_starting(page, "heapswitch_scrape_duration_seconds") == 0,
@@ -228,8 +231,8 @@ static void test_unknown_figures(void)
     CHECK(has_line(page, "heapswitch_process_info{" LABELS
                          ",stats=\"default\",estimated=\"live\"} 1"),
           "only live bytes estimated:\n%s", page);
-    CHECK(has_line(page, "heapswitch_bytes_allocated_total{" LABELS
-                         "} 18446744073709551615"),
+    CHECK(has_line(page,
+                   "heapswitch_bytes_allocated_total{" LABELS "} 18446744073709551615"),
           "usable bytes counted: sampled");
     free(page);
 }
@@ -261,7 +264,8 @@ static void test_escaping(void)
     CHECK(has_line(page, "heapswitch_requests_total{pid=\"7\",program=\"python3\","
                          "command=\"python3\",backend=\"system\",tag=\"\"} 77"),
           "program from the command line:\n%s", page);
-    CHECK(lines_starting(page, "heapswitch_calls_total{") == 10, "5 kinds for 2 processes");
+    CHECK(lines_starting(page, "heapswitch_calls_total{") == 10,
+          "5 kinds for 2 processes");
     CHECK(has_line(page, "heapswitch_processes 2"), "two processes");
     CHECK(strchr(page, '\xff') == NULL, "no byte that is not UTF-8");
     free(page);
@@ -278,7 +282,8 @@ static void test_values(void)
     s.cpu_seconds = 0.1;
     s.fragmentation = 1.0 / 3.0;
     page = render(list, 1, 0, 1e-6);
-    CHECK(has_line(page, "heapswitch_cpu_seconds_total{" LABELS "} 0.1"), "0.1:\n%s", page);
+    CHECK(has_line(page, "heapswitch_cpu_seconds_total{" LABELS "} 0.1"), "0.1:\n%s",
+          page);
     CHECK(has_line(page, "heapswitch_fragmentation_ratio{" LABELS "} 0.3333333333333333"),
           "1/3 to 16 digits, the fewest exact ones:\n%s", page);
     CHECK(has_line(page, "heapswitch_scrape_duration_seconds 9.9999999999999995e-07") ||
