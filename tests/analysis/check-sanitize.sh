@@ -87,7 +87,7 @@ mkdir -p "$dir/logs" || exit 2
 
 passed=0 failed=0 skipped=0 failed_names=
 for script in "$dir"/tests/dashboard/*.sh "$dir"/tests/cli/*.sh tests/unit/rates; do
-    case $script in */common.sh) continue ;; esac
+    case $script in */common.sh | */*_common.sh) continue ;; esac
     name=${script#"$dir"/}
     out=$dir/logs/$(echo "$name" | tr / _).log
     case $script in
