@@ -63,7 +63,7 @@ static void check_structure(const char *page)
     for (const char *line = page; *line != '\0';) {
         const char *end = strchr(line, '\n');
         size_t length = end != NULL ? (size_t)(end - line) : strlen(line);
-        char name[128];
+        char name[sizeof family + 16];
 
         CHECK(end != NULL, "the page ends with a newline");
         if (strncmp(line, "# HELP ", 7) == 0) {
