@@ -1,108 +1,34 @@
-# heapswitch export: /metrics in Prometheus' format with a tagged process,
-# promtool's verdict, other paths and methods, garbage and early
-# disconnects, a port in use, bad --listen values, SIGTERM/SIGINT.
+# heapswitch export: /metrics in Prometheus' format with two tagged
+# processes (exact counts: the difference of their known numbers of calls,
+# and the reader's own figures), promtool's verdict, other paths and
+# methods, garbage and early disconnects, a port in use, bad options,
+# SIGTERM/SIGINT. Slow clients and many connections: export_load.sh; the
+# textfile: export_textfile.sh.
 . ./tests/testenv.sh || exit 99
 . "$abs_top_srcdir/tests/cli/common.sh"
 
-if ! have_python; then
-    echo "SKIP: export.sh talks HTTP through python3"
-    exit 77
-fi
+. "$abs_top_srcdir/tests/cli/export_common.sh"
 
-# A raw HTTP client: http.py PORT OUTPUT MODE [ARG]; writes the whole
-# answer to OUTPUT (empty when there is none).
-#   get PATH | method METHOD | raw PYTHON-BYTES-LITERAL | split | close
-#   | stall SECONDS
-cat >"$work/http.py" <<'PY'
-import socket, sys, time
-port, output, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-arg = sys.argv[4] if len(sys.argv) > 4 else ""
-host = sys.argv[5] if len(sys.argv) > 5 else "127.0.0.1"
-s = socket.create_connection((host, port), timeout=10)
-if mode == "get":
-    s.sendall(b"GET " + arg.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-elif mode == "method":
-    s.sendall(arg.encode() + b" /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
-elif mode == "raw":
-    s.sendall(eval(arg))
-elif mode == "split":
-    # The request line, a pause, then the headers: no answer before them.
-    s.sendall(b"GET /metrics HTTP/1.1\r\n")
-    s.settimeout(0.3)
-    try:
-        early = s.recv(100)
-    except socket.timeout:
-        early = b""
-    if early:
-        open(output, "wb").write(b"EARLY " + early)
-        sys.exit(0)
-    s.settimeout(10)
-    s.sendall(b"Host: x\r\n\r\n")
-elif mode == "close":
-    s.close()
-    open(output, "wb").close()
-    sys.exit(0)
-elif mode == "stall":
-    # Sends nothing: waits (ARG seconds at most) for the server to hang up.
-    s.settimeout(float(arg))
-answer = b""
-try:
-    while True:
-        got = s.recv(65536)
-        if not got:
-            break
-        answer += got
-except (ConnectionResetError, socket.timeout):
-    pass
-s.close()
-open(output, "wb").write(answer)
-PY
-http() { python3 "$work/http.py" "$@"; }
-status_of() { head -n 1 "$1" | tr -d '\r'; }
+start_exporter
+ok "export listens on 127.0.0.1:$port ($(cat "$work/server.err"))"
 
-# export_on LISTEN [OPTIONS]: starts an exporter in the background ($server);
-# returns 1 if it exited at once (its stderr in $work/server.err).
-export_on() {
-    rm -f "$work/server.err"
-    "$HSW" export --listen "$@" 2>"$work/server.err" &
-    server=$!
-    track $server
-    i=0
-    while [ $i -lt 50 ]; do
-        if ! kill -0 $server 2>/dev/null; then
-            return 1
-        fi
-        if grep -q "serving" "$work/server.err" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# A free port: a random high one, tried until one is free.
-try=0
-while :; do
-    port=$(( ( $(od -An -N2 -tu2 /dev/urandom) % 20000 ) + 30000 ))
-    if export_on "127.0.0.1:$port"; then break; fi
-    try=$((try + 1))
-    if [ $try -ge 10 ] || ! grep -q "in use" "$work/server.err"; then
-        fail "export did not start: $(cat "$work/server.err")"
+# Two held processes that make exactly 30 and 1030 malloc/free pairs
+# (with the same start-up calls), counting usable bytes exactly.
+backend=system
+hsw_backend_built jemalloc && backend=jemalloc
+for pairs in 30 1030; do
+    HEAPSWITCH_STATS=exact "$HSW" run -b $backend -t "$TAG" -- "$HOLD" wait $pairs \
+        >"$work/hold$pairs.out" 2>"$work/hold$pairs.err" &
+    track $!
+done
+for pairs in 30 1030; do
+    if ! wait_for 30 grep -qs '^pid ' "$work/hold$pairs.out"; then
+        fail "hold did not start: $(cat "$work/hold$pairs.err")"
         finish
     fi
 done
-ok "export listens on 127.0.0.1:$port ($(cat "$work/server.err"))"
-
-backend=system
-hsw_backend_built jemalloc && backend=jemalloc
-"$HSW" run -b $backend -t "$TAG" -- "$HOLD" wait 30 >"$work/hold.out" 2>"$work/hold.err" &
-track $!
-if ! wait_for 10 grep -qs '^pid ' "$work/hold.out"; then
-    fail "hold did not start: $(cat "$work/hold.err")"
-    finish
-fi
-pid=$(sed -n 's/^pid //p' "$work/hold.out")
+pid=$(sed -n 's/^pid //p' "$work/hold30.out")
+pid2=$(sed -n 's/^pid //p' "$work/hold1030.out")
 
 http $port "$work/metrics" get /metrics
 check "GET /metrics: 200" test "$(status_of "$work/metrics")" = "HTTP/1.1 200 OK"
@@ -115,9 +41,45 @@ case $line in
         ok "heapswitch_calls_total of hold with its tag and backend: $line" ;;
     *) fail "no malloc series for pid $pid: '$line'" ;;
 esac
-check "  at least hold's 30 mallocs" test "${line##* }" -ge 30
-for family in calls_total failures_total bytes_allocated_total bytes_freed_total \
-    bytes_requested_total requests_total live_bytes peak_live_bytes rss_bytes threads; do
+# sample FAMILY PID [KIND]: the value of one series of the page.
+sample() {
+    grep "^heapswitch_$1{pid=\"$2\"," "$work/body" | grep "${3:+kind=\"$3\"}" |
+        sed 's/.* //'
+}
+for kind in malloc free; do
+    a=$(sample calls_total $pid $kind)
+    b=$(sample calls_total $pid2 $kind)
+    check "$kind calls: exactly 1000 more for 1000 more pairs ($a, $b)" \
+        test "$((b - a))" -eq 1000
+done
+# Sizes 16 + i % 200 for pair i.
+want=$(awk 'BEGIN { for (i = 30; i < 1030; i++) s += 16 + i % 200; print s }')
+a=$(sample bytes_requested_total $pid)
+b=$(sample bytes_requested_total $pid2)
+check "bytes requested: exactly $want more ($a, $b)" test "$((b - a))" -eq "$want"
+# Each figure as the reader itself gives it (the processes are idle).
+for p in $pid $pid2; do
+    "$abs_top_builddir/tests/tools/segread" -p $p >"$work/segread" 2>&1
+    for pair in malloc:calls_total:malloc calloc:calls_total:calloc \
+        realloc:calls_total:realloc free:calls_total:free aligned:calls_total:aligned \
+        failures:failures_total: requested:bytes_requested_total: \
+        allocated:bytes_allocated_total: freed:bytes_freed_total: requests:requests_total:; do
+        key=${pair%%:*}
+        rest=${pair#*:}
+        family=${rest%%:*}
+        kind=${rest#*:}
+        want=$(tr ' ' '\n' <"$work/segread" | sed -n "s/^$key=//p")
+        got=$(sample $family $p $kind)
+        [ -n "$want" ] && [ "$got" = "$want" ] ||
+            fail "pid $p: heapswitch_$family${kind:+ $kind} is '$got', the reader says '$want'"
+    done
+done
+ok "every counter of both processes as the reader gives it"
+check "one series per process and kind" \
+    test "$(grep -c "^heapswitch_calls_total{pid=\"$pid\"," "$work/body")" -eq 5
+for family in process_info calls_total failures_total bytes_allocated_total \
+    bytes_freed_total bytes_requested_total requests_total cpu_seconds_total live_bytes \
+    peak_live_bytes rss_bytes threads; do
     grep -q "^heapswitch_$family{pid=\"$pid\"" "$work/body" ||
         fail "no heapswitch_$family for $pid"
 done
@@ -158,30 +120,38 @@ check "HEAD: the headers only" sh -c "head -n 1 '$work/a' | grep -q ' 200 ' &&
     ! grep -q '^heapswitch_up' '$work/a'"
 
 # Garbage, early disconnects, stalls, oversize: the server survives all.
-http $port "$work/a" raw 'b"\x00\xff\x16\x03\x01garbage"'
-check "binary garbage: 400" test "$(status_of "$work/a")" = "HTTP/1.1 400 Bad Request"
+# A TLS hello: closed at once, with a 400 or without an answer.
+http $port "$work/a" raw 'b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n"'
+check "binary garbage: closed (answer: '$(status_of "$work/a")')" \
+    sh -c "[ ! -s '$work/a' ] || [ \"\$(head -n 1 '$work/a' | tr -d '\r')\" = 'HTTP/1.1 400 Bad Request' ]"
 http $port "$work/a" raw 'b"hello there\r\n\r\n"'
 check "a line that is not HTTP: 400" test "$(status_of "$work/a")" = "HTTP/1.1 400 Bad Request"
 http $port "$work/a" raw 'b"GET /metrics\r\n\r\n"'
 check "no HTTP version: 400" test "$(status_of "$work/a")" = "HTTP/1.1 400 Bad Request"
 http $port "$work/a" raw 'b"GET /" + b"a" * 20000'
-check "a request over the size limit: 431" \
+check "a request line over the size limit: 414" \
+    test "$(status_of "$work/a")" = "HTTP/1.1 414 URI Too Long"
+http $port "$work/a" raw 'b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"'
+check "headers over the size limit: 431" \
     test "$(status_of "$work/a")" = "HTTP/1.1 431 Request Header Fields Too Large"
+http $port "$work/a" raw 'b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde"'
+check "405 for POST with a body" test "$(status_of "$work/a")" = "HTTP/1.1 405 Method Not Allowed"
 http $port "$work/a" close
 http $port "$work/a" raw 'b"GET /metr"'  &
 half=$!
 # A client that stalls does not hold up the others.
-http $port "$work/b" stall 30 &
+http $port "$work/b" stall 60 &
 stall=$!
 track $stall
-sleep 0.3
+wait_for 30 test -e "$work/b.connected"
 http $port "$work/a" get /metrics
 check "still answering while a client stalls, after garbage and disconnects" \
     test "$(status_of "$work/a")" = "HTTP/1.1 200 OK"
 check "the server is still running" kill -0 $server
 wait $half
-# The stalled one is dropped after the per-connection timeout (5 s).
-wait_for 8 sh -c "! kill -0 $stall 2>/dev/null"
+# The stalled one is dropped after the per-connection timeout (5 s), well
+# before its own 60 s.
+wait_for 50 sh -c "! kill -0 $stall 2>/dev/null"
 check "a stalled connection is closed by the timeout" sh -c "! kill -0 $stall 2>/dev/null"
 
 # The port is in use.
@@ -200,9 +170,27 @@ for bad in nonsense 127.0.0.1 127.0.0.1:0 127.0.0.1:70000 127.0.0.1:abc 127.0.0.
     expect_error 2 "--listen '$bad'" "$HSW" export --listen "$bad"
 done
 expect_error 2 "--listen without a value" "$HSW" export --listen
+check "  says what it needs" grep -q -- "--listen needs ADDRESS:PORT" "$work/err"
+expect_error 2 "--listen= with a bad value" "$HSW" export --listen=nonsense
 expect_error 2 "an unknown option" "$HSW" export --frobnicate
+check "  names it" grep -q "unknown option '--frobnicate'" "$work/err"
 expect_error 2 "an unexpected argument" "$HSW" export 9464
+for bad in 0 -1 abc 10001 ''; do
+    expect_error 2 "--max-connections '$bad'" "$HSW" export --max-connections "$bad"
+done
+for bad in 0 1.5 abc 3601 ''; do
+    expect_error 2 "--timeout '$bad'" "$HSW" export --timeout="$bad"
+done
+expect_error 2 "--interval without --textfile" "$HSW" export --interval 5
+expect_error 2 "--once with a textfile and no server" "$HSW" export --textfile "$work/x.prom" --once
+expect_error 2 "--timeout with a textfile and no server" "$HSW" export --textfile "$work/x.prom" --timeout 3
+expect_error 2 "--textfile ''" "$HSW" export --textfile ''
+expect_error 2 "--interval 0" "$HSW" export --textfile "$work/x.prom" --interval 0
+check "no textfile written by a usage error" test ! -e "$work/x.prom"
 expect_status 0 "--help" "$HSW" export --help
+for option in --listen --once --max-connections --timeout --textfile --interval --help; do
+    grep -q -- "$option" "$work/out" || fail "--help does not describe $option"
+done
 
 # SIGTERM: exit 0.
 kill -TERM $server
@@ -248,6 +236,6 @@ else
     echo "skip: port 9464 is in use here; the default address is not checked"
 fi
 
-kill -USR1 "$pid" 2>/dev/null
+kill -USR1 "$pid" "$pid2" 2>/dev/null
 
 finish

@@ -1,0 +1,24 @@
+/* The Prometheus text exposition (format 0.0.4) of a set of snapshots:
+ * the one renderer behind `heapswitch export`'s /metrics page and its
+ * textfile. Pure: snapshots in, text out, no clock and no I/O but the
+ * stream it is given, so that tests can drive it with synthetic values. */
+#ifndef HSW_METRICS_H
+#define HSW_METRICS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "include/heapswitch.h"
+
+/* What the page says about the scan itself. */
+struct hsw_metrics_scan {
+    unsigned refused;        /* segments refused as invalid or unreadable */
+    double duration_seconds; /* reading the segments; below 0: no sample */
+};
+
+/* Writes the whole page for `count` snapshots (one per process). Returns
+ * 0, or -1 if the stream reports an error. */
+int hsw_metrics_write(FILE *out, const struct heapswitch_snapshot *const *snapshots,
+                      size_t count, const struct hsw_metrics_scan *scan);
+
+#endif
