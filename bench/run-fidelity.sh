@@ -8,7 +8,10 @@
 # each ratio is the median over rounds of that round's ratio. The
 # deviation is the ratio through heapswitch over the direct one, minus 1:
 # the target is within 3% and no reversed verdict (both ratios more than
-# 2% from 1, on opposite sides). Figures only: it never fails on them.
+# 2% from 1, on opposite sides). Then `heapswitch ab` runs the same
+# command (BENCH_AB_RUNS timed runs per backend, default 7) and its wall
+# time ratios and verdicts are printed against the direct ratios of the
+# rounds. Figures only: it never fails on them.
 set -u
 . ./tests/testenv.sh
 me=run-fidelity.sh
@@ -20,12 +23,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # name|command: each runs for about half a second to a few seconds.
-programs="malloc_pairs|./bench/malloc_pairs -t 1 -n 40000000
+programs="${BENCH_FIDELITY_PROGRAMS:-malloc_pairs|./bench/malloc_pairs -t 1 -n 40000000
 malloc_pairs-2t|./bench/malloc_pairs -t 2 -n 20000000
 request_scoped|./bench/request_scoped -r 10000 -t 1
 request_server-naive|./examples/request_server --naive -r 3000
 producer_consumer|./bench/producer_consumer -t 2 -n 1500
-larson_style|./bench/larson_style -t 2 -n 2000000 -g 4"
+larson_style|./bench/larson_style -t 2 -n 2000000 -g 4}"
 backends="system jemalloc mimalloc"
 levels="direct default exact"
 
@@ -50,6 +53,35 @@ time_one() { # ENV COMMAND
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+ab_runs=${BENCH_AB_RUNS:-7}
+[ -x ./dashboard/heapswitch ] || { echo "$me: build first (make bench)" >&2; exit 1; }
+# From ab's JSON (one object, a line per backend): the wall-time figures of
+# backend n against the first (jemalloc). Its ratio is the Hodges-Lehmann
+# estimate with its interval; the medians' ratio is printed beside it.
+cat >"$work/ab.awk" <<'AWK'
+{ text = text $0 }
+END {
+    start = index(text, "\"backend\":\"" n "\"")
+    base = index(text, "\"backend\":\"jemalloc\"")
+    if (start == 0 || base == 0) { print "  heapswitch ab: no figures for " n; exit }
+    if (field(substr(text, start), "ratio") == "") { print "  heapswitch ab: no ratio for " n; exit }
+    mine = substr(text, start); theirs = substr(text, base)
+    wall = substr(mine, index(mine, "\"wall_seconds\""))
+    base_wall = substr(theirs, index(theirs, "\"wall_seconds\""))
+    ratio = field(wall, "ratio"); low = field(wall, "ratio_low"); high = field(wall, "ratio_high")
+    verdict = field(wall, "verdict"); gsub(/"/, "", verdict)
+    medians = field(wall, "median") / field(base_wall, "median")
+    if (ratio == "null") ratio_text = "-"; else ratio_text = sprintf("%.3f [%.3f, %.3f]", ratio, low, high)
+    printf "  %-18s heapswitch ab %s (%+.1f%% off direct), medians %.3f, %s\n", n "/jemalloc",
+        ratio_text, ratio == "null" ? 0 : (ratio / d - 1) * 100, medians, verdict
+}
+function field(text, key,    at, rest) {
+    at = index(text, "\"" key "\":")
+    rest = substr(text, at + length(key) + 3)
+    return substr(rest, 1, match(rest, /[,}]/) - 1)
+}
+AWK
 
 echo "heapswitch A/B fidelity: time ratios between backends, directly vs through heapswitch"
 echo "  $rounds interleaved rounds; ratio = median over rounds of the round's time ratio"
@@ -95,5 +127,17 @@ echo "$programs" | while IFS='|' read -r name command; do
             rev_x = (d < 0.98 && x > 1.02) || (d > 1.02 && x < 0.98)
             printf "  %-18s direct %.3f  default %.3f (%+.1f%%%s)  exact %.3f (%+.1f%%%s)\n", p, d,
                 h, (h / d - 1) * 100, rev_h ? ", REVERSED" : "", x, (x / d - 1) * 100, rev_x ? ", REVERSED" : "" }'
+        cp "$work/ratio.direct" "$work/direct.${num}"
     done
+    # The same ratios as heapswitch ab reports them (its timed runs), and
+    # its verdicts, against the direct ratios of this run's rounds.
+    # shellcheck disable=SC2086
+    if ./dashboard/heapswitch ab -n "$ab_runs" --warmup 1 -b jemalloc,mimalloc,system --json \
+        -- $command >"$work/ab.json" 2>"$work/ab.err"; then
+        for num in mimalloc system; do
+            awk -v n="$num" -v d="$(cat "$work/direct.$num")" -f "$work/ab.awk" "$work/ab.json"
+        done
+    else
+        echo "  heapswitch ab failed: $(tail -n 1 "$work/ab.err")"
+    fi
 done
