@@ -1,27 +1,22 @@
-/* The list of backends: one line per backend. */
+/* The runtime's list of backends, made from backends/list.h. A backend
+ * this build lacks stays in the list with the reason, so that errors can
+ * say "not in this build" rather than "unknown". */
 #include "config.h"
 
+#include <stddef.h>
+
 #include "backends/backend.h"
+#include "backends/list.h"
 
-extern const struct hsw_backend hsw_backend_system;
-extern const struct hsw_backend hsw_backend_jemalloc;
-extern const struct hsw_backend hsw_backend_mimalloc;
-extern const struct hsw_backend hsw_backend_arena;
+/* A backend that is not built has no descriptor: a weak reference that
+ * stays NULL, so the list needs no #ifdef per backend. */
+#define DECLARE(name, built, why_not, direct) \
+    extern const struct hsw_backend hsw_backend_##name __attribute__((weak));
+HSW_BACKEND_LIST(DECLARE)
 
-const struct hsw_backend_entry hsw_backend_registry[] = {
-    {"system", &hsw_backend_system, NULL},
-#ifdef HAVE_JEMALLOC
-    {"jemalloc", &hsw_backend_jemalloc, NULL},
-#else
-    {"jemalloc", NULL, "this build has no jemalloc (configure found no libjemalloc-dev, or --without-jemalloc)"},
-#endif
-#ifdef HAVE_MIMALLOC
-    {"mimalloc", &hsw_backend_mimalloc, NULL},
-#else
-    {"mimalloc", NULL, "this build has no mimalloc (configure found no libmimalloc-dev, or --without-mimalloc)"},
-#endif
-    {"arena", &hsw_backend_arena, NULL},
-};
+#define ENTRY(name, built, why_not, direct) \
+    {#name, (built) ? &hsw_backend_##name : NULL, (built) ? NULL : (why_not)},
+const struct hsw_backend_entry hsw_backend_registry[] = {HSW_BACKEND_LIST(ENTRY)};
 
 const size_t hsw_backend_registry_count =
     sizeof hsw_backend_registry / sizeof hsw_backend_registry[0];

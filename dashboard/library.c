@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backends/list.h"
 #include "dashboard/library.h"
 #include "lib/env_names.h"
 
@@ -59,28 +60,14 @@ const char *hsw_library_path(const char **why)
     return NULL;
 }
 
-/* direct: the library that is this backend when preloaded alone, as
- * configure found it (HSW_*_SO, "" if it did not); NULL: the backend
- * exists only inside libheapswitch. The system allocator is libc's:
- * nothing to preload. */
+/* The backends of backends/list.h: built or not, and the library that is
+ * each when preloaded alone (NULL: nothing to preload). */
+#define ENTRY(name, is_built, why_not, direct_library) {#name, is_built, direct_library},
 static const struct {
     const char *name;
     int built;
     const char *direct;
-} backends[] = {
-    {"system", 1, NULL},
-#ifdef HAVE_JEMALLOC
-    {"jemalloc", 1, HSW_JEMALLOC_SO},
-#else
-    {"jemalloc", 0, NULL},
-#endif
-#ifdef HAVE_MIMALLOC
-    {"mimalloc", 1, HSW_MIMALLOC_SO},
-#else
-    {"mimalloc", 0, NULL},
-#endif
-    {"arena", 1, NULL},
-};
+} backends[] = {HSW_BACKEND_LIST(ENTRY)};
 
 int hsw_backend_known(const char *name, const char **why)
 {
