@@ -2,7 +2,8 @@
 # HEAPSWITCH_REFRESH_THREAD=1: a process that stops allocating keeps fresh
 # heap figures (a refresher thread of heapswitch's); without it, the
 # figures of an idle process age, and readers say how old they are.
-. ./tests/segment/common.sh
+set -u
+. "$(dirname "$0")/common.sh"
 
 # heap_age PID: the heap figures' age in seconds, from `heapswitch stat`.
 heap_age() {
