@@ -82,16 +82,21 @@ import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 seconds = float(sys.argv[2])
 print()
-print("%-9s %-6s %11s %11s %13s %12s %11s" % ("backend", "mode", "requests/s", "allocs/req",
-      "KiB/req", "peak live", "max RSS"))
+print("%-9s %-6s %11s %11s %13s %13s %11s" % ("backend", "mode", "requests/s", "allocs/req",
+      "KiB asked/req", "peak live", "max RSS"))
 for row in sorted(rows, key=lambda r: (r["tag"], r["backend"])):
     calls = row["calls"]
     allocs = calls["malloc"] + calls["calloc"] + calls["realloc"] + calls["aligned"]
     requests = max(row["requests"], 1)
-    print("%-9s %-6s %11.0f %11.0f %13.1f %8.0f KiB %7.1f MiB" % (row["backend"], row["tag"],
-          row["requests"] / seconds, allocs / requests, row["bytes_allocated"] / requests / 1024.0,
-          row["peak_live_bytes"] / 1024.0, row["max_rss_bytes"] / 1048576.0))
+    peak = row.get("peak_live_bytes")
+    # At the default counting level live bytes are estimates: marked "~".
+    mark = "~" if "peak_live_bytes" in row.get("estimated", []) else " "
+    peak_text = "-" if peak is None else "%s%7.0f KiB" % (mark, peak / 1024.0)
+    print("%-9s %-6s %11.0f %11.0f %13.1f %13s %7.1f MiB" % (row["backend"], row["tag"],
+          row["requests"] / seconds, allocs / requests, row["bytes_requested"] / requests / 1024.0,
+          peak_text, row["max_rss_bytes"] / 1048576.0))
 print()
-print("allocs/req and KiB/req are exact counts from each process's counters;")
+print("allocs/req and KiB asked/req are exact counts from each process's counters")
+print("(~: an estimate, from the allocator's own books);")
 print("tests/real/request_server checks that both modes render the same responses.")
 PY
