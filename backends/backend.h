@@ -77,6 +77,11 @@ struct hsw_backend_ops {
     /* Whether ptr, a live block, is one of this backend's (its own test,
      * e.g. a chunk header): heapswitch_backend_owns(). NULL: cannot tell. */
     int (*owns)(const void *ptr);
+    /* Bytes of each block in use that heap_figures' `live` counts beyond
+     * its usable size (glibc: its 8-byte chunk header). At the default
+     * level lib/ subtracts them, times its count of live blocks (calls
+     * that made a block minus frees of one), from `live`. 0: none. */
+    uint32_t live_block_header;
 };
 
 /* What lib/ hands a backend's init. */

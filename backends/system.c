@@ -80,6 +80,8 @@ static int system_init(struct hsw_backend_ops *ops, const struct hsw_backend_opt
         glibc_free = ops->free;
         ops->usable_size = system_usable_size;
         ops->free_counted = system_free_counted;
+        /* mallinfo2's in-use bytes are chunk sizes: usable + 8 each. */
+        ops->live_block_header = sizeof(size_t);
     }
     return 0;
 }
@@ -92,8 +94,9 @@ static int system_heap_figures(struct hsw_backend_heap *heap)
     heap->committed = heap->resident;
     heap->mapped = heap->resident;
     heap->active = info.uordblks + info.hblkhd;
-    /* Bytes of chunks in use, headers included (8 bytes a chunk), and of
-     * mmapped blocks: the default level's live figure. */
+    /* Bytes of chunks in use, headers included (8 bytes a chunk, taken
+     * off by lib/: live_block_header), and of mmapped blocks: the default
+     * level's live figure. */
     heap->live = heap->active;
     heap->has_live = 1;
     /* No `retained`: glibc's free chunks (fordblks) are memory it holds,

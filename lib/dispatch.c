@@ -191,6 +191,7 @@ static void publish_ops(const struct hsw_backend_ops *ops)
     __atomic_store_n(&hsw_ops.thread_usable_books, ops->thread_usable_books, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.thread_heap, ops->thread_heap, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.owns, ops->owns, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.live_block_header, ops->live_block_header, __ATOMIC_RELAXED);
     hsw_entries_update();
 }
 
@@ -258,6 +259,7 @@ static void start_publishing(const struct hsw_backend *backend)
         __atomic_store_n(&hsw_ops.malloc_and_count, hsw_light_malloc, __ATOMIC_RELAXED);
         __atomic_store_n(&hsw_ops.free_and_count,
                          hsw_ops.thread_usable_books != NULL ? hsw_light_free_with_books
+                         : hsw_ops.live_block_header != 0    ? hsw_light_free_with_nulls
                                                              : hsw_light_free,
                          __ATOMIC_RELAXED);
     }

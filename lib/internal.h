@@ -68,6 +68,7 @@ void hsw_counted_free(void *ptr);
 void *hsw_light_malloc(size_t size);
 void hsw_light_free(void *ptr);
 void hsw_light_free_with_books(void *ptr); /* for thread_usable_books backends */
+void hsw_light_free_with_nulls(void *ptr); /* for live_block_header backends */
 
 /* ---- lib/dispatch.c -------------------------------------------------- */
 

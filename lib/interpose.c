@@ -179,9 +179,12 @@ __attribute__((noinline)) static void light_free_slow(void *ptr)
 }
 
 /* with_books: a backend with per-thread books, whose slot a thread that
- * only frees brings up to them every 256 frees. Inlined into both entry
- * points, so each keeps only its own instructions. */
-static inline __attribute__((always_inline)) void light_free(void *ptr, bool with_books)
+ * only frees brings up to them every 256 frees. with_nulls: a backend
+ * whose live figure needs the number of live blocks (live_block_header),
+ * which free(NULL) does not change. Inlined into each entry point, so each
+ * keeps only its own instructions. */
+static inline __attribute__((always_inline)) void light_free(void *ptr, bool with_books,
+                                                             bool with_nulls)
 {
     struct hsw_slot *slot = hsw_thread_slot;
 
@@ -190,6 +193,8 @@ static inline __attribute__((always_inline)) void light_free(void *ptr, bool wit
         return;
     }
     slot->calls[HSW_CALL_FREE]++;
+    if (with_nulls)
+        slot->null_frees += ptr == NULL;
     if (with_books && HSW_UNLIKELY(++hsw_thread.free_tick == 0))
         hsw_freeing_checkpoint();
     OP(free)(ptr);
@@ -197,12 +202,17 @@ static inline __attribute__((always_inline)) void light_free(void *ptr, bool wit
 
 void hsw_light_free(void *ptr)
 {
-    light_free(ptr, false);
+    light_free(ptr, false, false);
 }
 
 void hsw_light_free_with_books(void *ptr)
 {
-    light_free(ptr, true);
+    light_free(ptr, true, false);
+}
+
+void hsw_light_free_with_nulls(void *ptr)
+{
+    light_free(ptr, false, true);
 }
 
 void *hsw_malloc(size_t size)

@@ -254,6 +254,25 @@ void hsw_segment_totals(struct hsw_slot *total)
     }
 }
 
+/* Blocks in use, from the calls: those that make a block (malloc, calloc,
+ * the aligned ones; failures off) minus frees of one (free(NULL) off).
+ * realloc keeps the count. */
+static uint64_t live_blocks(void)
+{
+    const struct hsw_slot *slots = hsw_segment_slots();
+    uint64_t made = 0, gone = 0;
+
+    for (unsigned s = 0; s < HSW_SLOT_COUNT; s++) {
+        made += __atomic_load_n(&slots[s].calls[HSW_CALL_MALLOC], __ATOMIC_RELAXED) +
+                __atomic_load_n(&slots[s].calls[HSW_CALL_CALLOC], __ATOMIC_RELAXED) +
+                __atomic_load_n(&slots[s].calls[HSW_CALL_ALIGNED], __ATOMIC_RELAXED);
+        gone += __atomic_load_n(&slots[s].failures, __ATOMIC_RELAXED) +
+                __atomic_load_n(&slots[s].calls[HSW_CALL_FREE], __ATOMIC_RELAXED) -
+                __atomic_load_n(&slots[s].null_frees, __ATOMIC_RELAXED);
+    }
+    return made > gone ? made - gone : 0;
+}
+
 /* The live bytes of this moment, from the source header.figures names;
  * where threads have heaps of their own, the sum of their resident bytes
  * is the backend's resident figure.
@@ -285,6 +304,12 @@ static bool live_now(const struct hsw_segment_header *header, struct hsw_backend
         return true;
     }
     *live = heap->live;
+    if (hsw_ops.live_block_header != 0) {
+        /* Each block in use carries a header the backend counts as live. */
+        uint64_t blocks = live_blocks();
+        uint64_t headers = blocks * hsw_ops.live_block_header;
+        *live = *live > headers ? *live - headers : 0;
+    }
     return heap->has_live != 0;
 }
 

@@ -64,7 +64,11 @@ struct hsw_slot {
      * (HSW_LIVE_FROM_THREAD_HEAPS); 0 once the thread has exited. */
     uint64_t thread_heap_live;
     uint64_t thread_heap_resident;
-    uint64_t reserved[3];
+    /* Counter (minor 1): free(NULL) calls, counted where the backend's live
+     * figure needs the number of live blocks (HSW_LIVE_FROM_HEAP with a
+     * per-block header); 0 elsewhere. */
+    uint64_t null_frees;
+    uint64_t reserved[2];
 } __attribute__((aligned(64)));
 
 /* The backend's own view of its heap, refreshed at most every ~250 ms
