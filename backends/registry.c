@@ -8,14 +8,14 @@
 #include "backends/backend.h"
 #include "backends/list.h"
 
-/* A backend that is not built has no descriptor: a weak reference that
- * stays NULL, so the list needs no #ifdef per backend. */
-#define DECLARE(name, built, why_not, direct) \
-    extern const struct hsw_backend hsw_backend_##name __attribute__((weak));
+/* Declared for every backend; only a built one is referenced (its
+ * DESCRIPTOR), so an unbuilt one needs no definition. */
+#define DECLARE(name, built, descriptor, why_not, direct) \
+    extern const struct hsw_backend hsw_backend_##name;
 HSW_BACKEND_LIST(DECLARE)
 
-#define ENTRY(name, built, why_not, direct) \
-    {#name, (built) ? &hsw_backend_##name : NULL, (built) ? NULL : (why_not)},
+#define ENTRY(name, built, descriptor, why_not, direct) \
+    {#name, descriptor, (built) ? NULL : (why_not)},
 const struct hsw_backend_entry hsw_backend_registry[] = {HSW_BACKEND_LIST(ENTRY)};
 
 const size_t hsw_backend_registry_count =

@@ -62,7 +62,7 @@ const char *hsw_library_path(const char **why)
 
 /* The backends of backends/list.h: built or not, and the library that is
  * each when preloaded alone (NULL: nothing to preload). */
-#define ENTRY(name, is_built, why_not, direct_library) {#name, is_built, direct_library},
+#define ENTRY(name, is_built, descriptor, why_not, direct_library) {#name, is_built, direct_library},
 static const struct {
     const char *name;
     int built;
