@@ -83,4 +83,9 @@ void top_draw_status(const struct top_state *state, const char *keys);
 /* cmd_top.c: the selected process, or NULL. */
 const struct hsw_proc *top_selected(const struct top_state *state);
 
+/* dashboard/top_keys.c: a key every screen shares, and a key while the
+ * filter is typed; each returns an enum top_result. */
+int top_common_key(struct top_state *state, int key);
+int top_filter_key(struct top_state *state, int key);
+
 #endif
