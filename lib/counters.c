@@ -89,9 +89,11 @@ static void release_slot(void *value)
 /* HEAPSWITCH_REFRESH_THREAD=1: a thread of heapswitch's own refreshes
  * the heap figures every 250 ms, so that a process that stops allocating
  * keeps fresh figures. Off by default (the contract: no thread in the
- * user's process unless asked for). Started by the library's constructor,
- * or in a fork child (which has no such thread) at its first allocating
- * checkpoint: never from inside an allocation the loader may be making. */
+ * user's process unless asked for). Started by the library's constructor;
+ * a fork child, which has no such thread, starts its own at its first
+ * allocating checkpoint (inside a malloc call, before the backend runs,
+ * with no lock of heapswitch's held: pthread_create's own allocations
+ * come back through the counted paths). */
 static bool refresher_wanted;
 static int refresher_started;
 

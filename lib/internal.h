@@ -36,8 +36,9 @@ const char *hsw_option_lookup(const char *variable);
 /* A boolean option: 1/true/yes/on and 0/false/no/off, any case; a bad
  * value is reported once and gives `fallback`. */
 bool hsw_option_bool(enum hsw_option option, bool fallback);
-/* HEAPSWITCH_STATS: 0 (off), the default level, or exact; unset and the
- * boolean truths give the default level; a bad value is reported once. */
+/* HEAPSWITCH_STATS: 0 (off: the boolean falsities), HSW_STATS_DEFAULT
+ * (unset, empty, "default", the boolean truths) or HSW_STATS_EXACT
+ * ("exact"); any other value is reported and gives the default. */
 unsigned hsw_option_stats_level(void);
 
 /* ---- lib/bootstrap.c ------------------------------------------------- */

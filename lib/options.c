@@ -150,15 +150,13 @@ unsigned hsw_option_stats_level(void)
 {
     const char *value = hsw_option_string(HSW_OPT_STATS);
 
-    if (value != NULL && (strcasecmp(value, "exact") == 0 || strcasecmp(value, "2") == 0))
+    if (value == NULL || value[0] == '\0' || strcasecmp(value, "default") == 0)
+        return HSW_STATS_DEFAULT;
+    if (strcasecmp(value, "exact") == 0)
         return HSW_STATS_EXACT;
-    if (value != NULL && strcasecmp(value, "default") == 0)
-        return HSW_STATS_DEFAULT;
-    if (value != NULL && value[0] != '\0' && strcasecmp(value, "1") != 0 &&
-        strcasecmp(value, "0") != 0 && !is_boolean_word(value)) {
-        hsw_log("ignoring HEAPSWITCH_STATS='", value,
-                "' (expected default, exact, or 0/off)", (const char *)NULL);
-        return HSW_STATS_DEFAULT;
-    }
-    return hsw_option_bool(HSW_OPT_STATS, true) ? HSW_STATS_DEFAULT : 0;
+    if (is_boolean_word(value))
+        return hsw_option_bool(HSW_OPT_STATS, true) ? HSW_STATS_DEFAULT : 0;
+    hsw_log("ignoring HEAPSWITCH_STATS='", value, "' (expected default, exact, or 0/off)",
+            (const char *)NULL);
+    return HSW_STATS_DEFAULT;
 }

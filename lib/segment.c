@@ -282,7 +282,6 @@ static bool live_now(const struct hsw_segment_header *header, struct hsw_backend
 {
     struct hsw_slot total;
     const struct hsw_slot *slots = hsw_segment_slots();
-
     uint64_t heaps_live = 0;
 
     if (hsw_ops.thread_heap != NULL) {

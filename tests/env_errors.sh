@@ -48,6 +48,15 @@ run 0 system "ignoring HEAPSWITCH_STRICT='sometimes'" HEAPSWITCH_STRICT=sometime
 run 0 arena "" HEAPSWITCH_BACKEND=arena
 run 0 arena "ignoring HEAPSWITCH_ARENA_CHUNK='3M'" HEAPSWITCH_BACKEND=arena HEAPSWITCH_ARENA_CHUNK=3M
 run 0 arena "" HEAPSWITCH_BACKEND=arena HEAPSWITCH_ARENA_CHUNK=256K
+# The counting level and the refresher thread: one line for a bad value.
+for backend in system jemalloc mimalloc arena; do
+    hsw_backend_built "$backend" || continue
+    run 0 "$backend" "ignoring HEAPSWITCH_STATS='sometimes' (expected default, exact, or 0/off)" \
+        HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STATS=sometimes
+    run 0 "$backend" "" HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STATS=exact
+    run 0 "$backend" "ignoring HEAPSWITCH_REFRESH_THREAD='2'" \
+        HEAPSWITCH_BACKEND=$backend HEAPSWITCH_REFRESH_THREAD=2
+done
 for backend in jemalloc mimalloc; do
     if hsw_backend_built "$backend"; then
         run 0 "$backend" "" HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1
