@@ -140,6 +140,12 @@ extern struct hsw_segment_header *hsw_segment;
 /* Creates and publishes this process's segment for `backend`; on failure
  * warns once and returns false (the program runs on, uncounted). */
 bool hsw_segment_open(const struct hsw_backend *backend);
+/* Asks for a section of `size` bytes in the segments created from now on
+ * (call before hsw_segment_open; a fork child's segment gets it too). */
+void hsw_segment_want_section(enum hsw_section_kind kind, uint32_t version, size_t size);
+/* The current segment's section of that kind, zero-filled at creation,
+ * or NULL when there is none. */
+void *hsw_segment_section(enum hsw_section_kind kind);
 /* The segment's counter slots; the last one is the shared slot. */
 static inline struct hsw_slot *hsw_segment_slots(void)
 {

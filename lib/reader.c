@@ -119,6 +119,34 @@ static void decode_figures(const struct hsw_segment_header *header,
     out->heap_overhead_bytes = figures.overhead;
 }
 
+/* The file's recorded size: the core alone before minor 2, and where a
+ * writer recorded none (0). */
+static uint64_t header_file_size(const struct hsw_segment_header *header)
+{
+    return header->layout_minor < 2 || header->file_size == 0 ? header->segment_size
+                                                              : header->file_size;
+}
+
+/* Minor 2: the file holds the core and the sections, each of which lies
+ * past the core and inside the file. */
+static bool sections_fit(const struct hsw_segment_header *header)
+{
+    uint64_t file_size = header_file_size(header);
+
+    if (file_size < header->segment_size || file_size > HSW_SEGMENT_FILE_MAX_SIZE)
+        return false;
+    for (unsigned entry = 0; entry < HSW_SECTION_COUNT; entry++) {
+        const struct hsw_section *section = &header->sections[entry];
+
+        if (section->kind == HSW_SECTION_UNUSED)
+            continue;
+        if (section->offset < header->segment_size || section->offset > file_size ||
+            section->size > file_size - section->offset)
+            return false;
+    }
+    return true;
+}
+
 HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
                                 struct heapswitch_snapshot *out, char *why,
                                 size_t why_size)
@@ -171,6 +199,9 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
         return refuse(why, why_size, "a text field is not terminated");
     if (header.heap.seq % 2 != 0)
         return refuse(why, why_size, "heap figures in the middle of an update");
+    if (!sections_fit(&header))
+        return refuse(why, why_size, "a section lies outside the file (file size %llu)",
+                      (unsigned long long)header_file_size(&header));
 
     out->pid = header.pid;
     out->uid = header.uid;
@@ -263,6 +294,8 @@ static int read_segment(int directory, const char *name, bool remove_dead,
                         struct heapswitch_snapshot *out, char *why, size_t why_size)
 {
     unsigned char image[HSW_SEGMENT_MAX_SIZE]; /* on the stack: no allocation, thread-safe */
+    struct hsw_segment_header header;
+    uint64_t core_size, file_size;
     struct stat info;
     uid_t named_uid;
     pid_t named_pid;
@@ -297,12 +330,21 @@ static int read_segment(int directory, const char *name, bool remove_dead,
         goto done;
     }
     if (info.st_size < (off_t)sizeof(struct hsw_segment_header) ||
-        info.st_size > HSW_SEGMENT_MAX_SIZE) {
+        info.st_size > HSW_SEGMENT_FILE_MAX_SIZE) {
         refuse(why, why_size, "implausible size %lld", (long long)info.st_size);
         goto done;
     }
+    /* The core (header and slots) is read here; sections, by whoever reads them. */
+    if (pread(fd, &core_size, sizeof core_size,
+              (off_t)offsetof(struct hsw_segment_header, segment_size)) != sizeof core_size ||
+        core_size < sizeof(struct hsw_segment_header) || core_size > HSW_SEGMENT_MAX_SIZE ||
+        core_size > (uint64_t)info.st_size) {
+        refuse(why, why_size, "implausible core size %llu in a file of %lld bytes",
+               (unsigned long long)core_size, (long long)info.st_size);
+        goto done;
+    }
     for (int attempt = 0;; attempt++) {
-        size_t size = (size_t)info.st_size;
+        size_t size = (size_t)core_size;
         uint64_t seq_before, seq_after;
 
         if (read_image(fd, image, size) != (ssize_t)size) {
@@ -321,8 +363,15 @@ static int read_segment(int directory, const char *name, bool remove_dead,
             goto done;
         }
     }
-    if (heapswitch_parse(image, (size_t)info.st_size, info.st_uid, out, why, why_size) != 0)
+    if (heapswitch_parse(image, (size_t)core_size, info.st_uid, out, why, why_size) != 0)
         goto done;
+    memcpy(&header, image, sizeof header);
+    file_size = header_file_size(&header);
+    if (file_size != (uint64_t)info.st_size) {
+        refuse(why, why_size, "is %lld bytes but records %llu", (long long)info.st_size,
+               (unsigned long long)file_size);
+        goto done;
+    }
     if (out->pid != named_pid) {
         refuse(why, why_size, "records pid %d but is named for pid %d", out->pid, named_pid);
         goto done;

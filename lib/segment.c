@@ -34,6 +34,14 @@ static bool keep_segment;
 static char report_path[4096];
 static bool atfork_registered;
 
+/* Sections wanted before the segment exists, and where they landed. */
+struct wanted_section {
+    uint32_t version;
+    uint64_t size;
+};
+static struct wanted_section wanted_sections[HSW_SECTION_KINDS];
+static size_t mapped_size; /* the whole file: core and sections */
+
 static uint64_t clock_ns(clockid_t clock)
 {
     struct timespec now;
@@ -143,6 +151,7 @@ static void fill_header(struct hsw_segment_header *header, const struct hsw_back
     header->slot_count = HSW_SLOT_COUNT;
     header->size_classes = HSW_SIZE_CLASSES;
     header->segment_size = HSW_SEGMENT_SIZE;
+    header->file_size = mapped_size;
     header->pid = getpid();
     header->uid = getuid();
     if (hsw_proc_start_time(header->pid, &header->start_time) != 0)
@@ -158,6 +167,55 @@ static void fill_header(struct hsw_segment_header *header, const struct hsw_back
     read_cmdline(header->cmdline, sizeof header->cmdline);
 }
 
+void hsw_segment_want_section(enum hsw_section_kind kind, uint32_t version, size_t size)
+{
+    if (kind <= HSW_SECTION_UNUSED || kind >= HSW_SECTION_KINDS)
+        return;
+    wanted_sections[kind].version = version;
+    wanted_sections[kind].size = (size + 4095) & ~(size_t)4095;
+}
+
+/* The file's size: the core, then each wanted section, page-aligned. */
+static size_t layout_size(void)
+{
+    size_t size = HSW_SEGMENT_SIZE;
+
+    for (unsigned kind = 1; kind < HSW_SECTION_KINDS; kind++)
+        size += wanted_sections[kind].size;
+    return size <= HSW_SEGMENT_FILE_MAX_SIZE ? size : HSW_SEGMENT_SIZE;
+}
+
+static void fill_sections(struct hsw_segment_header *header)
+{
+    uint64_t offset = HSW_SEGMENT_SIZE;
+    unsigned entry = 0;
+
+    if (mapped_size == HSW_SEGMENT_SIZE)
+        return; /* none wanted, or more than a file may hold */
+    for (unsigned kind = 1; kind < HSW_SECTION_KINDS && entry < HSW_SECTION_COUNT; kind++) {
+        if (wanted_sections[kind].size == 0)
+            continue;
+        header->sections[entry].kind = kind;
+        header->sections[entry].version = wanted_sections[kind].version;
+        header->sections[entry].offset = offset;
+        header->sections[entry].size = wanted_sections[kind].size;
+        offset += wanted_sections[kind].size;
+        entry++;
+    }
+}
+
+void *hsw_segment_section(enum hsw_section_kind kind)
+{
+    struct hsw_segment_header *header = hsw_segment;
+
+    if (header == NULL)
+        return NULL;
+    for (unsigned entry = 0; entry < HSW_SECTION_COUNT; entry++)
+        if (header->sections[entry].kind == (uint32_t)kind)
+            return (char *)header + header->sections[entry].offset;
+    return NULL;
+}
+
 static void fork_child(void);
 
 static bool create_segment(void)
@@ -165,6 +223,7 @@ static bool create_segment(void)
     int fd, error;
     void *mapping;
 
+    mapped_size = layout_size();
     segment_pid = getpid();
     format_name(segment_name, getuid(), segment_pid);
     fd = create_file();
@@ -177,14 +236,14 @@ static bool create_segment(void)
     if (flock(fd, LOCK_EX) != 0)
         error = errno;
     else
-        error = posix_fallocate(fd, 0, (off_t)HSW_SEGMENT_SIZE); /* returns, not errno */
+        error = posix_fallocate(fd, 0, (off_t)mapped_size); /* returns, not errno */
     if (error != 0) {
         warn_unavailable("size", error);
         shm_unlink(segment_name);
         close(fd);
         return false;
     }
-    mapping = mmap(NULL, HSW_SEGMENT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    mapping = mmap(NULL, mapped_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (mapping == MAP_FAILED) {
         warn_unavailable("map", errno);
         shm_unlink(segment_name);
@@ -192,6 +251,7 @@ static bool create_segment(void)
         return false;
     }
     fill_header(mapping, segment_backend);
+    fill_sections(mapping);
     segment_fd = fd;
     __atomic_store_n(&((struct hsw_segment_header *)mapping)->state, HSW_STATE_RUNNING,
                      __ATOMIC_RELEASE);
@@ -226,7 +286,7 @@ static void fork_child(void)
         return;
     hsw_counters_stop();
     hsw_segment = NULL;
-    munmap(inherited, HSW_SEGMENT_SIZE);
+    munmap(inherited, mapped_size);
     close(segment_fd);
     segment_fd = -1;
     if (create_segment())

@@ -13,6 +13,13 @@
  * Compatibility: `magic` never moves; a reader accepts only its own
  * `layout_major`; a writer may add fields at the end of the header or of
  * a slot (raising layout_minor) since sizes are recorded, never assumed.
+ *
+ * Sections (minor 2): the header and the slots are the segment's core,
+ * at most HSW_SEGMENT_MAX_SIZE bytes (segment_size). Optional regions may
+ * follow the core in the same file, each named in header.sections by its
+ * kind, offset and size; a reader skips the kinds it does not know and
+ * reads each section apart from the core. The whole file (file_size) is
+ * at most HSW_SEGMENT_FILE_MAX_SIZE.
  */
 #ifndef HSW_SEGMENT_LAYOUT_H
 #define HSW_SEGMENT_LAYOUT_H
@@ -22,9 +29,26 @@
 
 #define HSW_SEGMENT_MAGIC UINT64_C(0x3147455357534848) /* "HHSWSEG1" */
 #define HSW_SEGMENT_LAYOUT_MAJOR 1
-#define HSW_SEGMENT_LAYOUT_MINOR 1
+#define HSW_SEGMENT_LAYOUT_MINOR 2
 #define HSW_SEGMENT_NAME_PREFIX "heapswitch-"
 #define HSW_SEGMENT_MAX_SIZE (64 * 1024)
+#define HSW_SEGMENT_FILE_MAX_SIZE (64u * 1024 * 1024)
+
+/* header.sections: at most HSW_SECTION_COUNT, kind 0 for an unused entry. */
+#define HSW_SECTION_COUNT 4
+enum hsw_section_kind {
+    HSW_SECTION_UNUSED = 0,
+    HSW_SECTION_SITES = 1,   /* sampled allocation call sites */
+    HSW_SECTION_LATENCY = 2, /* sampled call latency histograms */
+    HSW_SECTION_KINDS
+};
+
+struct hsw_section {
+    uint32_t kind;     /* enum hsw_section_kind */
+    uint32_t version;  /* the kind's own layout version */
+    uint64_t offset;   /* from the start of the file: at or past segment_size, page-aligned */
+    uint64_t size;     /* offset + size <= file_size */
+};
 
 /* Size classes: class 0 counts size 0; class k counts sizes in
  * [2^(k-1), 2^k); the last class counts everything from 2^(CLASSES-2). */
@@ -119,7 +143,9 @@ struct hsw_segment_header {
     struct hsw_heap_figures heap;
     uint32_t stats_level;  /* minor 1: enum hsw_stats_level; 0 from a minor-0 writer (exact) */
     uint32_t figures;      /* minor 1: HSW_USABLE_* and HSW_LIVE_* bits below */
-    uint64_t spare[15];
+    uint64_t file_size;    /* minor 2: the core and its sections; segment_size from older writers */
+    struct hsw_section sections[HSW_SECTION_COUNT]; /* minor 2 */
+    uint64_t spare[2];
 } __attribute__((aligned(64)));
 
 /* Counting levels (HEAPSWITCH_STATS; 0 publishes no segment at all). */
@@ -134,6 +160,51 @@ enum hsw_stats_level {
 #define HSW_LIVE_FROM_HEAP 4u     /* live bytes: heap.live, the backend's own global figure */
 #define HSW_LIVE_FROM_THREAD_HEAPS 8u /* live and resident: the sum of the slots' thread_heap gauges */
 
+/* ---- The sites section (HSW_SECTION_SITES, version 1) -----------------
+ *
+ * Sampled allocation call sites: a header, then `capacity` site entries;
+ * the last entry is the "other" row, which takes the samples of every
+ * stack that found no free entry (its depth is 0).
+ *
+ * An entry is claimed by the sampling thread that first sees its stack:
+ * a compare-and-swap of `hash` from 0 to HSW_SITE_CLAIMING, then the
+ * frames and depth, then `hash` stored with release. A reader skips an
+ * entry whose hash is 0 or HSW_SITE_CLAIMING and treats every other field
+ * as untrusted. The estimates are sums of each sample's weight, the
+ * inverse of its probability of being sampled, in fixed point with
+ * HSW_SITE_WEIGHT_ONE per unit; they only increase (atomic adds from the
+ * sampling path, which runs once per HSW_SAMPLE's mean interval of bytes,
+ * never in the common case). Live = allocated - freed. */
+#define HSW_SITES_VERSION 1
+#define HSW_SITE_FRAMES 32
+#define HSW_SITE_CLAIMING UINT64_MAX
+#define HSW_SITE_WEIGHT_ONE 256 /* fixed point: 1/256 of an allocation or a byte */
+
+struct hsw_sites_header {
+    uint64_t interval;      /* mean bytes between two samples (HEAPSWITCH_SAMPLE) */
+    uint32_t capacity;      /* entries that follow, the "other" row included */
+    uint32_t frames;        /* HSW_SITE_FRAMES: frames an entry holds */
+    uint64_t samples;       /* samples taken */
+    uint64_t unwind_failures; /* samples whose stack could not be taken (in "other") */
+    uint64_t spare[4];
+};
+
+struct hsw_site {
+    uint64_t hash;          /* of the frames; 0 free, HSW_SITE_CLAIMING being written */
+    uint32_t depth;         /* frames used, innermost first */
+    uint32_t flags;
+    uint64_t samples;       /* raw samples taken at this stack */
+    uint64_t allocations;   /* estimated allocating calls, weight units */
+    uint64_t bytes;         /* estimated bytes allocated, weight units */
+    uint64_t freed_allocations; /* estimated blocks of the site freed since, weight units */
+    uint64_t freed_bytes;   /* estimated bytes of them, weight units */
+    uint64_t spare;
+    uint64_t frames[HSW_SITE_FRAMES]; /* return addresses in the writer's address space */
+};
+
+_Static_assert(sizeof(struct hsw_sites_header) % 64 == 0, "the sites header is whole cache lines");
+_Static_assert(sizeof(struct hsw_site) % 64 == 0, "a site entry is whole cache lines");
+
 /* The fragmentation definition (docs/fragmentation.md), for writer and
  * reader alike: 1 - live / resident, in [0, 1]; -1 when resident is 0. */
 static inline double hsw_fragmentation(uint64_t live, uint64_t resident)
@@ -143,11 +214,12 @@ static inline double hsw_fragmentation(uint64_t live, uint64_t resident)
     return live >= resident ? 0.0 : 1.0 - (double)live / (double)resident;
 }
 
-/* The segment's size for the layout this header describes. */
+/* The core's size (header and slots) for the layout this header describes. */
 #define HSW_SEGMENT_SIZE                                                      \
     ((sizeof(struct hsw_segment_header) + HSW_SLOT_COUNT * sizeof(struct hsw_slot) + 4095) & ~(size_t)4095)
 
 _Static_assert(HSW_SEGMENT_SIZE <= HSW_SEGMENT_MAX_SIZE, "a segment is at most 64 KiB");
 _Static_assert(sizeof(struct hsw_slot) % 64 == 0, "slots are whole cache lines");
+_Static_assert(sizeof(struct hsw_segment_header) % 64 == 0, "the header is whole cache lines");
 
 #endif

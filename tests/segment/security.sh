@@ -136,10 +136,10 @@ section_reader() {
     expect_refused "$fake_name" "implausible size 1000"
     new_fake
     head -c 40000 "$live_file" >"$SHM/$fake_name" && chmod 600 "$SHM/$fake_name"
-    expect_refused "$fake_name" "size 40000 does not match its layout"
+    expect_refused "$fake_name" "core size 49152 in a file of 40000 bytes"
     new_fake
     { cat "$live_file" && head -c 20000 "$live_file"; } >"$SHM/$fake_name" && chmod 600 "$SHM/$fake_name"
-    expect_refused "$fake_name" "implausible size 69152"
+    expect_refused "$fake_name" "is 69152 bytes but records 49152"
 
     # Valid copies with one field damaged (offsets of lib/segment_layout.h).
     new_fake
