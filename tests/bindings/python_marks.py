@@ -12,7 +12,7 @@ import heapswitch
 
 
 def work(i):
-    block = bytearray(100000 + i)  # beyond pymalloc's small blocks: a malloc call
+    block = bytearray(100000 + i % 1000)  # beyond pymalloc's small blocks: a malloc call
     block[-1] = i % 256
     return len(block) + block[-1]
 
