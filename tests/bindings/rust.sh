@@ -8,4 +8,6 @@ require_python
 marks=$CARGO_TARGET_DIR/release/examples/marks
 require_cargo_build "$marks"
 check_marks "Rust RequestGuard" 4 "$marks"
+check "Rust Arena under $HEAPSWITCH_BACKEND: heapswitch's explicit arena" \
+    grep -q 'arena from heapswitch: true' "$work/once.err"
 [ "$failures" -eq 0 ]

@@ -7,7 +7,12 @@
 //!   marks REQUESTS STATUS
 
 fn work(i: u64, arena: &heapswitch::Arena) -> u64 {
-    let boxes: [Box<u64>; 4] = [Box::new(i), Box::new(i + 1), Box::new(i + 2), Box::new(i + 3)];
+    let boxes: [Box<u64>; 4] = [
+        Box::new(i),
+        Box::new(i + 1),
+        Box::new(i + 2),
+        Box::new(i + 3),
+    ];
     let copy = arena.alloc_str("request");
     boxes.iter().map(|b| **b).sum::<u64>() + copy.len() as u64
 }
@@ -38,8 +43,12 @@ fn main() {
     }
     println!("{} requests, sum {}", requests, sum);
     match heapswitch::backend_name() {
-        Some(name) => eprintln!("backend: {} (heapswitch {}, arena from heapswitch: {})",
-                                name, heapswitch::version().unwrap_or("?"), arena.uses_heapswitch()),
+        Some(name) => eprintln!(
+            "backend: {} (heapswitch {}, arena from heapswitch: {})",
+            name,
+            heapswitch::version().unwrap_or("?"),
+            arena.uses_heapswitch()
+        ),
         None => eprintln!("backend: none (heapswitch not loaded)"),
     }
     std::process::exit(status);

@@ -38,7 +38,10 @@ struct Symbol {
 
 impl Symbol {
     const fn new(name: &'static [u8]) -> Symbol {
-        Symbol { name, address: AtomicUsize::new(UNRESOLVED) }
+        Symbol {
+            name,
+            address: AtomicUsize::new(UNRESOLVED),
+        }
     }
 
     fn get(&self) -> Option<usize> {
@@ -46,7 +49,11 @@ impl Symbol {
         if address == UNRESOLVED {
             // RTLD_DEFAULT is the null handle.
             let found = unsafe { dlsym(std::ptr::null_mut(), self.name.as_ptr() as *const c_char) };
-            address = if found.is_null() { ABSENT } else { found as usize };
+            address = if found.is_null() {
+                ABSENT
+            } else {
+                found as usize
+            };
             self.address.store(address, Ordering::Relaxed);
         }
         if address == ABSENT {
@@ -119,7 +126,9 @@ pub struct RequestGuard {
 impl RequestGuard {
     /// Starts a request.
     pub fn new() -> RequestGuard {
-        RequestGuard { _not_constructible_outside: () }
+        RequestGuard {
+            _not_constructible_outside: (),
+        }
     }
 }
 
@@ -158,22 +167,31 @@ fn arena_api() -> Option<(ArenaCreateFn, ArenaApi)> {
     let bytes_held = ARENA_BYTES_HELD.get()?;
     unsafe {
         Some((
-            std::mem::transmute(create),
+            std::mem::transmute::<usize, ArenaCreateFn>(create),
             ArenaApi {
-                alloc_aligned: std::mem::transmute(alloc_aligned),
-                reset: std::mem::transmute(reset),
-                destroy: std::mem::transmute(destroy),
-                bytes_held: std::mem::transmute(bytes_held),
+                alloc_aligned: std::mem::transmute::<usize, ArenaAllocFn>(alloc_aligned),
+                reset: std::mem::transmute::<usize, ArenaFn>(reset),
+                destroy: std::mem::transmute::<usize, ArenaFn>(destroy),
+                bytes_held: std::mem::transmute::<usize, ArenaSizeFn>(bytes_held),
             },
         ))
     }
 }
 
 /// Without heapswitch: chunks from the global allocator, kept across resets.
+/// Raw blocks, not boxes: blocks handed out stay valid while chunks are added.
 struct OwnChunks {
-    chunks: Vec<Box<[u128]>>, // u128: 16-byte aligned, as heapswitch's blocks
+    chunks: Vec<(*mut u8, std::alloc::Layout)>,
     current: usize,
     used: usize, // bytes used in chunks[current]
+}
+
+impl Drop for OwnChunks {
+    fn drop(&mut self) {
+        for (chunk, layout) in self.chunks.drain(..) {
+            unsafe { std::alloc::dealloc(chunk, layout) };
+        }
+    }
 }
 
 enum Backing {
@@ -206,15 +224,31 @@ impl Arena {
 
     /// An arena growing by chunks of `chunk_size` bytes (0: 64 KiB).
     pub fn with_chunk_size(chunk_size: usize) -> Arena {
-        let chunk_size = if chunk_size == 0 { DEFAULT_CHUNK } else { chunk_size };
+        let chunk_size = if chunk_size == 0 {
+            DEFAULT_CHUNK
+        } else {
+            chunk_size
+        };
         if let Some((create, api)) = arena_api() {
             let arena = create(chunk_size);
             if !arena.is_null() {
-                return Arena { backing: Backing::Heapswitch(arena, api), chunk_size, _not_sync: Cell::new(()) };
+                return Arena {
+                    backing: Backing::Heapswitch(arena, api),
+                    chunk_size,
+                    _not_sync: Cell::new(()),
+                };
             }
         }
-        let own = OwnChunks { chunks: Vec::new(), current: 0, used: 0 };
-        Arena { backing: Backing::Own(UnsafeCell::new(own)), chunk_size, _not_sync: Cell::new(()) }
+        let own = OwnChunks {
+            chunks: Vec::new(),
+            current: 0,
+            used: 0,
+        };
+        Arena {
+            backing: Backing::Own(UnsafeCell::new(own)),
+            chunk_size,
+            _not_sync: Cell::new(()),
+        }
     }
 
     /// Whether the memory comes from heapswitch's explicit arena.
@@ -225,11 +259,16 @@ impl Arena {
     /// `size` bytes aligned to `align` (a power of two), size > 0.
     fn allocate(&self, size: usize, align: usize) -> *mut u8 {
         let block = match &self.backing {
-            Backing::Heapswitch(arena, api) => (api.alloc_aligned)(*arena, align.max(16), size) as *mut u8,
-            Backing::Own(own) => unsafe { own_allocate(&mut *own.get(), self.chunk_size, size, align) },
+            Backing::Heapswitch(arena, api) => {
+                (api.alloc_aligned)(*arena, align.max(16), size) as *mut u8
+            }
+            Backing::Own(own) => unsafe {
+                own_allocate(&mut *own.get(), self.chunk_size, size, align)
+            },
         };
         if block.is_null() {
-            let layout = std::alloc::Layout::from_size_align(size, align).expect("arena block layout");
+            let layout =
+                std::alloc::Layout::from_size_align(size, align).expect("arena block layout");
             std::alloc::handle_alloc_error(layout);
         }
         block
@@ -243,14 +282,21 @@ impl Arena {
     }
 
     /// A copy of `items` in the arena.
+    #[allow(clippy::mut_from_ref)] // each call returns a new, disjoint block
     pub fn alloc_slice_copy<T: Copy>(&self, items: &[T]) -> &mut [T] {
-        let slice = self.alloc_slice_fill_with(items.len(), |i| items[i]);
-        slice
+        self.alloc_slice_fill_with(items.len(), |i| items[i])
     }
 
     /// A slice of `length` items, item i made by `make(i)`.
-    pub fn alloc_slice_fill_with<T: Copy, F: FnMut(usize) -> T>(&self, length: usize, mut make: F) -> &mut [T] {
-        let size = std::mem::size_of::<T>().checked_mul(length).expect("arena slice too large");
+    #[allow(clippy::mut_from_ref)] // each call returns a new, disjoint block
+    pub fn alloc_slice_fill_with<T: Copy, F: FnMut(usize) -> T>(
+        &self,
+        length: usize,
+        mut make: F,
+    ) -> &mut [T] {
+        let size = std::mem::size_of::<T>()
+            .checked_mul(length)
+            .expect("arena slice too large");
         let start: *mut T = if size == 0 {
             std::ptr::NonNull::dangling().as_ptr()
         } else {
@@ -279,7 +325,11 @@ impl Arena {
     pub fn bytes_held(&self) -> usize {
         match &self.backing {
             Backing::Heapswitch(arena, api) => (api.bytes_held)(*arena),
-            Backing::Own(own) => unsafe { &*own.get() }.chunks.iter().map(|c| c.len() * 16).sum(),
+            Backing::Own(own) => unsafe { &*own.get() }
+                .chunks
+                .iter()
+                .map(|(_, layout)| layout.size())
+                .sum(),
         }
     }
 }
@@ -300,13 +350,12 @@ impl Drop for Arena {
 
 fn own_allocate(own: &mut OwnChunks, chunk_size: usize, size: usize, align: usize) -> *mut u8 {
     loop {
-        if let Some(chunk) = own.chunks.get_mut(own.current) {
-            let base = chunk.as_mut_ptr() as usize;
-            let end = base + chunk.len() * 16;
+        if let Some(&(chunk, layout)) = own.chunks.get(own.current) {
+            let base = chunk as usize;
             let start = (base + own.used + align - 1) & !(align - 1);
-            if start <= end && size <= end - start {
+            if start <= base + layout.size() && size <= base + layout.size() - start {
                 own.used = start + size - base;
-                return start as *mut u8;
+                return chunk.wrapping_add(start - base);
             }
             own.current += 1;
             own.used = 0;
@@ -316,7 +365,15 @@ fn own_allocate(own: &mut OwnChunks, chunk_size: usize, size: usize, align: usiz
             Some(bytes) => bytes.max(chunk_size),
             None => return std::ptr::null_mut(),
         };
-        own.chunks.push(vec![0u128; bytes / 16 + 1].into_boxed_slice());
+        let layout = match std::alloc::Layout::from_size_align(bytes, 16) {
+            Ok(layout) => layout,
+            Err(_) => return std::ptr::null_mut(),
+        };
+        let chunk = unsafe { std::alloc::alloc(layout) };
+        if chunk.is_null() {
+            return chunk;
+        }
+        own.chunks.push((chunk, layout));
         own.current = own.chunks.len() - 1;
         own.used = 0;
     }
@@ -341,7 +398,9 @@ mod tests {
         let mut arena = Arena::with_chunk_size(4096);
         assert!(!arena.uses_heapswitch());
         let first = arena.alloc_str("hello").as_ptr();
-        let words: Vec<&str> = (0..2000).map(|i| if i % 2 == 0 { "even" } else { "odd" }).collect();
+        let words: Vec<&str> = (0..2000)
+            .map(|i| if i % 2 == 0 { "even" } else { "odd" })
+            .collect();
         let copied = arena.alloc_slice_copy(&words);
         assert_eq!(copied.len(), 2000);
         assert_eq!(copied[1999], "odd");

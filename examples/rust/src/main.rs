@@ -19,7 +19,9 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::process::exit;
 
-const TAG_WORDS: [&str; 8] = ["alpha", "Beta", "gamma", "Delta", "epsilon", "zeta", "Eta", "theta"];
+const TAG_WORDS: [&str; 8] = [
+    "alpha", "Beta", "gamma", "Delta", "epsilon", "zeta", "Eta", "theta",
+];
 
 struct Options {
     tuned: bool,
@@ -40,7 +42,13 @@ const FNV_START: u64 = 14_695_981_039_346_656_037;
 fn write_headers(out: &mut String, id: u64, lines: u64) {
     for line in 0..lines {
         let tags = 1 + (id + line) % 5;
-        let _ = write!(out, "X-Field-{}: Value {} {} ; tags=", line, id % 997, line * 31 % 101);
+        let _ = write!(
+            out,
+            "X-Field-{}: Value {} {} ; tags=",
+            line,
+            id % 997,
+            line * 31 % 101
+        );
         for t in 0..tags {
             if t > 0 {
                 out.push(',');
@@ -70,23 +78,44 @@ fn handle_naive(id: u64, lines: u64) -> u64 {
     }
     let mut fields: Vec<OwnedField> = Vec::new();
     let mut by_name: HashMap<String, OwnedField> = HashMap::new();
-    for line in input.split("\r\n").map(|l| l.to_string()).collect::<Vec<String>>() {
+    for line in input
+        .split("\r\n")
+        .map(|l| l.to_string())
+        .collect::<Vec<String>>()
+    {
         let parts: Vec<String> = line.splitn(2, ':').map(|p| p.to_string()).collect();
         if parts.len() != 2 {
             continue;
         }
-        let name = parts[0].chars().map(|c| c.to_lowercase().to_string()).collect::<Vec<String>>().concat();
+        let name = parts[0]
+            .chars()
+            .map(|c| c.to_lowercase().to_string())
+            .collect::<Vec<String>>()
+            .concat();
         let halves: Vec<String> = parts[1].split(';').map(|h| h.trim().to_string()).collect();
         let value = halves[0].clone();
-        let tags: Vec<String> = halves[1].trim_start_matches("tags=").split(',').map(|t| t.to_lowercase()).collect();
-        let field = OwnedField { name: name.clone(), value, tags };
+        let tags: Vec<String> = halves[1]
+            .trim_start_matches("tags=")
+            .split(',')
+            .map(|t| t.to_lowercase())
+            .collect();
+        let field = OwnedField {
+            name: name.clone(),
+            value,
+            tags,
+        };
         by_name.insert(name, field.clone());
         fields.push(field);
     }
     let mut response = String::new();
     for field in &fields {
         let looked_up = by_name[&field.name].clone();
-        let rendered = format!("{}={} [{}]\n", looked_up.name, looked_up.value, looked_up.tags.join("|"));
+        let rendered = format!(
+            "{}={} [{}]\n",
+            looked_up.name,
+            looked_up.value,
+            looked_up.tags.join("|")
+        );
         // The response grows a character at a time.
         for c in rendered.chars() {
             response = response + &c.to_string();
@@ -104,7 +133,11 @@ struct Field<'a> {
     tags: &'a [&'a str],
 }
 
-const EMPTY_FIELD: Field<'static> = Field { name: "", value: "", tags: &[] };
+const EMPTY_FIELD: Field<'static> = Field {
+    name: "",
+    value: "",
+    tags: &[],
+};
 
 /// Buffers kept from one request to the next.
 struct Worker {
@@ -116,7 +149,11 @@ struct Worker {
 impl Worker {
     fn new(lines: u64) -> Worker {
         let line_bytes = 96 * lines as usize;
-        Worker { input: String::with_capacity(line_bytes), response: String::with_capacity(line_bytes), arena: heapswitch::Arena::new() }
+        Worker {
+            input: String::with_capacity(line_bytes),
+            response: String::with_capacity(line_bytes),
+            arena: heapswitch::Arena::new(),
+        }
     }
 }
 
@@ -166,7 +203,11 @@ fn handle_tuned(worker: &mut Worker, id: u64, lines: u64) -> u64 {
         let tags = arena.alloc_slice_fill_with(tag_list.split(',').count(), |_| {
             borrowed(lower(tag_iter.next().expect("counted tag"), arena), arena)
         });
-        *field = Field { name: borrowed(lower(name, arena), arena), value: value.trim(), tags };
+        *field = Field {
+            name: borrowed(lower(name, arena), arena),
+            value: value.trim(),
+            tags,
+        };
     }
     let response = &mut worker.response;
     response.clear();
@@ -206,17 +247,26 @@ fn usage(problem: &str) -> ! {
 }
 
 fn parse_options() -> Options {
-    let mut options = Options { tuned: false, requests: 2000, lines: 120 };
+    let mut options = Options {
+        tuned: false,
+        requests: 2000,
+        lines: 120,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--naive" => options.tuned = false,
             "--tuned" => options.tuned = true,
             "-r" | "-l" => {
-                let text = args.next().unwrap_or_else(|| usage(&format!("{} needs a number", arg)));
+                let text = args
+                    .next()
+                    .unwrap_or_else(|| usage(&format!("{} needs a number", arg)));
                 let number = match text.parse::<u64>() {
                     Ok(n) if n > 0 && n <= 100_000_000 => n,
-                    _ => usage(&format!("{} needs a number from 1 to 100000000, not '{}'", arg, text)),
+                    _ => usage(&format!(
+                        "{} needs a number from 1 to 100000000, not '{}'",
+                        arg, text
+                    )),
                 };
                 if arg == "-r" {
                     options.requests = number;
@@ -248,5 +298,8 @@ fn main() {
             checksum ^= handle_naive(id, options.lines).rotate_left((id % 64) as u32);
         }
     }
-    println!("{} requests of {} lines, checksum {:016x}", options.requests, options.lines, checksum);
+    println!(
+        "{} requests of {} lines, checksum {:016x}",
+        options.requests, options.lines, checksum
+    );
 }
