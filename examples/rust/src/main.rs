@@ -276,7 +276,10 @@ fn parse_options() -> Options {
                     options.lines = number;
                 }
             }
-            "-h" | "--help" => usage("a request handler, naive or tuned"),
+            "-h" | "--help" => {
+                println!("usage: request_handler [--naive | --tuned] [-r REQUESTS] [-l LINES]");
+                exit(0);
+            }
             _ => usage(&format!("unknown argument '{}'", arg)),
         }
     }
