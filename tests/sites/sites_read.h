@@ -16,6 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#if defined(__cplusplus) && !defined(_Static_assert)
+#define _Static_assert static_assert /* the layout header is C11 */
+#endif
 #include "lib/segment_layout.h"
 
 struct site_totals {
