@@ -148,6 +148,7 @@ int main(int argc, char **argv)
           "%llu of %llu samples without a stack",
           (unsigned long long)snapshot.header.unwind_failures,
           (unsigned long long)snapshot.header.samples);
+    CHECK(sites_overfreed(&snapshot) == 0, "entries with more freed than allocated");
     check_site(&snapshot, "site_a", A_COUNT, A_SIZE, (double)A_COUNT * A_SIZE);
     check_site(&snapshot, "site_b", B_COUNT, B_SIZE, 0);
     check_site(&snapshot, "site_c", C_COUNT, C_SIZE, (double)C_COUNT / 2 * C_SIZE);

@@ -67,6 +67,9 @@ static int child(void)
         return 1;
     CHECK(sites_for_function(&snapshot, "parent_site").entries == 0,
           "the parent's blocks freed in the child made an entry");
+    CHECK(sites_overfreed(&snapshot) == 0,
+          "%u entries of the child's section had the parent's blocks taken off",
+          sites_overfreed(&snapshot));
     check_estimate("child_site", sites_for_function(&snapshot, "child_site"), 0);
     free(snapshot.sites);
     status = test_finish("sites fork (child)");

@@ -116,6 +116,19 @@ static inline struct site_totals sites_for_function(const struct sites_snapshot 
     return totals;
 }
 
+/* Entries, claimed or not, with more freed than allocated: weights taken
+ * off a site that never had them. */
+static inline unsigned sites_overfreed(const struct sites_snapshot *snapshot)
+{
+    unsigned count = 0;
+
+    for (unsigned i = 0; i < snapshot->header.capacity; i++)
+        if (snapshot->sites[i].freed_bytes > snapshot->sites[i].bytes ||
+            snapshot->sites[i].freed_allocations > snapshot->sites[i].allocations)
+            count++;
+    return count;
+}
+
 /* Whether `estimate` is within `tolerance` (a fraction) of `truth`. */
 static inline int sites_close(double estimate, double truth, double tolerance)
 {
