@@ -32,14 +32,13 @@ struct sites_snapshot {
     struct hsw_site *sites; /* header.capacity entries */
 };
 
-/* Reads this process's sites section; returns 0, or -1 with a message. */
-static inline int sites_snapshot_read(struct sites_snapshot *out)
+/* Reads the sites section of the segment file at `path`; returns 0, or
+ * -1 with a message. */
+static inline int sites_snapshot_read_file(const char *path, struct sites_snapshot *out)
 {
-    char path[128];
     struct hsw_segment_header header;
     int fd;
 
-    snprintf(path, sizeof path, "/dev/shm/heapswitch-%u-%d", (unsigned)getuid(), (int)getpid());
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         fprintf(stderr, "sites_read: cannot open %s\n", path);
@@ -79,6 +78,15 @@ static inline int sites_snapshot_read(struct sites_snapshot *out)
     close(fd);
     fprintf(stderr, "sites_read: %s has no sites section\n", path);
     return -1;
+}
+
+/* Reads this process's own sites section. */
+static inline int sites_snapshot_read(struct sites_snapshot *out)
+{
+    char path[128];
+
+    snprintf(path, sizeof path, "/dev/shm/heapswitch-%u-%d", (unsigned)getuid(), (int)getpid());
+    return sites_snapshot_read_file(path, out);
 }
 
 /* The name of the function holding return address `frame`, or "?". */
