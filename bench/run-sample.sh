@@ -87,17 +87,26 @@ run_line() {
 pairs_line() { echo "$(environment "$1") ./bench/malloc_pairs -t 1 -n $iterations -r 1"; }
 request_line() { echo "$(environment "$1") ./bench/request_scoped -r $requests -t 1"; }
 
-# One sample: ns per pair, or seconds per request_scoped run.
+# One sample: "WALL CPU": ns per pair (wall, as malloc_pairs prints it,
+# and the run's user+system CPU time per pair), or seconds per
+# request_scoped run (wall, as it prints it, and CPU). CPU time is what a
+# machine shared with other work disturbs least.
 measure() { # BENCH CONFIG
     case $1 in
-        pairs)
-            run_line "$(pairs_line "$2")"
-            sed -n 's/.*ns_per_pair=\([0-9.]*\).*/\1/p' "$tmp/out" | tail -n 1 ;;
-        request)
-            run_line "$(request_line "$2")"
-            sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$tmp/out" | tail -n 1 ;;
+        pairs) line=$(pairs_line "$2") pattern='s/.*ns_per_pair=\([0-9.]*\).*/\1/p' ;;
+        request) line=$(request_line "$2") pattern='s/.*seconds=\([0-9.]*\).*/\1/p' ;;
     esac
+    # /usr/bin/time goes between the environment and the program.
+    program=./bench/malloc_pairs
+    [ "$1" = request ] && program=./bench/request_scoped
+    run_line "${line%%"$program"*}$time_program -f %U+%S -o $tmp/time $program${line#*"$program"}"
+    wall=$(sed -n "$pattern" "$tmp/out" | tail -n 1)
+    cpu=$(tail -n 1 "$tmp/time" | awk -F+ -v n="$iterations" -v b="$1" '{
+        if (b == "pairs") printf "%.2f", ($1 + $2) * 1e9 / n; else printf "%.4f", $1 + $2 }')
+    echo "$wall $cpu"
 }
+time_program=/usr/bin/time
+[ -x "$time_program" ] || die "/usr/bin/time not found (Debian: apt-get install time)"
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -111,7 +120,8 @@ for config in $configs; do
 done
 echo "== method"
 echo "  $rounds rounds, each configuration once per round per benchmark, interleaved (odd rounds forward,"
-echo "  even rounds reversed); medians over the rounds; added = median / median(off) - 1"
+echo "  even rounds reversed); medians over the rounds; added = median / median(off) - 1;"
+echo "  wall time as each benchmark prints it, and the run's CPU time from /usr/bin/time"
 
 reversed=
 for config in $configs; do reversed="$config $reversed"; done
@@ -122,30 +132,38 @@ while [ $round -le "$rounds" ]; do
     for config in $order; do
         for bench in pairs request; do
             value=$(measure $bench "$config")
-            [ -n "$value" ] || die "no figure from $bench ($config)"
-            echo "$value" >>"$tmp/$bench.$config"
+            case $value in *[0-9]' '*[0-9]) ;; *) die "no figure from $bench ($config)" ;; esac
+            echo "${value% *}" >>"$tmp/$bench.$config"
+            echo "${value#* }" >>"$tmp/$bench-cpu.$config"
         done
     done
     round=$((round + 1))
 done
 
-printf '\n%-8s %14s %10s %10s   %16s %10s\n' config "ns/pair" added "added ns" "request_scoped s" added
-off_pairs=$(median <"$tmp/pairs.off" 2>/dev/null)
-off_request=$(median <"$tmp/request.off" 2>/dev/null)
-for config in $configs; do
-    p=$(median <"$tmp/pairs.$config")
-    r=$(median <"$tmp/request.$config")
-    awk -v c="$config" -v p="$p" -v r="$r" -v p0="${off_pairs:-0}" -v r0="${off_request:-0}" 'BEGIN {
-        pa = p0 > 0 ? sprintf("%+.2f%%", (p / p0 - 1) * 100) : "-"
-        pn = p0 > 0 ? sprintf("%+.2f", p - p0) : "-"
-        ra = r0 > 0 ? sprintf("%+.2f%%", (r / r0 - 1) * 100) : "-"
-        printf "%-8s %14.2f %10s %10s   %16.4f %10s\n", c, p, pa, pn, r, ra }'
-done
-for config in $configs; do
-    printf '  range %-6s pairs %s..%s ns, request %s..%s s\n' "$config" \
-        "$(sort -g "$tmp/pairs.$config" | sed -n 1p)" "$(sort -g "$tmp/pairs.$config" | tail -n 1)" \
-        "$(sort -g "$tmp/request.$config" | sed -n 1p)" "$(sort -g "$tmp/request.$config" | tail -n 1)"
-done
+# table SUFFIX TITLE: medians and added figures of one kind of sample.
+table() {
+    echo
+    echo "== $2"
+    printf '%-8s %14s %10s %10s   %16s %10s\n' config "ns/pair" added "added ns" "request_scoped s" added
+    off_pairs=$(median <"$tmp/pairs$1.off" 2>/dev/null)
+    off_request=$(median <"$tmp/request$1.off" 2>/dev/null)
+    for config in $configs; do
+        p=$(median <"$tmp/pairs$1.$config")
+        r=$(median <"$tmp/request$1.$config")
+        awk -v c="$config" -v p="$p" -v r="$r" -v p0="${off_pairs:-0}" -v r0="${off_request:-0}" 'BEGIN {
+            pa = p0 > 0 ? sprintf("%+.2f%%", (p / p0 - 1) * 100) : "-"
+            pn = p0 > 0 ? sprintf("%+.2f", p - p0) : "-"
+            ra = r0 > 0 ? sprintf("%+.2f%%", (r / r0 - 1) * 100) : "-"
+            printf "%-8s %14.2f %10s %10s   %16.4f %10s\n", c, p, pa, pn, r, ra }'
+    done
+    for config in $configs; do
+        printf '  range %-6s pairs %s..%s ns, request %s..%s s\n' "$config" \
+            "$(sort -g "$tmp/pairs$1.$config" | sed -n 1p)" "$(sort -g "$tmp/pairs$1.$config" | tail -n 1)" \
+            "$(sort -g "$tmp/request$1.$config" | sed -n 1p)" "$(sort -g "$tmp/request$1.$config" | tail -n 1)"
+    done
+}
+table "" "wall time (as the benchmarks print it)"
+table -cpu "user+system CPU time of the run (/usr/bin/time), per pair and per run"
 
 case $callgrind in 0 | no | false) exit 0 ;; esac
 if ! command -v valgrind >/dev/null 2>&1; then
