@@ -169,12 +169,12 @@ int main(int argc, char **argv)
         free(a_blocks[i]);
     for (int i = 1; i < C_COUNT; i += 2)
         free(c_blocks[i]);
-    free(snapshot.sites);
+    sites_snapshot_free(&snapshot);
     if (sites_snapshot_read(&snapshot) == 0) {
         struct site_totals a = sites_for_function(&snapshot, "site_a");
         CHECK(a.live_bytes == 0, "site_a live bytes %.0f after every block was freed",
               a.live_bytes);
-        free(snapshot.sites);
+        sites_snapshot_free(&snapshot);
     }
     return test_finish("sites accuracy");
 }

@@ -96,13 +96,13 @@ int main(int, char **argv)
         delete small_blocks[i];
     for (int i = 0; i < kAlignedCount; i++)
         delete aligned_blocks[i];
-    free(snapshot.sites);
+    sites_snapshot_free(&snapshot);
     if (sites_snapshot_read(&snapshot) == 0) {
         site_totals a = sites_for_function(&snapshot, "cxx_site_new");
         site_totals c = sites_for_function(&snapshot, "cxx_site_aligned");
         CHECK(a.live_bytes == 0 && c.live_bytes == 0, "live after delete: %.0f, %.0f",
               a.live_bytes, c.live_bytes);
-        free(snapshot.sites);
+        sites_snapshot_free(&snapshot);
     }
     return test_finish("sites cxx");
 }

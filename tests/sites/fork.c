@@ -58,7 +58,7 @@ static int child(void)
         return 1;
     CHECK(sites_for_function(&snapshot, "parent_site").entries == 0,
           "the child's new section has the parent's site");
-    free(snapshot.sites);
+    sites_snapshot_free(&snapshot);
     for (int i = 0; i < COUNT; i++)
         free(blocks[i]);
     for (int i = 0; i < COUNT; i++)
@@ -71,7 +71,7 @@ static int child(void)
           "%u entries of the child's section had the parent's blocks taken off",
           sites_overfreed(&snapshot));
     check_estimate("child_site", sites_for_function(&snapshot, "child_site"), 0);
-    free(snapshot.sites);
+    sites_snapshot_free(&snapshot);
     status = test_finish("sites fork (child)");
     fflush(stdout); /* the child leaves by _exit */
     return status;
@@ -100,7 +100,7 @@ int main(int argc, char **argv)
                    (double)COUNT * SIZE);
     CHECK(sites_for_function(&snapshot, "child_site").entries == 0,
           "the child's site in the parent's section");
-    free(snapshot.sites);
+    sites_snapshot_free(&snapshot);
     for (int i = 0; i < COUNT; i++)
         free(blocks[i]);
     return test_finish("sites fork");

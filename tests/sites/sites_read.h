@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #if defined(__cplusplus) && !defined(_Static_assert)
@@ -30,7 +31,13 @@ struct site_totals {
 struct sites_snapshot {
     struct hsw_sites_header header;
     struct hsw_site *sites; /* header.capacity entries */
+    size_t mapped;
 };
+
+static inline void sites_snapshot_free(struct sites_snapshot *snapshot)
+{
+    munmap(snapshot->sites, snapshot->mapped);
+}
 
 /* Reads the sites section of the segment file at `path`; returns 0, or
  * -1 with a message. */
@@ -66,8 +73,11 @@ static inline int sites_snapshot_read_file(const char *path, struct sites_snapsh
             close(fd);
             return -1;
         }
-        out->sites = (struct hsw_site *)malloc(entries_size + 1);
-        if (pread(fd, out->sites, entries_size, (off_t)(section->offset + sizeof out->header)) !=
+        /* Mapped, not malloc'ed: the reading must not be sampled itself. */
+        out->sites = (struct hsw_site *)mmap(NULL, entries_size + 1, PROT_READ | PROT_WRITE,
+                                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        out->mapped = entries_size + 1;
+        if (out->sites == MAP_FAILED || pread(fd, out->sites, entries_size, (off_t)(section->offset + sizeof out->header)) !=
             (ssize_t)entries_size) {
             close(fd);
             return -1;

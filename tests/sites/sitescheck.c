@@ -87,6 +87,6 @@ int main(int argc, char **argv)
            "%" PRIu64 " of %" PRIu64 " samples without a stack", snapshot.header.unwind_failures,
            snapshot.header.samples);
     EXPECT(used >= min_stacks, "only %u stacks", used);
-    free(snapshot.sites);
+    sites_snapshot_free(&snapshot);
     return failures == 0 ? 0 : 1;
 }

@@ -103,6 +103,6 @@ int main(int argc, char **argv)
         CHECK(sites_close(got.bytes, count * SHARED_SIZE, 0.10), "shared_site bytes");
         CHECK(sites_close(got.live_bytes, count / 2 * SHARED_SIZE, 0.10), "shared_site live");
     }
-    free(snapshot.sites);
+    sites_snapshot_free(&snapshot);
     return test_finish("sites threads");
 }
