@@ -13,7 +13,7 @@
 
 /* The columns dropped first when the terminal is narrow. */
 static const enum hsw_column drop_order[] = {
-    HSW_COL_PEAK, HSW_COL_STATE, HSW_COL_PER_REQUEST, HSW_COL_BYTES,   HSW_COL_FREES,
+    HSW_COL_LABELS, HSW_COL_PEAK, HSW_COL_STATE, HSW_COL_PER_REQUEST, HSW_COL_BYTES,   HSW_COL_FREES,
     HSW_COL_FRAG, HSW_COL_TAG,   HSW_COL_RSS,         HSW_COL_BACKEND,
 };
 

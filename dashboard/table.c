@@ -22,6 +22,7 @@ const struct hsw_column_info hsw_columns[HSW_COL_COUNT] = {
     [HSW_COL_FRAG] = {"FRAG%", "frag", 6, true},
     [HSW_COL_FRAG_BYTES] = {"FRAG-B", "frag_bytes", 9, true},
     [HSW_COL_PER_REQUEST] = {"ALLOC/REQ", "per_request", 9, true},
+    [HSW_COL_LABELS] = {"LABELS", "labels", 16, false},
     [HSW_COL_COMMAND] = {"COMMAND", "command", 0, false},
 };
 
@@ -76,6 +77,7 @@ static const char *text_of(const struct hsw_proc *proc, enum hsw_column column)
     case HSW_COL_STATE: return hsw_state_name(proc->now.state);
     case HSW_COL_BACKEND: return proc->now.backend;
     case HSW_COL_TAG: return proc->now.tag;
+    case HSW_COL_LABELS: return proc->now.labels;
     case HSW_COL_COMMAND: return proc->now.cmdline[0] ? proc->now.cmdline : proc->now.exe;
     default: return "";
     }
@@ -133,6 +135,8 @@ const char *hsw_cell(const struct hsw_proc *proc, enum hsw_column column, char *
         return hsw_format_count(out, size, value);
     case HSW_COL_TAG:
         return proc->now.tag[0] ? proc->now.tag : "-";
+    case HSW_COL_LABELS:
+        return proc->now.labels[0] ? proc->now.labels : "-";
     default:
         return text_of(proc, column);
     }
@@ -218,7 +222,7 @@ void hsw_table_csv(FILE *out, const struct hsw_proc *const *procs, size_t count,
                      "bytes_per_second,live_bytes,peak_live_bytes,rss_bytes,fragmentation,"
                      "allocs_per_request,malloc,calloc,realloc,free,aligned,failures,"
                      "bytes_requested,bytes_allocated,bytes_freed,requests,threads,"
-                     "stats,estimated,heap_overhead_bytes,cpu_seconds,command\n");
+                     "stats,estimated,heap_overhead_bytes,cpu_seconds,command,labels\n");
     for (size_t i = 0; i < count; i++) {
         const struct hsw_proc *p = procs[i];
         const struct heapswitch_counters *c = &p->now.counters;
@@ -242,6 +246,8 @@ void hsw_table_csv(FILE *out, const struct hsw_proc *const *procs, size_t count,
         hsw_csv_field(out, estimated_list(&p->now, ' '));
         fprintf(out, ",%" PRId64 ",%.2f,", p->now.heap_overhead_bytes, p->now.cpu_seconds);
         hsw_csv_field(out, p->now.cmdline);
+        fputc(',', out);
+        hsw_csv_field(out, p->now.labels);
         fputc('\n', out);
     }
 }
@@ -262,6 +268,22 @@ static void json_number_or_null(FILE *out, const char *key, bool known, double v
         fprintf(out, ",\"%s\":null", key);
 }
 
+/* "key":"value",... of a validated label list. */
+static void json_labels(FILE *out, const char *labels)
+{
+    char key[64], value[128];
+    size_t at = 0, next;
+
+    while ((next = heapswitch_label_next(labels, at, key, sizeof key, value, sizeof value)) != 0) {
+        if (at != 0)
+            fputc(',', out);
+        hsw_json_string(out, key);
+        fputc(':', out);
+        hsw_json_string(out, value);
+        at = next;
+    }
+}
+
 void hsw_table_json(FILE *out, const struct hsw_proc *const *procs, size_t count,
                     double timestamp)
 {
@@ -274,7 +296,9 @@ void hsw_table_json(FILE *out, const struct hsw_proc *const *procs, size_t count
         hsw_json_string(out, p->now.backend);
         fputs(",\"tag\":", out);
         hsw_json_string(out, p->now.tag);
-        fputs(",\"exe\":", out);
+        fputs(",\"labels\":{", out);
+        json_labels(out, p->now.labels);
+        fputs("},\"exe\":", out);
         hsw_json_string(out, p->now.exe);
         fputs(",\"command\":", out);
         hsw_json_string(out, p->now.cmdline);
