@@ -170,14 +170,27 @@ void hsw_sort(const struct hsw_proc **procs, size_t count, enum hsw_column colum
     qsort(procs, count, sizeof procs[0], compare); // NOLINT(bugprone-sizeof-expression): sorts pointers
 }
 
+/* Whether any of the processes has labels: the LABELS column is left
+ * out of a text table where none has. */
+static bool any_labels(const struct hsw_proc *const *procs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (procs[i]->now.labels[0] != '\0')
+            return true;
+    return false;
+}
+
 void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count,
                     int width)
 {
     char cell[64];
     int used = 0;
+    bool labels = any_labels(procs, count);
 
     for (int c = 0; c < HSW_COL_COUNT; c++)
-        if (hsw_columns[c].width == 0) /* the last: no padding past the line's end */
+        if (c == HSW_COL_LABELS && !labels)
+            continue;
+        else if (hsw_columns[c].width == 0) /* the last: no padding past the line's end */
             fputs(hsw_columns[c].title, out);
         else
             fprintf(out, hsw_columns[c].numeric ? "%*s " : "%-*s ", hsw_columns[c].width,
@@ -187,6 +200,8 @@ void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count
         used = 0;
         for (int c = 0; c < HSW_COL_COUNT; c++) {
             const char *text = hsw_cell(procs[i], (enum hsw_column)c, cell, sizeof cell);
+            if (c == HSW_COL_LABELS && !labels)
+                continue;
             if (hsw_columns[c].width == 0) {
                 int room = width > used ? width - used : 0;
                 fprintf(out, "%.*s", width > 0 ? room : (int)strlen(text), text);
