@@ -490,9 +490,15 @@ static int open_directory(const char *path, char *why, size_t why_size)
     if (problem != NULL)
         return refuse(why, why_size, "segment directory '%s' %s", path, problem);
     directory = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (directory < 0)
+    if (directory < 0) {
+        int error = errno;
+        if ((error == ENOTDIR || error == ELOOP) && lstat(path, &info) == 0)
+            return refuse(why, why_size, "the segment directory %s %s", path,
+                          S_ISLNK(info.st_mode) ? "is a symbolic link (name its target)"
+                                                : "is not a directory");
         return refuse(why, why_size, "cannot open the segment directory %s: %s", path,
-                      errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+                      strerror(error));
+    }
     problem = fstat(directory, &info) != 0 ? "cannot be examined"
                                            : hsw_segment_dir_problem(&info, getuid());
     if (problem != NULL) {

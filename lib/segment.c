@@ -102,7 +102,14 @@ static int open_directory(void)
     struct stat info;
 
     if (directory < 0) {
-        warn_unavailable("create", errno);
+        int error = errno;
+        if ((error == ENOTDIR || error == ELOOP) && lstat(segment_dir, &info) == 0)
+            hsw_log("the segment directory ", segment_dir,
+                    S_ISLNK(info.st_mode) ? " is a symbolic link (name its target)"
+                                          : " is not a directory",
+                    "; counting and publishing are off for this process", (const char *)NULL);
+        else
+            warn_unavailable("create", error);
         return -1;
     }
     problem = fstat(directory, &info) != 0 ? "cannot be examined"
