@@ -1,5 +1,6 @@
 """Checks the deployment examples (examples/deploy): every YAML file
-parses; every HEAPSWITCH_* name is one heapswitch knows (lib/env_names.h);
+parses; every HEAPSWITCH_* name is one heapswitch knows (lib/env_names.h,
+the backends' own);
 backends are real ones; each HEAPSWITCH_LABELS value passes the library's
 own check (the library preloaded into /bin/true, which must stay quiet);
 and the pieces fit together: the writers' HEAPSWITCH_DIR is the volume the
@@ -29,10 +30,13 @@ def check(condition, label):
     return condition
 
 
-known = set(re.findall(r'"(HEAPSWITCH_[A-Z0-9_]+)"',
-                       open(os.path.join(srcdir, "lib", "env_names.h")).read()))
+# lib/env_names.h, and the backends' own (HEAPSWITCH_ARENA_CHUNK).
+known = set()
+for source in [os.path.join(srcdir, "lib", "env_names.h")] + \
+        glob.glob(os.path.join(srcdir, "backends", "*.c")):
+    known |= set(re.findall(r'"(HEAPSWITCH_[A-Z0-9_]+)"', open(source).read()))
 check("HEAPSWITCH_DIR" in known and "HEAPSWITCH_LABELS" in known,
-      "lib/env_names.h names %d variables" % len(known))
+      "heapswitch knows %d variables" % len(known))
 backends = {"system", "jemalloc", "mimalloc", "arena"}
 
 files = sorted(glob.glob(os.path.join(deploy, "**", "*"), recursive=True))
