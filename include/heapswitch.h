@@ -269,6 +269,7 @@ enum heapswitch_report_field {
     HEAPSWITCH_REPORT_MAX_RSS_BYTES,
     HEAPSWITCH_REPORT_USER_SECONDS,
     HEAPSWITCH_REPORT_SYSTEM_SECONDS,
+    HEAPSWITCH_REPORT_LABELS,
     HEAPSWITCH_REPORT_FIELDS
 };
 
@@ -294,6 +295,7 @@ struct heapswitch_report {
     uint64_t max_rss_bytes;
     double user_seconds;
     double system_seconds;
+    char labels[512]; /* HEAPSWITCH_LABELS, "key=value,...", as the process published them */
 };
 
 /* Parses one report line of `length` bytes (a trailing newline allowed;
