@@ -184,6 +184,12 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
         return refuse(why, why_size, "bad header size %u", header.header_size);
     memcpy(&header, image,
            header.header_size < sizeof header ? header.header_size : sizeof header);
+    /* Minor-3 fields exist only in a minor-3 header that holds them whole. */
+    if (header.layout_minor < 3 ||
+        header.header_size < offsetof(struct hsw_segment_header, labels) + sizeof header.labels) {
+        header.pid_namespace = 0;
+        memset(header.labels, 0, sizeof header.labels);
+    }
     if (header.slot_size < sizeof(struct hsw_slot) || header.slot_size % 64 != 0 ||
         header.slot_size > HSW_SEGMENT_MAX_SIZE)
         return refuse(why, why_size, "bad slot size %u", header.slot_size);
@@ -212,14 +218,16 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
         return refuse(why, why_size, "a text field is not terminated");
     if (header.heap.seq % 2 != 0)
         return refuse(why, why_size, "heap figures in the middle of an update");
-    if (!copy_field(out->labels, sizeof out->labels, header.labels, sizeof header.labels))
+    if (memchr(header.labels, '\0', sizeof header.labels) == NULL)
         return refuse(why, why_size, "the labels field is not terminated");
     {
+        /* Checked as written, not as copied: the copy replaces control bytes. */
         size_t culprit_at, culprit_length;
-        const char *problem = hsw_labels_check(out->labels, &culprit_at, &culprit_length);
+        const char *problem = hsw_labels_check(header.labels, &culprit_at, &culprit_length);
         if (problem != NULL)
             return refuse(why, why_size, "bad labels: %s", problem);
     }
+    copy_field(out->labels, sizeof out->labels, header.labels, sizeof header.labels);
     if (!sections_fit(&header))
         return refuse(why, why_size, "a section lies outside the file (file size %llu)",
                       (unsigned long long)header_file_size(&header));

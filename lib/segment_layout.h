@@ -159,7 +159,8 @@ struct hsw_segment_header {
 } __attribute__((aligned(64)));
 
 /* The header of a minor-2 writer: a reader accepts any header_size from
- * there up and reads the fields past it as zeros. */
+ * there up and reads the fields past it as zeros; the minor-3 fields only
+ * from a header of minor 3 or later that holds them whole. */
 #define HSW_SEGMENT_HEADER_MIN_SIZE 1216u
 
 /* The initial pid namespace's inode (the kernel's PROC_PID_INIT_INO): a
