@@ -290,11 +290,13 @@ static bool writer_is_gone(int fd, const struct heapswitch_snapshot *snapshot)
 /* Whether the segment's process runs in a pid namespace other than the
  * reader's. A segment that records none (an older writer) is the
  * reader's own, as before. */
+/* The reader's own pid namespace, looked up once per scan or read. */
+static __thread uint64_t own_namespace;
+
 static bool from_other_namespace(const struct heapswitch_snapshot *snapshot)
 {
-    uint64_t own = hsw_pid_namespace_self();
-
-    return snapshot->pid_namespace != 0 && own != 0 && snapshot->pid_namespace != own;
+    return snapshot->pid_namespace != 0 && own_namespace != 0 &&
+           snapshot->pid_namespace != own_namespace;
 }
 
 /* A running segment's process as this reader sees it, from the holder of
@@ -597,6 +599,7 @@ HSW_EXPORT int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, c
     if (directory < 0)
         return -1;
     /* No allocation on this path: a process may read its own segment. */
+    own_namespace = hsw_pid_namespace_self();
     if (faccessat(directory, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
         result = read_segment(directory, name, false, NULL, out, why, why_size);
     else if (find_namespaced(directory, pid, out) == 0)
@@ -624,6 +627,7 @@ HSW_EXPORT int heapswitch_scan(unsigned flags, heapswitch_snapshot_fn visit,
         return -1;
     }
     hsw_lock_holders_load(&holders); /* once for all: /proc/locks costs the kernel */
+    own_namespace = hsw_pid_namespace_self();
     while ((entry = readdir(directory)) != NULL) {
         struct heapswitch_snapshot snapshot;
         char why[256];
