@@ -107,6 +107,22 @@ kept=$(ls "$work/sticky")
 expect_eq "HEAPSWITCH_DIR world-writable with the sticky bit: used, no warning" \
     "$(cat "$work/err") $(stat -c '%a' "$work/sticky/$kept" 2>/dev/null)" " 600"
 
+# Real programs with a directory and labels: their output unchanged, no
+# warning, and the labels in their HEAPSWITCH_REPORT lines.
+printf 'pear\napple\nfig\n' >"$work/input"
+env LD_PRELOAD="$HSW_PRELOAD" HEAPSWITCH_DIR="$dir" HEAPSWITCH_LABELS=app=sort \
+    HEAPSWITCH_REPORT="$work/report" sort "$work/input" >"$work/sorted" 2>"$work/err"
+expect_eq "sort: output, stderr" "$(tr '\n' ' ' <"$work/sorted")$(cat "$work/err")" "apple fig pear "
+if [ -x /usr/bin/python3 ]; then
+    env LD_PRELOAD="$HSW_PRELOAD" HEAPSWITCH_DIR="$dir" HEAPSWITCH_LABELS=app=python \
+        HEAPSWITCH_REPORT="$work/report" /usr/bin/python3 -c 'print(sum(len(str(i)) for i in range(100000)))' \
+        >"$work/python" 2>"$work/err"
+    expect_eq "python3: output, stderr" "$(cat "$work/python")$(cat "$work/err")" 488890
+fi
+check "the report lines carry the labels" grep -q '"labels":"app=sort"' "$work/report"
+[ -x /usr/bin/python3 ] && check "python3's report line too" grep -q '"labels":"app=python"' "$work/report"
+expect_eq "nothing left in the directory" "$(ls -A "$dir")" ""
+
 # Once per process tree: a shell and the two programs it runs share one
 # bad HEAPSWITCH_BACKEND, warned about once.
 unset HEAPSWITCH_STRICT
