@@ -26,6 +26,8 @@ const char *hsw_ab_key_name(enum hsw_ab_key key)
         return "executable + tag prefix";
     case HSW_AB_KEY_CMDLINE:
         return "command line";
+    case HSW_AB_KEY_LABELS:
+        return "executable + labels";
     default:
         return "executable";
     }
@@ -258,6 +260,14 @@ static void program_of(const struct heapswitch_snapshot *p, enum hsw_ab_key key,
         append_text(label, label_size, prefix > 0 ? p->tag : "-",
                     prefix > 0 ? prefix : 1);
         append_text(label, label_size, "]", 1);
+    }
+    if (key == HSW_AB_KEY_LABELS) {
+        append_text(out, size, "\n", 1);
+        append_text(out, size, p->labels, strlen(p->labels));
+        append_text(label, label_size, " {", 2);
+        append_text(label, label_size, p->labels[0] ? p->labels : "-",
+                    p->labels[0] ? strlen(p->labels) : 1);
+        append_text(label, label_size, "}", 1);
     }
 }
 

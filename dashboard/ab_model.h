@@ -30,6 +30,7 @@ enum hsw_ab_key {
     HSW_AB_KEY_EXE,        /* the executable */
     HSW_AB_KEY_TAG_PREFIX, /* the executable and the tag up to its first - _ . : / */
     HSW_AB_KEY_CMDLINE,    /* the whole command line */
+    HSW_AB_KEY_LABELS,     /* the executable and its HEAPSWITCH_LABELS (a deployment's pods) */
     HSW_AB_KEY_KINDS
 };
 

@@ -140,13 +140,13 @@ static void read_report(const char *path, pid_t child, struct ab_run *run)
 static void remove_dead_segment(pid_t child)
 {
     struct heapswitch_snapshot snapshot;
-    char why[256], path[128];
+    char why[256], path[4096];
 
     if (heapswitch_read_pid(child, &snapshot, why, sizeof why) != 0 ||
         snapshot.state != HEAPSWITCH_PROCESS_DEAD)
         return;
-    snprintf(path, sizeof path, "/dev/shm/heapswitch-%u-%d", (unsigned)snapshot.uid,
-             (int)child);
+    snprintf(path, sizeof path, "%s/heapswitch-%u-%d", heapswitch_directory(),
+             (unsigned)snapshot.uid, (int)child);
     unlink(path);
 }
 

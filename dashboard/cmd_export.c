@@ -259,7 +259,7 @@ static int write_textfile(struct exporter *exporter, const char *path)
     int status;
 
     if (render_page(exporter, &text, &length) != 0) {
-        hsw_error("export", "cannot read the segments in /dev/shm");
+        hsw_error("export", "cannot read the segments in %s", heapswitch_directory());
         return -1;
     }
     status = hsw_textfile_write(path, text, length);

@@ -112,7 +112,7 @@ static int run(int argc, char **argv)
 
     hsw_model_init(&model, 3600);
     if (hsw_model_refresh(&model, false) != 0) {
-        hsw_error("stat", "cannot read /dev/shm");
+        hsw_error("stat", "cannot read the segments in %s", heapswitch_directory());
         return 1;
     }
     if (model.count > 0) {

@@ -25,7 +25,7 @@
 #define MAX_DELAY 3600.0
 #define KEEP_GONE_SECONDS 3.0
 
-enum { OPT_SORT = 256, OPT_JSON, OPT_CSV };
+enum { OPT_SORT = 256, OPT_JSON, OPT_CSV, OPT_FILTER };
 
 static const struct hsw_option options[] = {
     {"delay", 'd', "SECONDS", "time between refreshes, 0.1 to 3600 (default 1)"},
@@ -35,6 +35,7 @@ static const struct hsw_option options[] = {
     {"sort", OPT_SORT, "COLUMN", "the column to sort on (see below; default allocs)"},
     {"json", OPT_JSON, NULL, "batch: one JSON object per refresh, one per line"},
     {"csv", OPT_CSV, NULL, "batch: a CSV header, then rows every refresh"},
+    {"filter", OPT_FILTER, "TEXT", "only processes whose command, backend, tag or labels hold TEXT"},
     {"help", 'h', NULL, "this help"},
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
@@ -62,7 +63,7 @@ static int help(void)
            "  < > F6         move the sort column left / right (F6: right)\n"
            "  P M N R        sort by allocs/s, live bytes, pid; R reverses the order\n"
            "  F S B T C      sort by frag, RSS, backend, tag, command\n"
-           "  / F4           filter (command, backend, tag); Enter keeps, Esc clears\n"
+           "  / F4           filter (command, backend, tag, labels); Enter keeps, Esc clears\n"
            "  space p        pause / resume refreshing\n"
            "  h ? F1         help\n"
            "  q F10          quit (Ctrl-C too)\n");
@@ -98,7 +99,8 @@ bool top_wanted(const struct top_state *state, const struct hsw_proc *proc, bool
     return contains(proc->now.cmdline, state->filter) ||
            contains(proc->now.exe, state->filter) ||
            contains(proc->now.backend, state->filter) ||
-           contains(proc->now.tag, state->filter);
+           contains(proc->now.tag, state->filter) ||
+           contains(proc->now.labels, state->filter);
 }
 
 /* Fills state->rows with the processes to show, sorted. */
@@ -170,7 +172,7 @@ static int run_batch(struct top_state *state, enum hsw_output output,
     bool header = true;
 
     if (hsw_model_refresh(&state->model, true) != 0) {
-        hsw_error("top", "cannot read /dev/shm");
+        hsw_error("top", "cannot read the segments in %s", heapswitch_directory());
         return 1;
     }
     for (unsigned long done = 0; iterations == 0 || done < iterations; done++) {
@@ -178,7 +180,7 @@ static int run_batch(struct top_state *state, enum hsw_output output,
         if (stop_requested)
             break;
         hsw_model_refresh(&state->model, true);
-        if (select_rows(state, false) != 0) {
+        if (select_rows(state, true) != 0) {
             hsw_error("top", "out of memory");
             return 1;
         }
@@ -389,6 +391,12 @@ static int run(int argc, char **argv)
                 return hsw_usage_error("top", "--sort needs a column (%s), not '%s'",
                                        hsw_column_keys(), optarg);
             state.sort = (enum hsw_column)sort;
+            break;
+        case OPT_FILTER:
+            if (strlen(optarg) >= sizeof state.filter)
+                return hsw_usage_error("top", "%s takes at most %zu characters", name,
+                                       sizeof state.filter - 1);
+            snprintf(state.filter, sizeof state.filter, "%s", optarg);
             break;
         case ':': return hsw_usage_error("top", "%s needs a value", name);
         default: return hsw_usage_error("top", "unknown option '%s'", name);

@@ -25,4 +25,11 @@ int hsw_usage_error(const char *command, const char *format, ...)
 void hsw_error(const char *command, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* dashboard/segment_dir.c: takes --dir DIR (or --dir=DIR) out of a
+ * command's arguments (before any "--"), then checks the directory it or
+ * HEAPSWITCH_DIR names and chooses it for the reader and for the
+ * programs the command starts. Returns 0, or the exit status after an
+ * error message. */
+int hsw_take_dir_option(const char *command, int *argc, char **argv);
+
 #endif

@@ -47,6 +47,8 @@ static void print_help(FILE *out)
                  "commands:\n");
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out, "\nEvery command takes --dir DIR: the directory of the segments (default\n"
+                 "$HEAPSWITCH_DIR, else /dev/shm).\n");
     fprintf(out, "\n'heapswitch COMMAND --help' describes one; man heapswitch(1) and "
                  "heapswitch(7) the rest.\n");
 }
@@ -67,8 +69,12 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < COMMAND_COUNT; i++)
-        if (strcmp(argv[1], commands[i]->name) == 0)
-            return commands[i]->run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i]->name) == 0) {
+            int command_argc = argc - 1, status;
+            if ((status = hsw_take_dir_option(argv[1], &command_argc, argv + 1)) != 0)
+                return status;
+            return commands[i]->run(command_argc, argv + 1);
+        }
     fprintf(stderr, "heapswitch: unknown command '%s' (commands:", argv[1]);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         fprintf(stderr, " %s", commands[i]->name);

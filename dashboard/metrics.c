@@ -1,7 +1,8 @@
 /* The Prometheus text exposition of heapswitch's snapshots (format 0.0.4):
  * one family per figure, each with its HELP and TYPE lines once, then one
  * sample per process labelled pid, program (the executable's path),
- * command (its base name), backend and tag. A figure a process does not
+ * command (its base name), backend and tag, then the process's own
+ * HEAPSWITCH_LABELS (docs/containers.md). A figure a process does not
  * have (CPU time of an exited process, heap figures not yet published,
  * usable bytes not counted at the default level) has no sample rather
  * than a 0. heapswitch_process_info says which counting level a process
@@ -73,6 +74,25 @@ static void program_of(const struct heapswitch_snapshot *s, char *out, size_t si
         snprintf(out, size, "%.*s", (int)strcspn(s->cmdline, " "), s->cmdline);
 }
 
+/* HEAPSWITCH_LABELS, "key=value,...": names and values were checked by
+ * the reader (Prometheus names, none of the above; no ',' or '=' in a
+ * value). Walked here so that this file needs no library. */
+static void user_labels(FILE *out, const char *labels)
+{
+    for (const char *at = labels; *at != '\0';) {
+        size_t pair = strcspn(at, ","), name = strcspn(at, "=");
+        char value[128];
+
+        if (name < pair) {
+            snprintf(value, sizeof value, "%.*s", (int)(pair - name - 1), at + name + 1);
+            fprintf(out, ",%.*s=\"", (int)name, at);
+            label_value(out, value);
+            fputc('"', out);
+        }
+        at += pair + (at[pair] == ',');
+    }
+}
+
 /* The labels every sample of a process has, without the closing brace:
  * the caller may add its own. */
 static void open_labels(FILE *out, const struct heapswitch_snapshot *s)
@@ -91,6 +111,7 @@ static void open_labels(FILE *out, const struct heapswitch_snapshot *s)
     fputs("\",tag=\"", out);
     label_value(out, s->tag);
     fputc('"', out);
+    user_labels(out, s->labels);
 }
 
 enum family {

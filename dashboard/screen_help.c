@@ -18,7 +18,7 @@ static const char *const lines[] = {
     "  P M N        sort by allocs/s, live bytes, pid (again: reverse)",
     "  F S B T C    sort by fragmentation, RSS, backend, tag, command",
     "  R            reverse the sort order",
-    "  / F4         filter by text (command, backend, tag); Enter keeps, Esc clears",
+    "  / F4         filter by text (command, backend, tag, labels); Enter keeps, Esc clears",
     "  space p      pause / resume refreshing",
     "  h ? F1       this help",
     "  q F10        quit",

@@ -13,12 +13,12 @@
 
 /* The columns dropped first when the terminal is narrow. */
 static const enum hsw_column drop_order[] = {
-    HSW_COL_PEAK, HSW_COL_STATE, HSW_COL_PER_REQUEST, HSW_COL_BYTES,   HSW_COL_FREES,
+    HSW_COL_LABELS, HSW_COL_PEAK, HSW_COL_STATE, HSW_COL_PER_REQUEST, HSW_COL_BYTES,   HSW_COL_FREES,
     HSW_COL_FRAG, HSW_COL_TAG,   HSW_COL_RSS,         HSW_COL_BACKEND,
 };
 
-/* Which columns fit in `width` columns. */
-static void fit_columns(int width, bool shown[HSW_COL_COUNT])
+/* Which columns fit in `width` columns; LABELS only where a row has some. */
+static void fit_columns(const struct top_state *state, int width, bool shown[HSW_COL_COUNT])
 {
     int used = 0;
 
@@ -26,7 +26,16 @@ static void fit_columns(int width, bool shown[HSW_COL_COUNT])
         shown[c] = true;
         used += hsw_columns[c].width ? hsw_columns[c].width + 1 : 0;
     }
+    shown[HSW_COL_LABELS] = false;
+    used -= hsw_columns[HSW_COL_LABELS].width + 1;
+    for (size_t i = 0; i < state->row_count && !shown[HSW_COL_LABELS]; i++)
+        if (state->rows[i]->now.labels[0] != '\0') {
+            shown[HSW_COL_LABELS] = true;
+            used += hsw_columns[HSW_COL_LABELS].width + 1;
+        }
     for (size_t d = 0; d < sizeof drop_order / sizeof drop_order[0]; d++) {
+        if (!shown[drop_order[d]])
+            continue;
         if (width - used >= MIN_COMMAND_WIDTH)
             break;
         shown[drop_order[d]] = false;
@@ -94,7 +103,7 @@ static void draw(struct top_state *state)
     int lines = tui_lines(), visible = lines - 3, x = 0;
     bool shown[HSW_COL_COUNT];
 
-    fit_columns(tui_columns(), shown);
+    fit_columns(state, tui_columns(), shown);
     place_selection(state, visible);
     top_draw_header(state);
     tui_fill(1, 0, TUI_TITLE);

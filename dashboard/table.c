@@ -22,6 +22,7 @@ const struct hsw_column_info hsw_columns[HSW_COL_COUNT] = {
     [HSW_COL_FRAG] = {"FRAG%", "frag", 6, true},
     [HSW_COL_FRAG_BYTES] = {"FRAG-B", "frag_bytes", 9, true},
     [HSW_COL_PER_REQUEST] = {"ALLOC/REQ", "per_request", 9, true},
+    [HSW_COL_LABELS] = {"LABELS", "labels", 16, false},
     [HSW_COL_COMMAND] = {"COMMAND", "command", 0, false},
 };
 
@@ -76,6 +77,7 @@ static const char *text_of(const struct hsw_proc *proc, enum hsw_column column)
     case HSW_COL_STATE: return hsw_state_name(proc->now.state);
     case HSW_COL_BACKEND: return proc->now.backend;
     case HSW_COL_TAG: return proc->now.tag;
+    case HSW_COL_LABELS: return proc->now.labels;
     case HSW_COL_COMMAND: return proc->now.cmdline[0] ? proc->now.cmdline : proc->now.exe;
     default: return "";
     }
@@ -133,6 +135,8 @@ const char *hsw_cell(const struct hsw_proc *proc, enum hsw_column column, char *
         return hsw_format_count(out, size, value);
     case HSW_COL_TAG:
         return proc->now.tag[0] ? proc->now.tag : "-";
+    case HSW_COL_LABELS:
+        return proc->now.labels[0] ? proc->now.labels : "-";
     default:
         return text_of(proc, column);
     }
@@ -166,14 +170,27 @@ void hsw_sort(const struct hsw_proc **procs, size_t count, enum hsw_column colum
     qsort(procs, count, sizeof procs[0], compare); // NOLINT(bugprone-sizeof-expression): sorts pointers
 }
 
+/* Whether any of the processes has labels: the LABELS column is left
+ * out of a text table where none has. */
+static bool any_labels(const struct hsw_proc *const *procs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (procs[i]->now.labels[0] != '\0')
+            return true;
+    return false;
+}
+
 void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count,
                     int width)
 {
     char cell[64];
     int used = 0;
+    bool labels = any_labels(procs, count);
 
     for (int c = 0; c < HSW_COL_COUNT; c++)
-        if (hsw_columns[c].width == 0) /* the last: no padding past the line's end */
+        if (c == HSW_COL_LABELS && !labels)
+            continue;
+        else if (hsw_columns[c].width == 0) /* the last: no padding past the line's end */
             fputs(hsw_columns[c].title, out);
         else
             fprintf(out, hsw_columns[c].numeric ? "%*s " : "%-*s ", hsw_columns[c].width,
@@ -183,6 +200,8 @@ void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count
         used = 0;
         for (int c = 0; c < HSW_COL_COUNT; c++) {
             const char *text = hsw_cell(procs[i], (enum hsw_column)c, cell, sizeof cell);
+            if (c == HSW_COL_LABELS && !labels)
+                continue;
             if (hsw_columns[c].width == 0) {
                 int room = width > used ? width - used : 0;
                 fprintf(out, "%.*s", width > 0 ? room : (int)strlen(text), text);
@@ -218,7 +237,7 @@ void hsw_table_csv(FILE *out, const struct hsw_proc *const *procs, size_t count,
                      "bytes_per_second,live_bytes,peak_live_bytes,rss_bytes,fragmentation,"
                      "allocs_per_request,malloc,calloc,realloc,free,aligned,failures,"
                      "bytes_requested,bytes_allocated,bytes_freed,requests,threads,"
-                     "stats,estimated,heap_overhead_bytes,cpu_seconds,command\n");
+                     "stats,estimated,heap_overhead_bytes,cpu_seconds,command,labels\n");
     for (size_t i = 0; i < count; i++) {
         const struct hsw_proc *p = procs[i];
         const struct heapswitch_counters *c = &p->now.counters;
@@ -242,6 +261,8 @@ void hsw_table_csv(FILE *out, const struct hsw_proc *const *procs, size_t count,
         hsw_csv_field(out, estimated_list(&p->now, ' '));
         fprintf(out, ",%" PRId64 ",%.2f,", p->now.heap_overhead_bytes, p->now.cpu_seconds);
         hsw_csv_field(out, p->now.cmdline);
+        fputc(',', out);
+        hsw_csv_field(out, p->now.labels);
         fputc('\n', out);
     }
 }
@@ -262,6 +283,22 @@ static void json_number_or_null(FILE *out, const char *key, bool known, double v
         fprintf(out, ",\"%s\":null", key);
 }
 
+/* "key":"value",... of a validated label list. */
+static void json_labels(FILE *out, const char *labels)
+{
+    char key[64], value[128];
+    size_t at = 0, next;
+
+    while ((next = heapswitch_label_next(labels, at, key, sizeof key, value, sizeof value)) != 0) {
+        if (at != 0)
+            fputc(',', out);
+        hsw_json_string(out, key);
+        fputc(':', out);
+        hsw_json_string(out, value);
+        at = next;
+    }
+}
+
 void hsw_table_json(FILE *out, const struct hsw_proc *const *procs, size_t count,
                     double timestamp)
 {
@@ -274,7 +311,9 @@ void hsw_table_json(FILE *out, const struct hsw_proc *const *procs, size_t count
         hsw_json_string(out, p->now.backend);
         fputs(",\"tag\":", out);
         hsw_json_string(out, p->now.tag);
-        fputs(",\"exe\":", out);
+        fputs(",\"labels\":{", out);
+        json_labels(out, p->now.labels);
+        fputs("},\"exe\":", out);
         hsw_json_string(out, p->now.exe);
         fputs(",\"command\":", out);
         hsw_json_string(out, p->now.cmdline);

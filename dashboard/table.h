@@ -22,6 +22,7 @@ enum hsw_column {
     HSW_COL_FRAG,
     HSW_COL_FRAG_BYTES, /* bytes the backend holds beyond the live ones */
     HSW_COL_PER_REQUEST, /* allocations per request */
+    HSW_COL_LABELS,   /* HEAPSWITCH_LABELS: key=value,... */
     HSW_COL_COMMAND,
     HSW_COL_COUNT
 };

@@ -36,7 +36,7 @@ struct top_state {
     double delay; /* seconds between scans */
     enum hsw_column sort;
     bool reverse;
-    char filter[64];     /* matched against command, backend, tag */
+    char filter[64];     /* matched against command, backend, tag, labels */
     bool editing_filter; /* typing after '/' */
     bool paused;
     pid_t pids[TOP_MAX_PIDS]; /* -p: only these, when pid_count > 0 */

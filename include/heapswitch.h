@@ -65,7 +65,9 @@ size_t heapswitch_arena_bytes_held(const heapswitch_arena *arena);
  * In libheapswitch-reader (-lheapswitch-reader), which never takes over
  * malloc: a dashboard linking it is not itself measured. Every process
  * running under libheapswitch publishes its counters in a shared-memory
- * segment, /dev/shm/heapswitch-<uid>-<pid>; these functions find,
+ * segment, /dev/shm/heapswitch-<uid>-<pid> (HEAPSWITCH_DIR chooses another
+ * directory; outside the initial pid namespace the name ends in -<pid
+ * namespace inode>); these functions find,
  * validate and copy them. A corrupt or hostile segment is reported and
  * skipped, never trusted. */
 
@@ -158,6 +160,12 @@ struct heapswitch_snapshot {
      * minus live bytes of the same refresh), or -1 when unknown. */
     int64_t heap_overhead_bytes;
     double cpu_seconds;          /* user + system CPU time of the process, or -1 when unknown */
+    /* Containers (docs/containers.md). `pid` above is the process's pid as
+     * this reader sees it, found from the holder of the segment's lock,
+     * never taken from the segment alone; these say where it runs. */
+    pid_t namespace_pid;    /* its pid in its own pid namespace (= pid on the host) */
+    uint64_t pid_namespace; /* the inode of its pid namespace (/proc/PID/ns/pid), 0 if unknown */
+    char labels[512];       /* HEAPSWITCH_LABELS, "key=value,..." (validated), "" for none */
 };
 
 struct heapswitch_rates {
@@ -169,6 +177,26 @@ struct heapswitch_rates {
     double allocs_per_request; /* -1 when no request was marked in between */
     double bytes_per_request;
 };
+
+/* The directory segments are read from: the one heapswitch_set_directory()
+ * chose, else $HEAPSWITCH_DIR when set and not empty, else /dev/shm. */
+const char *heapswitch_directory(void);
+
+/* Chooses the segment directory for this process's readers. Returns 0,
+ * or -1 with a reason in `why` when path cannot be one (see
+ * heapswitch_check_directory). */
+int heapswitch_set_directory(const char *path, char *why, size_t why_size);
+
+/* Checks heapswitch_directory() as the scan will: an absolute path to a
+ * directory owned by root or this user, writable by nobody else unless
+ * sticky. Returns 0, or -1 with a one-line reason in `why`. */
+int heapswitch_check_directory(char *why, size_t why_size);
+
+/* Walks labels ("key=value,..." as in heapswitch_snapshot.labels): copies
+ * the pair at offset `at` into key and value (truncated to their sizes)
+ * and returns the offset of the next one, or 0 when there is none left. */
+size_t heapswitch_label_next(const char *labels, size_t at, char *key, size_t key_size,
+                             char *value, size_t value_size);
 
 /* Flags of heapswitch_scan(). */
 #define HEAPSWITCH_SCAN_REMOVE_DEAD 1u /* unlink segments of processes that died */
@@ -241,6 +269,7 @@ enum heapswitch_report_field {
     HEAPSWITCH_REPORT_MAX_RSS_BYTES,
     HEAPSWITCH_REPORT_USER_SECONDS,
     HEAPSWITCH_REPORT_SYSTEM_SECONDS,
+    HEAPSWITCH_REPORT_LABELS,
     HEAPSWITCH_REPORT_FIELDS
 };
 
@@ -266,6 +295,7 @@ struct heapswitch_report {
     uint64_t max_rss_bytes;
     double user_seconds;
     double system_seconds;
+    char labels[512]; /* HEAPSWITCH_LABELS, "key=value,...", as the process published them */
 };
 
 /* Parses one report line of `length` bytes (a trailing newline allowed;

@@ -312,4 +312,5 @@ __attribute__((constructor)) static void dispatch_constructor(void)
     hsw_ensure_ready();
     hsw_refresher_start_if_wanted();
     hsw_sample_load_unwinder();
+    hsw_warnings_pass_on(); /* malloc works now: setenv may allocate */
 }

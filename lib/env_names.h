@@ -13,6 +13,9 @@
 #define HSW_ENV_FAULT_EVERY "HEAPSWITCH_FAULT_EVERY"
 #define HSW_ENV_REFRESH_THREAD "HEAPSWITCH_REFRESH_THREAD"
 #define HSW_ENV_SAMPLE "HEAPSWITCH_SAMPLE"
+#define HSW_ENV_DIR "HEAPSWITCH_DIR"       /* where segments live (docs/containers.md) */
+#define HSW_ENV_LABELS "HEAPSWITCH_LABELS" /* key=value,... published beside backend and tag */
+#define HSW_ENV_WARNED "HEAPSWITCH_WARNED" /* set by the library: warnings its children need not repeat */
 #define HSW_ENV_LIBRARY "HEAPSWITCH_LIBRARY" /* the command's: which libheapswitch.so */
 
 #endif

@@ -26,6 +26,9 @@ enum hsw_option {
     HSW_OPT_FAULT_EVERY, /* HEAPSWITCH_FAULT_EVERY: fail every Nth allocation (tests) */
     HSW_OPT_REFRESH_THREAD, /* HEAPSWITCH_REFRESH_THREAD: 1 starts a refresher thread */
     HSW_OPT_SAMPLE,  /* HEAPSWITCH_SAMPLE: mean bytes between call-site samples, 0 off */
+    HSW_OPT_DIR,     /* HEAPSWITCH_DIR: the segment directory (default /dev/shm) */
+    HSW_OPT_LABELS,  /* HEAPSWITCH_LABELS: key=value,... published in the segment */
+    HSW_OPT_WARNED,  /* HEAPSWITCH_WARNED: warnings a parent gave (lib/warned.c) */
     HSW_OPT_COUNT
 };
 
@@ -132,6 +135,16 @@ void hsw_counters_flush_thread(void);
 /* Starts the refresher thread if HEAPSWITCH_REFRESH_THREAD=1 asked for
  * one and none runs (from the library's constructor). */
 void hsw_refresher_start_if_wanted(void);
+
+/* ---- lib/warned.c ---------------------------------------------------- */
+
+/* Whether a parent process already gave this warning line (it is in
+ * HEAPSWITCH_WARNED, and HEAPSWITCH_STRICT is off); remembers the line
+ * otherwise. No allocation: called by hsw_log. */
+bool hsw_warning_given_by_parent(const char *line, size_t length);
+/* Sets HEAPSWITCH_WARNED for the children when this process gave a
+ * warning. Allocates (setenv): only from the library's constructor. */
+void hsw_warnings_pass_on(void);
 
 /* ---- lib/segment.c --------------------------------------------------- */
 

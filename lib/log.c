@@ -27,6 +27,10 @@ void hsw_log(const char *first, ...)
         piece = index == 0 ? first : va_arg(pieces, const char *);
     }
     va_end(pieces);
+    if (hsw_warning_given_by_parent(line, used)) {
+        errno = saved_errno;
+        return; /* once per process tree */
+    }
     line[used++] = '\n';
 
     for (size_t done = 0; done < used;) {

@@ -27,6 +27,9 @@ static const char *const option_names[HSW_OPT_COUNT] = {
     [HSW_OPT_FAULT_EVERY] = HSW_ENV_FAULT_EVERY,
     [HSW_OPT_REFRESH_THREAD] = HSW_ENV_REFRESH_THREAD,
     [HSW_OPT_SAMPLE] = HSW_ENV_SAMPLE,
+    [HSW_OPT_DIR] = HSW_ENV_DIR,
+    [HSW_OPT_LABELS] = HSW_ENV_LABELS,
+    [HSW_OPT_WARNED] = HSW_ENV_WARNED,
 };
 
 /* The process environment copied from /proc when `environ` is not set yet:

@@ -30,7 +30,12 @@ void hsw_proc_path(char *out, pid_t pid, const char *leaf)
     size_t leaf_length = strlen(leaf);
 
     memcpy(out, "/proc/", 6);
-    at = 6 + hsw_format_u64(out + 6, (uint64_t)pid);
+    if (pid == 0) {
+        memcpy(out + 6, "self", 4); /* this process, whatever its pid namespace */
+        at = 10;
+    } else {
+        at = 6 + hsw_format_u64(out + 6, (uint64_t)pid);
+    }
     out[at++] = '/';
     if (leaf_length > 32)
         leaf_length = 32;

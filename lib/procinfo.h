@@ -13,7 +13,8 @@
  * returns the number of digits. */
 size_t hsw_format_u64(char *out, uint64_t value);
 
-/* "/proc/<pid>/<leaf>" into out (at least 64 bytes). */
+/* "/proc/<pid>/<leaf>" into out (at least 64 bytes); pid 0 is "/proc/self/<leaf>",
+ * this process even where /proc belongs to another pid namespace. */
 void hsw_proc_path(char *out, pid_t pid, const char *leaf);
 
 /* Reads at most capacity - 1 bytes of a file and NUL-terminates them;

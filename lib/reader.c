@@ -9,6 +9,12 @@
  * against the layout before use. The heap figures are read under their
  * sequence lock. A process is dead when nobody holds the segment's lock
  * and its pid is gone or was reused (start time differs).
+ *
+ * A segment's process is found as this reader sees it from the holder of
+ * the segment's lock in /proc/locks (lib/lock_holders.h), not from the
+ * pid the segment records: that pid is only the process's pid in its own
+ * pid namespace. A segment from another pid namespace whose holder this
+ * reader cannot see is refused as unresolved (docs/containers.md).
  */
 #include "config.h"
 
@@ -28,10 +34,13 @@
 #include "include/heapswitch.h"
 #include "lib/export.h"
 #include "lib/figures.h"
+#include "lib/labels.h"
+#include "lib/lock_holders.h"
 #include "lib/procinfo.h"
 #include "lib/segment_layout.h"
+#include "lib/segment_place.h"
 
-#define SHM_DIR "/dev/shm"
+static char chosen_directory[HSW_SEGMENT_DIR_MAX];
 #define SEQLOCK_TRIES 16
 
 _Static_assert(HEAPSWITCH_SIZE_CLASSES == HSW_SIZE_CLASSES, "one size-class count");
@@ -158,19 +167,29 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
     out->cpu_seconds = -1;
     out->heap_overhead_bytes = -1;
     out->stats_level = HEAPSWITCH_STATS_EXACT;
-    if (image == NULL || size < sizeof header)
+    if (image == NULL || size < HSW_SEGMENT_HEADER_MIN_SIZE)
         return refuse(why, why_size, "too small for a segment (%zu bytes)", size);
     if (size > HSW_SEGMENT_MAX_SIZE)
         return refuse(why, why_size, "too large for a segment (%zu bytes)", size);
-    memcpy(&header, image, sizeof header);
+    /* An older writer's header is smaller: the fields it lacks read as 0. */
+    memset(&header, 0, sizeof header);
+    memcpy(&header, image, HSW_SEGMENT_HEADER_MIN_SIZE);
     if (header.magic != HSW_SEGMENT_MAGIC)
         return refuse(why, why_size, "not a heapswitch segment (bad magic)");
     if (header.layout_major != HSW_SEGMENT_LAYOUT_MAJOR)
         return refuse(why, why_size, "segment layout %u.%u, this reader reads %u.x",
                       header.layout_major, header.layout_minor, HSW_SEGMENT_LAYOUT_MAJOR);
-    if (header.header_size < sizeof header || header.header_size > size ||
+    if (header.header_size < HSW_SEGMENT_HEADER_MIN_SIZE || header.header_size > size ||
         header.header_size % 64 != 0)
         return refuse(why, why_size, "bad header size %u", header.header_size);
+    memcpy(&header, image,
+           header.header_size < sizeof header ? header.header_size : sizeof header);
+    /* Minor-3 fields exist only in a minor-3 header that holds them whole. */
+    if (header.layout_minor < 3 ||
+        header.header_size < offsetof(struct hsw_segment_header, labels) + sizeof header.labels) {
+        header.pid_namespace = 0;
+        memset(header.labels, 0, sizeof header.labels);
+    }
     if (header.slot_size < sizeof(struct hsw_slot) || header.slot_size % 64 != 0 ||
         header.slot_size > HSW_SEGMENT_MAX_SIZE)
         return refuse(why, why_size, "bad slot size %u", header.slot_size);
@@ -199,11 +218,23 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
         return refuse(why, why_size, "a text field is not terminated");
     if (header.heap.seq % 2 != 0)
         return refuse(why, why_size, "heap figures in the middle of an update");
+    if (memchr(header.labels, '\0', sizeof header.labels) == NULL)
+        return refuse(why, why_size, "the labels field is not terminated");
+    {
+        /* Checked as written, not as copied: the copy replaces control bytes. */
+        size_t culprit_at, culprit_length;
+        const char *problem = hsw_labels_check(header.labels, &culprit_at, &culprit_length);
+        if (problem != NULL)
+            return refuse(why, why_size, "bad labels: %s", problem);
+    }
+    copy_field(out->labels, sizeof out->labels, header.labels, sizeof header.labels);
     if (!sections_fit(&header))
         return refuse(why, why_size, "a section lies outside the file (file size %llu)",
                       (unsigned long long)header_file_size(&header));
 
-    out->pid = header.pid;
+    out->pid = header.pid; /* until the reader finds the process as it sees it */
+    out->namespace_pid = header.pid;
+    out->pid_namespace = header.pid_namespace;
     out->uid = header.uid;
     out->state = header.state == HSW_STATE_EXITED ? HEAPSWITCH_PROCESS_EXITED
                                                    : HEAPSWITCH_PROCESS_RUNNING;
@@ -235,43 +266,80 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
     return 0;
 }
 
-/* Whether the name is heapswitch-<uid>-<pid>; gives both numbers. */
-static bool parse_name(const char *name, uid_t *uid, pid_t *pid)
+static bool lock_is_free(int fd)
 {
-    const char *at = name + strlen(HSW_SEGMENT_NAME_PREFIX);
-    unsigned long long numbers[2];
-
-    if (strncmp(name, HSW_SEGMENT_NAME_PREFIX, strlen(HSW_SEGMENT_NAME_PREFIX)) != 0)
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0)
         return false;
-    for (int i = 0; i < 2; i++) {
-        unsigned long long value = 0;
-        const char *start = at;
-        for (; *at >= '0' && *at <= '9' && at - start < 10; at++)
-            value = value * 10 + (unsigned)(*at - '0');
-        if (at == start || (i == 0 && *at != '-') || (i == 1 && *at != '\0'))
-            return false;
-        numbers[i] = value;
-        at++;
-    }
-    if (numbers[0] > 0xffffffffu || numbers[1] == 0 || numbers[1] > 0x7fffffff)
-        return false;
-    *uid = (uid_t)numbers[0];
-    *pid = (pid_t)numbers[1];
+    flock(fd, LOCK_UN);
     return true;
 }
 
-/* The writer is gone when nobody holds the lock and its pid is gone or
- * now belongs to another process. */
+/* A writer of this pid namespace is gone when nobody holds the lock and
+ * its pid is gone or now belongs to another process. */
 static bool writer_is_gone(int fd, const struct heapswitch_snapshot *snapshot)
 {
     uint64_t start_time;
 
-    if (flock(fd, LOCK_SH | LOCK_NB) != 0)
+    if (!lock_is_free(fd))
         return false;
-    flock(fd, LOCK_UN);
     if (hsw_proc_start_time(snapshot->pid, &start_time) != 0)
         return true;
     return snapshot->start_time != 0 && start_time != snapshot->start_time;
+}
+
+/* Whether the segment's process runs in a pid namespace other than the
+ * reader's. A segment that records none (an older writer) is the
+ * reader's own, as before. */
+/* The reader's own pid namespace, looked up once per scan or read. */
+static __thread uint64_t own_namespace;
+
+static bool from_other_namespace(const struct heapswitch_snapshot *snapshot)
+{
+    return snapshot->pid_namespace != 0 && own_namespace != 0 &&
+           snapshot->pid_namespace != own_namespace;
+}
+
+/* A running segment's process as this reader sees it, from the holder of
+ * its lock (from `holders`, or looked up when NULL): sets out->pid, or
+ * marks it dead; -1 when it cannot be trusted or found. */
+static int find_process(int fd, const struct stat *info, const struct hsw_lock_holders *holders,
+                        struct heapswitch_snapshot *out, char *why, size_t why_size)
+{
+    bool other = from_other_namespace(out);
+    pid_t holder = holders != NULL ? hsw_lock_holder_of(holders, info->st_dev, info->st_ino)
+                                   : hsw_lock_holder_find(info->st_dev, info->st_ino);
+    uint64_t start_time;
+
+    if (holder < 0)
+        holder = 0; /* /proc/locks unreadable: nothing known */
+    if (holder == 0 && (other ? lock_is_free(fd) : writer_is_gone(fd, out))) {
+        out->state = HEAPSWITCH_PROCESS_DEAD;
+        return 0;
+    }
+    if (!other) {
+        if (holder != 0 && holder != out->namespace_pid)
+            return refuse(why, why_size, "records pid %d but its lock is held by pid %d",
+                          out->namespace_pid, holder);
+        return 0; /* without /proc/locks, as before: the recorded pid */
+    }
+    if (holder == 0)
+        return refuse(why, why_size,
+                      "unresolved: pid %d of pid namespace %llu, whose lock holder this "
+                      "reader's /proc cannot see (read from the host or the same namespace)",
+                      out->namespace_pid, (unsigned long long)out->pid_namespace);
+    if (hsw_pid_namespace_of(holder) != out->pid_namespace)
+        return refuse(why, why_size,
+                      "records pid namespace %llu but its lock is held by pid %d, which is "
+                      "not in it",
+                      (unsigned long long)out->pid_namespace, holder);
+    if (out->start_time != 0 &&
+        (hsw_proc_start_time(holder, &start_time) != 0 || start_time != out->start_time))
+        return refuse(why, why_size,
+                      "records start time %llu but its lock holder, pid %d, started at "
+                      "another time",
+                      (unsigned long long)out->start_time, holder);
+    out->pid = holder;
+    return 0;
 }
 
 static ssize_t read_image(int fd, unsigned char *image, size_t size)
@@ -291,6 +359,7 @@ static ssize_t read_image(int fd, unsigned char *image, size_t size)
 
 /* Opens, checks and copies one segment by name (relative to /dev/shm). */
 static int read_segment(int directory, const char *name, bool remove_dead,
+                        const struct hsw_lock_holders *holders,
                         struct heapswitch_snapshot *out, char *why, size_t why_size)
 {
     unsigned char image[HSW_SEGMENT_MAX_SIZE]; /* on the stack: no allocation, thread-safe */
@@ -299,9 +368,10 @@ static int read_segment(int directory, const char *name, bool remove_dead,
     struct stat info;
     uid_t named_uid;
     pid_t named_pid;
+    uint64_t named_namespace;
     int fd, result = -1;
 
-    if (!parse_name(name, &named_uid, &named_pid))
+    if (!hsw_segment_parse_name(name, &named_uid, &named_pid, &named_namespace))
         return refuse(why, why_size, "not a segment name");
     fd = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
@@ -329,7 +399,7 @@ static int read_segment(int directory, const char *name, bool remove_dead,
                (unsigned)(info.st_mode & 0777));
         goto done;
     }
-    if (info.st_size < (off_t)sizeof(struct hsw_segment_header) ||
+    if (info.st_size < (off_t)HSW_SEGMENT_HEADER_MIN_SIZE ||
         info.st_size > HSW_SEGMENT_FILE_MAX_SIZE) {
         refuse(why, why_size, "implausible size %lld", (long long)info.st_size);
         goto done;
@@ -337,7 +407,7 @@ static int read_segment(int directory, const char *name, bool remove_dead,
     /* The core (header and slots) is read here; sections, by whoever reads them. */
     if (pread(fd, &core_size, sizeof core_size,
               (off_t)offsetof(struct hsw_segment_header, segment_size)) != sizeof core_size ||
-        core_size < sizeof(struct hsw_segment_header) || core_size > HSW_SEGMENT_MAX_SIZE ||
+        core_size < HSW_SEGMENT_HEADER_MIN_SIZE || core_size > HSW_SEGMENT_MAX_SIZE ||
         core_size > (uint64_t)info.st_size) {
         refuse(why, why_size, "implausible core size %llu in a file of %lld bytes",
                (unsigned long long)core_size, (long long)info.st_size);
@@ -365,7 +435,8 @@ static int read_segment(int directory, const char *name, bool remove_dead,
     }
     if (heapswitch_parse(image, (size_t)core_size, info.st_uid, out, why, why_size) != 0)
         goto done;
-    memcpy(&header, image, sizeof header);
+    memset(&header, 0, sizeof header);
+    memcpy(&header, image, HSW_SEGMENT_HEADER_MIN_SIZE); /* the fields used here */
     file_size = header_file_size(&header);
     if (file_size != (uint64_t)info.st_size) {
         refuse(why, why_size, "is %lld bytes but records %llu", (long long)info.st_size,
@@ -376,10 +447,27 @@ static int read_segment(int directory, const char *name, bool remove_dead,
         refuse(why, why_size, "records pid %d but is named for pid %d", out->pid, named_pid);
         goto done;
     }
-    if (out->state == HEAPSWITCH_PROCESS_RUNNING && writer_is_gone(fd, out)) {
-        out->state = HEAPSWITCH_PROCESS_DEAD;
-        if (remove_dead)
-            unlinkat(directory, name, 0);
+    if (named_namespace != 0 ? out->pid_namespace != named_namespace
+                             : out->pid_namespace != 0 &&
+                                   out->pid_namespace != HSW_INITIAL_PID_NAMESPACE) {
+        refuse(why, why_size, "records pid namespace %llu but is named for %llu",
+               (unsigned long long)out->pid_namespace,
+               (unsigned long long)(named_namespace != 0 ? named_namespace
+                                                         : HSW_INITIAL_PID_NAMESPACE));
+        goto done;
+    }
+    if (out->state == HEAPSWITCH_PROCESS_RUNNING &&
+        find_process(fd, &info, holders, out, why, why_size) != 0)
+        goto done;
+    if (out->state == HEAPSWITCH_PROCESS_DEAD && remove_dead)
+        unlinkat(directory, name, 0);
+    if (out->state != HEAPSWITCH_PROCESS_RUNNING && from_other_namespace(out)) {
+        /* Its pid here is unknown once it is gone: never shown under another's. */
+        refuse(why, why_size, "%s: pid %d of pid namespace %llu%s",
+               out->state == HEAPSWITCH_PROCESS_DEAD ? "killed" : "exited", out->namespace_pid,
+               (unsigned long long)out->pid_namespace,
+               out->state == HEAPSWITCH_PROCESS_DEAD && remove_dead ? " (removed)" : "");
+        goto done;
     }
     if (out->state == HEAPSWITCH_PROCESS_RUNNING) {
         out->rss_bytes = hsw_proc_rss_bytes(out->pid);
@@ -391,28 +479,135 @@ done:
     return result;
 }
 
+HSW_EXPORT const char *heapswitch_directory(void)
+{
+    const char *from_environment = getenv("HEAPSWITCH_DIR");
+
+    if (chosen_directory[0] != '\0')
+        return chosen_directory;
+    if (from_environment != NULL && from_environment[0] != '\0')
+        return from_environment;
+    return HSW_DEFAULT_SEGMENT_DIR;
+}
+
+/* Opens and checks a segment directory; -1 with a reason. */
+static int open_directory(const char *path, char *why, size_t why_size)
+{
+    const char *problem = hsw_segment_dir_path_problem(path);
+    struct stat info;
+    int directory;
+
+    if (problem != NULL)
+        return refuse(why, why_size, "segment directory '%s' %s", path, problem);
+    directory = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (directory < 0) {
+        int error = errno;
+        if ((error == ENOTDIR || error == ELOOP) && lstat(path, &info) == 0)
+            return refuse(why, why_size, "the segment directory %s %s", path,
+                          S_ISLNK(info.st_mode) ? "is a symbolic link (name its target)"
+                                                : "is not a directory");
+        return refuse(why, why_size, "cannot open the segment directory %s: %s", path,
+                      strerror(error));
+    }
+    problem = fstat(directory, &info) != 0 ? "cannot be examined"
+                                           : hsw_segment_dir_problem(&info, getuid());
+    if (problem != NULL) {
+        close(directory);
+        return refuse(why, why_size, "the segment directory %s %s", path, problem);
+    }
+    return directory;
+}
+
+HSW_EXPORT int heapswitch_set_directory(const char *path, char *why, size_t why_size)
+{
+    int directory;
+
+    if (path == NULL || path[0] == '\0')
+        return refuse(why, why_size, "the segment directory is empty");
+    directory = open_directory(path, why, why_size);
+    if (directory < 0)
+        return -1;
+    close(directory);
+    snprintf(chosen_directory, sizeof chosen_directory, "%s", path);
+    return 0;
+}
+
+HSW_EXPORT int heapswitch_check_directory(char *why, size_t why_size)
+{
+    int directory = open_directory(heapswitch_directory(), why, why_size);
+
+    if (directory < 0)
+        return -1;
+    close(directory);
+    return 0;
+}
+
+HSW_EXPORT size_t heapswitch_label_next(const char *labels, size_t at, char *key,
+                                        size_t key_size, char *value, size_t value_size)
+{
+    size_t pair = strcspn(labels + at, ","), name = strcspn(labels + at, "=");
+
+    if (labels[at] == '\0' || key_size == 0 || value_size == 0)
+        return 0;
+    if (name > pair)
+        name = pair;
+    snprintf(key, key_size, "%.*s", (int)name, labels + at);
+    snprintf(value, value_size, "%.*s", name < pair ? (int)(pair - name - 1) : 0,
+             labels + at + (name < pair ? name + 1 : name));
+    return labels[at + pair] == ',' ? at + pair + 1 : at + pair;
+}
+
+/* The segment of a process of another pid namespace that this reader
+ * sees as pid: found by reading every namespaced name. */
+static int find_namespaced(int directory, pid_t pid, struct heapswitch_snapshot *out)
+{
+    DIR *listing;
+    struct dirent *entry;
+    int found = -1, copy = dup(directory);
+
+    if (copy < 0 || (listing = fdopendir(copy)) == NULL) {
+        if (copy >= 0)
+            close(copy);
+        return -1;
+    }
+    while (found != 0 && (entry = readdir(listing)) != NULL) {
+        uid_t uid;
+        pid_t named_pid;
+        uint64_t namespace;
+        char why[256];
+
+        if (hsw_segment_parse_name(entry->d_name, &uid, &named_pid, &namespace) &&
+            namespace != 0 && (getuid() == 0 || uid == getuid()) &&
+            read_segment(directory, entry->d_name, false, NULL, out, why, sizeof why) == 0 &&
+            out->pid == pid)
+            found = 0;
+    }
+    closedir(listing);
+    return found;
+}
+
 HSW_EXPORT int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, char *why,
                                    size_t why_size)
 {
-    char name[64];
-    size_t at = strlen(HSW_SEGMENT_NAME_PREFIX);
+    char name[HSW_SEGMENT_NAME_MAX];
     int directory, result;
 
     if (pid <= 0)
         return refuse(why, why_size, "bad pid %d", (int)pid);
-    memcpy(name, HSW_SEGMENT_NAME_PREFIX, at);
-    at += hsw_format_u64(name + at, getuid());
-    name[at++] = '-';
-    hsw_format_u64(name + at, (uint64_t)pid);
-    directory = open(SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    hsw_segment_format_name(name, getuid(), pid, 0);
+    directory = open_directory(heapswitch_directory(), why, why_size);
     if (directory < 0)
-        return refuse(why, why_size, "cannot open " SHM_DIR ": %s", strerror(errno));
-    if (faccessat(directory, name, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+        return -1;
+    /* No allocation on this path: a process may read its own segment. */
+    own_namespace = hsw_pid_namespace_self();
+    if (faccessat(directory, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        result = read_segment(directory, name, false, NULL, out, why, why_size);
+    else if (find_namespaced(directory, pid, out) == 0)
+        result = 0;
+    else
         result = refuse(why, why_size, "process %d publishes no segment (not running under "
                                        "libheapswitch, or with HEAPSWITCH_STATS=0)",
                         (int)pid);
-    else
-        result = read_segment(directory, name, false, out, why, why_size);
     close(directory);
     return result;
 }
@@ -420,24 +615,32 @@ HSW_EXPORT int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, c
 HSW_EXPORT int heapswitch_scan(unsigned flags, heapswitch_snapshot_fn visit,
                                heapswitch_problem_fn problem, void *context)
 {
-    DIR *directory = opendir(SHM_DIR);
+    int descriptor = open_directory(heapswitch_directory(), NULL, 0);
+    DIR *directory = descriptor >= 0 ? fdopendir(descriptor) : NULL;
+    struct hsw_lock_holders holders;
     struct dirent *entry;
     int visited = 0;
 
-    if (directory == NULL)
+    if (directory == NULL) {
+        if (descriptor >= 0)
+            close(descriptor);
         return -1;
+    }
+    hsw_lock_holders_load(&holders); /* once for all: /proc/locks costs the kernel */
+    own_namespace = hsw_pid_namespace_self();
     while ((entry = readdir(directory)) != NULL) {
         struct heapswitch_snapshot snapshot;
         char why[256];
         uid_t uid;
         pid_t pid;
+        uint64_t namespace;
 
-        if (!parse_name(entry->d_name, &uid, &pid))
+        if (!hsw_segment_parse_name(entry->d_name, &uid, &pid, &namespace))
             continue;
         if (getuid() != 0 && uid != getuid())
             continue; /* another user's, by its name: not ours to read */
         if (read_segment(dirfd(directory), entry->d_name,
-                         (flags & HEAPSWITCH_SCAN_REMOVE_DEAD) != 0, &snapshot, why,
+                         (flags & HEAPSWITCH_SCAN_REMOVE_DEAD) != 0, &holders, &snapshot, why,
                          sizeof why) != 0) {
             if (problem != NULL)
                 problem(entry->d_name, why, context);
@@ -447,6 +650,7 @@ HSW_EXPORT int heapswitch_scan(unsigned flags, heapswitch_snapshot_fn visit,
         if (visit != NULL)
             visit(&snapshot, context);
     }
+    hsw_lock_holders_free(&holders);
     closedir(directory);
     return visited;
 }

@@ -109,6 +109,7 @@ void hsw_report_write(const char *path)
     append_format(&json, "{" KEY(PID) "%d," KEY(PPID) "%d,", header->pid, (int)getppid());
     append_string(&json, HSW_REPORT_BACKEND, header->backend);
     append_string(&json, HSW_REPORT_TAG, header->tag);
+    append_string(&json, HSW_REPORT_LABELS, header->labels);
     append_string(&json, HSW_REPORT_EXE, header->exe);
     append_string(&json, HSW_REPORT_CMDLINE, header->cmdline);
     append_string(&json, HSW_REPORT_STATS,

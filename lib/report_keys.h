@@ -12,6 +12,7 @@
 #define HSW_REPORT_PPID "ppid"
 #define HSW_REPORT_BACKEND "backend"
 #define HSW_REPORT_TAG "tag"
+#define HSW_REPORT_LABELS "labels" /* HEAPSWITCH_LABELS, "key=value,..." */
 #define HSW_REPORT_EXE "exe"
 #define HSW_REPORT_CMDLINE "cmdline"
 #define HSW_REPORT_STATS "stats"

@@ -67,6 +67,7 @@ static const struct key top_keys[] = {
     FIELD(HSW_REPORT_PPID, K_PID, PPID, ppid),
     STRING(HSW_REPORT_BACKEND, BACKEND, backend),
     STRING(HSW_REPORT_TAG, TAG, tag),
+    STRING(HSW_REPORT_LABELS, LABELS, labels),
     STRING(HSW_REPORT_EXE, EXE, exe),
     STRING(HSW_REPORT_CMDLINE, CMDLINE, cmdline),
     STRING(HSW_REPORT_STATS, STATS, stats),

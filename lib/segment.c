@@ -2,7 +2,9 @@
  * refreshes its heap figures, replaces it in a fork child, and marks it
  * exited (then removes it) at exit.
  *
- * The segment is /dev/shm/heapswitch-<uid>-<pid>, created with O_EXCL,
+ * The segment is heapswitch-<uid>-<pid> (-<pid namespace> appended outside
+ * the initial pid namespace) in HEAPSWITCH_DIR, /dev/shm by default, a
+ * directory checked as lib/segment_place.c says; created with O_EXCL,
  * O_NOFOLLOW and mode 0600, pre-sized with posix_fallocate so that a full
  * /dev/shm fails here rather than with SIGBUS later. The writer holds an
  * exclusive flock on it for its whole life: a reader that can take the
@@ -22,12 +24,16 @@
 #include <unistd.h>
 
 #include "lib/internal.h"
+#include "lib/labels.h"
 #include "lib/procinfo.h"
+#include "lib/segment_place.h"
 
 struct hsw_segment_header *hsw_segment;
 
 static int segment_fd = -1;
-static char segment_name[64];
+static char segment_name[HSW_SEGMENT_NAME_MAX];
+static char segment_dir[HSW_SEGMENT_DIR_MAX];
+static char segment_labels[HSW_LABELS_SIZE];
 static pid_t segment_pid;
 static const struct hsw_backend *segment_backend;
 static bool keep_segment;
@@ -50,17 +56,6 @@ static uint64_t clock_ns(clockid_t clock)
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-/* "/heapswitch-<uid>-<pid>" */
-static void format_name(char *out, uid_t uid, pid_t pid)
-{
-    size_t at = strlen("/" HSW_SEGMENT_NAME_PREFIX);
-
-    memcpy(out, "/" HSW_SEGMENT_NAME_PREFIX, at); // NOLINT(bugprone-not-null-terminated-result): hsw_format_u64 terminates
-    at += hsw_format_u64(out + at, uid);
-    out[at++] = '-';
-    hsw_format_u64(out + at, (uint64_t)pid);
-}
-
 /* Copies at most capacity - 1 bytes and NUL-terminates. */
 static void copy_text(char *out, size_t capacity, const char *text)
 {
@@ -73,10 +68,10 @@ static void copy_text(char *out, size_t capacity, const char *text)
 /* A segment of ours left by a process with our pid that is gone: one
  * that exec'ed (the new image starts afresh) or was killed. Nobody holds
  * its lock. Removes it and returns true. */
-static bool remove_stale_segment(const char *name)
+static bool remove_stale_segment(int directory, const char *name)
 {
     /* O_NONBLOCK: a FIFO planted at the name must not hang us. */
-    int fd = shm_open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+    int fd = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     struct stat info;
     bool removed = false;
 
@@ -84,7 +79,7 @@ static bool remove_stale_segment(const char *name)
         return false;
     if (fstat(fd, &info) == 0 && info.st_uid == getuid() && S_ISREG(info.st_mode) &&
         flock(fd, LOCK_EX | LOCK_NB) == 0)
-        removed = shm_unlink(name) == 0;
+        removed = unlinkat(directory, name, 0) == 0;
     close(fd);
     return removed;
 }
@@ -93,20 +88,62 @@ static void warn_unavailable(const char *step, int error)
 {
     const char *error_name = strerrorname_np(error);
 
-    hsw_log("cannot ", step, " /dev/shm", segment_name, " (",
+    hsw_log("cannot ", step, " ", segment_dir, "/", segment_name, " (",
             error_name != NULL ? error_name : "error",
             "); counting and publishing are off for this process", (const char *)NULL);
 }
 
-static int create_file(void)
+/* Opens the segment directory after checking it; -1 with a warning
+ * when it cannot be used. */
+static int open_directory(void)
 {
-    int fd = shm_open(segment_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      S_IRUSR | S_IWUSR);
+    int directory = open(segment_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const char *problem;
+    struct stat info;
 
-    if (fd < 0 && errno == EEXIST && remove_stale_segment(segment_name))
-        fd = shm_open(segment_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      S_IRUSR | S_IWUSR);
+    if (directory < 0) {
+        int error = errno;
+        if ((error == ENOTDIR || error == ELOOP) && lstat(segment_dir, &info) == 0)
+            hsw_log("the segment directory ", segment_dir,
+                    S_ISLNK(info.st_mode) ? " is a symbolic link (name its target)"
+                                          : " is not a directory",
+                    "; counting and publishing are off for this process", (const char *)NULL);
+        else
+            warn_unavailable("create", error);
+        return -1;
+    }
+    problem = fstat(directory, &info) != 0 ? "cannot be examined"
+                                           : hsw_segment_dir_problem(&info, getuid());
+    if (problem != NULL) {
+        hsw_log("the segment directory ", segment_dir, " ", problem,
+                "; counting and publishing are off for this process", (const char *)NULL);
+        close(directory);
+        return -1;
+    }
+    return directory;
+}
+
+static int create_file(int directory)
+{
+    int fd = openat(directory, segment_name,
+                    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR);
+
+    if (fd < 0 && errno == EEXIST && remove_stale_segment(directory, segment_name))
+        fd = openat(directory, segment_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    S_IRUSR | S_IWUSR);
     return fd;
+}
+
+/* Removes the segment's name: the directory is opened again rather than
+ * kept open, since a program may close or reuse any descriptor. */
+static void unlink_segment(void)
+{
+    int directory = open(segment_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (directory < 0)
+        return;
+    unlinkat(directory, segment_name, 0);
+    close(directory);
 }
 
 /* Reads the command line with its NULs turned into spaces. */
@@ -154,12 +191,15 @@ static void fill_header(struct hsw_segment_header *header, const struct hsw_back
     header->file_size = mapped_size;
     header->pid = getpid();
     header->uid = getuid();
-    if (hsw_proc_start_time(header->pid, &header->start_time) != 0)
+    header->pid_namespace = hsw_pid_namespace_self();
+    /* /proc/self: this process even where /proc is another namespace's. */
+    if (hsw_proc_start_time(0, &header->start_time) != 0)
         header->start_time = 0;
     header->created_unix_ns = clock_ns(CLOCK_REALTIME);
     header->heartbeat_ns = clock_ns(CLOCK_MONOTONIC);
     copy_text(header->backend, sizeof header->backend, backend->name);
     copy_text(header->tag, sizeof header->tag, tag);
+    copy_text(header->labels, sizeof header->labels, segment_labels);
     header->stats_level = hsw_stats_level;
     header->figures = figure_sources();
     exe_length = readlink("/proc/self/exe", header->exe, sizeof header->exe - 1);
@@ -220,15 +260,20 @@ static void fork_child(void);
 
 static bool create_segment(void)
 {
-    int fd, error;
+    int fd, error, directory;
     void *mapping;
 
     mapped_size = layout_size();
     segment_pid = getpid();
-    format_name(segment_name, getuid(), segment_pid);
-    fd = create_file();
+    hsw_segment_format_name(segment_name, getuid(), segment_pid, hsw_pid_namespace_self());
+    directory = open_directory();
+    if (directory < 0)
+        return false;
+    fd = create_file(directory);
+    error = errno;
+    close(directory);
     if (fd < 0) {
-        warn_unavailable("create", errno);
+        warn_unavailable("create", error);
         return false;
     }
     /* Lock first: a reader must never see an unlocked segment of a live
@@ -239,14 +284,14 @@ static bool create_segment(void)
         error = posix_fallocate(fd, 0, (off_t)mapped_size); /* returns, not errno */
     if (error != 0) {
         warn_unavailable("size", error);
-        shm_unlink(segment_name);
+        unlink_segment();
         close(fd);
         return false;
     }
     mapping = mmap(NULL, mapped_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (mapping == MAP_FAILED) {
         warn_unavailable("map", errno);
-        shm_unlink(segment_name);
+        unlink_segment();
         close(fd);
         return false;
     }
@@ -257,6 +302,44 @@ static bool create_segment(void)
                      __ATOMIC_RELEASE);
     hsw_segment = mapping;
     return true;
+}
+
+/* HEAPSWITCH_DIR: false, with a warning, when it cannot be one. */
+static bool choose_directory(void)
+{
+    const char *directory = hsw_option_string(HSW_OPT_DIR);
+    const char *problem;
+
+    if (directory == NULL || directory[0] == '\0')
+        directory = HSW_DEFAULT_SEGMENT_DIR;
+    problem = hsw_segment_dir_path_problem(directory);
+    if (problem != NULL) {
+        hsw_log("HEAPSWITCH_DIR='", directory, "' ", problem,
+                "; counting and publishing are off for this process", (const char *)NULL);
+        return false;
+    }
+    copy_text(segment_dir, sizeof segment_dir, directory);
+    return true;
+}
+
+/* HEAPSWITCH_LABELS, checked once: a bad list is reported and dropped. */
+static void choose_labels(void)
+{
+    const char *labels = hsw_option_string(HSW_OPT_LABELS);
+    const char *problem;
+    size_t at, length;
+    char culprit[HSW_LABELS_SIZE];
+
+    if (labels == NULL)
+        return;
+    problem = hsw_labels_check(labels, &at, &length);
+    if (problem == NULL) {
+        copy_text(segment_labels, sizeof segment_labels, labels);
+        return;
+    }
+    copy_text(culprit, length + 1 < sizeof culprit ? length + 1 : sizeof culprit, labels + at);
+    hsw_log("ignoring HEAPSWITCH_LABELS: it ", problem, " (at '", culprit,
+            "'); expected key=value,... with Prometheus label names", (const char *)NULL);
 }
 
 bool hsw_segment_open(const struct hsw_backend *backend)
@@ -271,6 +354,9 @@ bool hsw_segment_open(const struct hsw_backend *backend)
         else
             copy_text(report_path, sizeof report_path, report);
     }
+    choose_labels();
+    if (!choose_directory())
+        return false;
     if (!atfork_registered)
         atfork_registered = pthread_atfork(NULL, NULL, fork_child) == 0;
     return create_segment();
@@ -378,7 +464,7 @@ static bool live_now(const struct hsw_segment_header *header, struct hsw_backend
  * counts in the RSS; such a figure is capped, and marked approximate. */
 static void cap_at_rss(struct hsw_backend_heap *heap)
 {
-    uint64_t rss = hsw_proc_rss_bytes(getpid());
+    uint64_t rss = hsw_proc_rss_bytes(0); /* this process, whatever /proc's namespace */
 
     if (rss != 0 && heap->resident > rss) {
         heap->resident = rss;
@@ -437,7 +523,7 @@ void hsw_segment_finish(bool refresh_heap)
     if (report_path[0] != '\0')
         hsw_report_write(report_path);
     if (!keep_segment)
-        shm_unlink(segment_name);
+        unlink_segment();
 }
 
 /* At exit: final heap figures, the report, state EXITED, and the name

@@ -14,6 +14,11 @@
  * `layout_major`; a writer may add fields at the end of the header or of
  * a slot (raising layout_minor) since sizes are recorded, never assumed.
  *
+ * Containers (minor 3): a process outside the initial pid namespace names
+ * its segment heapswitch-<uid>-<pid>-<pid namespace inode>, pid being its
+ * pid in that namespace, and records the namespace in the header; the
+ * directory is HEAPSWITCH_DIR (default /dev/shm). See docs/containers.md.
+ *
  * Sections (minor 2): the header and the slots are the segment's core,
  * at most HSW_SEGMENT_MAX_SIZE bytes (segment_size). Optional regions may
  * follow the core in the same file, each named in header.sections by its
@@ -29,7 +34,7 @@
 
 #define HSW_SEGMENT_MAGIC UINT64_C(0x3147455357534848) /* "HHSWSEG1" */
 #define HSW_SEGMENT_LAYOUT_MAJOR 1
-#define HSW_SEGMENT_LAYOUT_MINOR 2
+#define HSW_SEGMENT_LAYOUT_MINOR 3
 #define HSW_SEGMENT_NAME_PREFIX "heapswitch-"
 #define HSW_SEGMENT_MAX_SIZE (64 * 1024)
 #define HSW_SEGMENT_FILE_MAX_SIZE (64u * 1024 * 1024)
@@ -146,7 +151,22 @@ struct hsw_segment_header {
     uint64_t file_size;    /* minor 2: the core and its sections; segment_size from older writers */
     struct hsw_section sections[HSW_SECTION_COUNT]; /* minor 2 */
     uint64_t spare[2];
+    uint64_t minor2_padding[5]; /* where a minor-2 header's alignment padding was */
+    /* Minor 3 (docs/containers.md). The writer's pid namespace, the inode
+     * of /proc/self/ns/pid (0 when unknown): `pid` is its pid there. */
+    uint64_t pid_namespace;
+    char labels[512]; /* HEAPSWITCH_LABELS as validated (lib/labels.h), "" for none */
 } __attribute__((aligned(64)));
+
+/* The header of a minor-2 writer: a reader accepts any header_size from
+ * there up and reads the fields past it as zeros; the minor-3 fields only
+ * from a header of minor 3 or later that holds them whole. */
+#define HSW_SEGMENT_HEADER_MIN_SIZE 1216u
+
+/* The initial pid namespace's inode (the kernel's PROC_PID_INIT_INO): a
+ * writer there keeps the short name heapswitch-<uid>-<pid>; elsewhere the
+ * name ends in -<pid namespace inode>, unique on the host. */
+#define HSW_INITIAL_PID_NAMESPACE UINT64_C(0xeffffffc)
 
 /* Counting levels (HEAPSWITCH_STATS; 0 publishes no segment at all). */
 enum hsw_stats_level {
@@ -225,5 +245,7 @@ static inline double hsw_fragmentation(uint64_t live, uint64_t resident)
 _Static_assert(HSW_SEGMENT_SIZE <= HSW_SEGMENT_MAX_SIZE, "a segment is at most 64 KiB");
 _Static_assert(sizeof(struct hsw_slot) % 64 == 0, "slots are whole cache lines");
 _Static_assert(sizeof(struct hsw_segment_header) % 64 == 0, "the header is whole cache lines");
+_Static_assert(offsetof(struct hsw_segment_header, pid_namespace) == HSW_SEGMENT_HEADER_MIN_SIZE,
+               "minor 3 grows the header at its end");
 
 #endif

@@ -4,9 +4,10 @@
 # reader's test programs that are never preloaded are compiled with
 # ASan and UBSan; libheapswitch.so itself and the programs it is preloaded
 # into (hold, workload) are built without them. Then runs
-# tests/dashboard/*.sh and tests/cli/*.sh from that copy against its
-# sanitized heapswitch, and tests/unit/rates, tests/unit/stats,
-# tests/unit/ab_model, tests/unit/report_parse and tests/unit/metrics. Any
+# tests/dashboard/*.sh, tests/cli/*.sh and tests/containers/*.sh from that
+# copy against its sanitized heapswitch, and tests/unit/rates, tests/unit/stats,
+# tests/unit/ab_model, tests/unit/report_parse, tests/unit/metrics and
+# tests/unit/containers. Any
 # sanitizer report fails.
 #
 # Usage (from the top build directory): check-sanitize.sh SRCDIR
@@ -48,12 +49,13 @@ make -j"$jobs" lib/libheapswitch.la tests/segment/hold examples/workload example
 # nothing built above is rebuilt here.
 sanitized="lib/libheapswitch-reader.la dashboard/heapswitch tests/unit/rates tests/unit/stats
     tests/unit/ab_model tests/unit/report_parse tests/tools/reportread tests/unit/metrics
-    tests/tools/segread"
+    tests/tools/segread tests/unit/containers"
 # Rebuild them whenever this runs, so that they surely carry the flags.
 rm -f lib/libheapswitch_reader_la-*.lo lib/libheapswitch_reader_la-*.o \
     lib/.libs/libheapswitch_reader_la-*.o dashboard/*.o tests/unit/rates.o tests/unit/stats.o \
     tests/unit/ab_model.o tests/unit/report_parse.o tests/tools/reportread.o \
-    tests/unit/metrics.o tests/tools/segread.o
+    tests/unit/metrics.o tests/tools/segread.o tests/unit/containers.o lib/labels.o \
+    lib/segment_place.o lib/lock_holders.o lib/procinfo.o
 make -j"$jobs" CFLAGS="-g -O1 $SAN" LDFLAGS="$SAN" $sanitized >>"$log" 2>&1 ||
     { tail -30 "$log"; echo "check-sanitize: sanitized build failed"; exit 1; }
 real=dashboard/.libs/heapswitch
@@ -93,12 +95,16 @@ rm -rf "$dir"/asan.* "$dir"/ubsan.* "$dir/logs"
 mkdir -p "$dir/logs" || exit 2
 
 passed=0 failed=0 skipped=0 failed_names=
-for script in "$dir"/tests/dashboard/*.sh "$dir"/tests/cli/*.sh tests/unit/rates tests/unit/stats \
-    tests/unit/ab_model tests/unit/report_parse tests/unit/metrics; do
+for script in "$dir"/tests/dashboard/*.sh "$dir"/tests/cli/*.sh "$dir"/tests/containers/*.sh \
+    tests/unit/rates tests/unit/stats tests/unit/ab_model tests/unit/report_parse tests/unit/metrics \
+    tests/unit/containers; do
     case $script in */common.sh | */*_common.sh) continue ;; esac
     name=${script#"$dir"/}
     out=$dir/logs/$(echo "$name" | tr / _).log
     case $script in
+        */containers/*.sh) # the writer under the system backend, as the runner would
+            HEAPSWITCH_BACKEND=system HSW_PRELOAD=$dir/lib/.libs/libheapswitch.so \
+                ${SHELL:-/bin/sh} "$script" >"$out" 2>&1 ;;
         *.sh) ${SHELL:-/bin/sh} "$script" >"$out" 2>&1 ;;
         *) "$script" >"$out" 2>&1 ;;
     esac

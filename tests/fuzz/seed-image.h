@@ -20,6 +20,7 @@ enum seed_kind {
     SEED_MINIMAL,  /* one slot, no rounding: the smallest valid image */
     SEED_NEWER,    /* a later minor layout: larger header and slots */
     SEED_ODD_TEXT, /* control characters and full-length text, heap never refreshed */
+    SEED_OLDER,    /* a minor-2 writer: the smallest header readers accept */
     SEED_KINDS
 };
 
@@ -41,6 +42,8 @@ static inline const char *seed_name(enum seed_kind kind)
         return "newer";
     case SEED_ODD_TEXT:
         return "odd-text";
+    case SEED_OLDER:
+        return "older";
     case SEED_KINDS:
         break;
     }
@@ -128,6 +131,8 @@ static inline size_t seed_build(unsigned char *image, enum seed_kind kind, uint3
         slot_size += 128;
     } else if (kind == SEED_MINIMAL) {
         slot_count = 1;
+    } else if (kind == SEED_OLDER) {
+        header_size = HSW_SEGMENT_HEADER_MIN_SIZE;
     }
     size = header_size + slot_count * slot_size;
     if (kind != SEED_MINIMAL)
@@ -137,8 +142,9 @@ static inline size_t seed_build(unsigned char *image, enum seed_kind kind, uint3
     memset(&header, 0, sizeof header);
     header.magic = HSW_SEGMENT_MAGIC;
     header.layout_major = HSW_SEGMENT_LAYOUT_MAJOR;
-    header.layout_minor =
-        kind == SEED_NEWER ? HSW_SEGMENT_LAYOUT_MINOR + 1 : HSW_SEGMENT_LAYOUT_MINOR;
+    header.layout_minor = kind == SEED_NEWER   ? HSW_SEGMENT_LAYOUT_MINOR + 1
+                          : kind == SEED_OLDER ? 2
+                                               : HSW_SEGMENT_LAYOUT_MINOR;
     header.header_size = (uint32_t)header_size;
     header.slot_size = (uint32_t)slot_size;
     header.slot_count = (uint32_t)slot_count;
@@ -159,6 +165,10 @@ static inline size_t seed_build(unsigned char *image, enum seed_kind kind, uint3
               : kind == SEED_NEWER ? "mimalloc"
                                    : "system");
     seed_text(header.tag, sizeof header.tag, kind == SEED_RUNNING ? "seed" : "");
+    if (kind == SEED_RUNNING || kind == SEED_MANY) {
+        seed_text(header.labels, sizeof header.labels, "pod=seed-1,namespace=fuzz,c=x");
+        header.pid_namespace = UINT64_C(4026532178);
+    }
     seed_text(header.exe, sizeof header.exe, "/usr/bin/heapswitch-seed");
     seed_text(header.cmdline, sizeof header.cmdline, "heapswitch-seed --run 1");
     if (kind == SEED_ODD_TEXT) {
@@ -178,7 +188,7 @@ static inline size_t seed_build(unsigned char *image, enum seed_kind kind, uint3
         header.heap.approximate = kind == SEED_MANY || kind == SEED_NEWER;
         header.heap.valid = 1;
     }
-    memcpy(image, &header, sizeof header);
+    memcpy(image, &header, header_size < sizeof header ? header_size : sizeof header);
     if (header_size > sizeof header)
         memset(image + sizeof header, 0xa5, header_size - sizeof header);
 

@@ -50,16 +50,26 @@ static inline const char *check_snapshot(const struct heapswitch_snapshot *s,
     struct heapswitch_counters sums;
     unsigned threads = 0;
 
-    if (size < sizeof header || size > HSW_SEGMENT_MAX_SIZE)
+    if (size < HSW_SEGMENT_HEADER_MIN_SIZE || size > HSW_SEGMENT_MAX_SIZE)
         return "accepted an image of an impossible size";
-    memcpy(&header, image, sizeof header);
+    /* A minor-2 header is smaller: the fields past it read as zeros. */
+    memset(&header, 0, sizeof header);
+    memcpy(&header, image, HSW_SEGMENT_HEADER_MIN_SIZE);
+    memcpy(&header, image,
+           header.header_size < sizeof header && header.header_size <= size ? header.header_size
+                                                                           : sizeof header);
+    if (header.layout_minor < 3 ||
+        header.header_size < offsetof(struct hsw_segment_header, labels) + sizeof header.labels) {
+        header.pid_namespace = 0;
+        memset(header.labels, 0, sizeof header.labels);
+    }
     if (header.magic != HSW_SEGMENT_MAGIC ||
         header.layout_major != HSW_SEGMENT_LAYOUT_MAJOR)
         return "accepted a bad magic or layout";
     if (header.segment_size != size || header.size_classes != HSW_SIZE_CLASSES)
         return "accepted a size or size-class count that does not match";
     if (header.slot_size < sizeof(struct hsw_slot) ||
-        header.header_size < sizeof header || header.slot_count < 1 ||
+        header.header_size < HSW_SEGMENT_HEADER_MIN_SIZE || header.slot_count < 1 ||
         (uint64_t)header.header_size + (uint64_t)header.slot_count * header.slot_size >
             size)
         return "accepted a layout that does not fit";
@@ -75,8 +85,14 @@ static inline const char *check_snapshot(const struct heapswitch_snapshot *s,
     if (!check_text_is_sane(s->backend, sizeof s->backend) ||
         !check_text_is_sane(s->tag, sizeof s->tag) ||
         !check_text_is_sane(s->exe, sizeof s->exe) ||
-        !check_text_is_sane(s->cmdline, sizeof s->cmdline))
+        !check_text_is_sane(s->cmdline, sizeof s->cmdline) ||
+        !check_text_is_sane(s->labels, sizeof s->labels))
         return "a text field is unterminated or holds control characters";
+    if (strcmp(s->labels, header.labels) != 0 || strchr(s->labels, ' ') != NULL ||
+        (s->labels[0] != '\0' && strchr(s->labels, '=') == NULL))
+        return "labels differ from the image or break the label rules";
+    if (s->pid_namespace != header.pid_namespace || s->namespace_pid != header.pid)
+        return "pid namespace differs from the image";
     if (memchr(header.backend, '\0', sizeof header.backend) == NULL ||
         memchr(header.tag, '\0', sizeof header.tag) == NULL ||
         memchr(header.exe, '\0', sizeof header.exe) == NULL ||
@@ -185,7 +201,7 @@ static inline double touch_snapshot(const struct heapswitch_snapshot *s)
     sum += (double)s->pid + (double)s->uid + (double)s->state + (double)s->start_time;
     sum += touch_bytes(s->backend, sizeof s->backend) +
            touch_bytes(s->tag, sizeof s->tag) + touch_bytes(s->exe, sizeof s->exe) +
-           touch_bytes(s->cmdline, sizeof s->cmdline);
+           touch_bytes(s->cmdline, sizeof s->cmdline) + touch_bytes(s->labels, sizeof s->labels);
     sum += s->taken + s->created + s->exited + s->threads + s->overflow_threads;
     sum += (double)s->rss_bytes + (double)s->live_bytes + (double)s->peak_live_bytes +
            s->fragmentation;

@@ -305,10 +305,16 @@ section_owners() {
 # namespace the pids are predictable: names are planted for all of
 # 2..$last_planted_pid, with a handful of processes.
 # ---------------------------------------------------------------------
+# Outside the initial pid namespace a writer's name ends in -<namespace
+# inode> (lib/segment_place.h); the writer sections run in a new one.
+ns_suffix=
+if [ "${1-}" = --section ] && [ "$$" = 1 ]; then
+    ns_suffix=-$(stat -L -c %i /proc/self/ns/pid)
+fi
 planted_names=
 i=2
 while [ "$i" -le "$last_planted_pid" ]; do
-    planted_names="$planted_names $SHM/heapswitch-$uid-$i"
+    planted_names="$planted_names $SHM/heapswitch-$uid-$i$ns_suffix"
     i=$((i + 1))
 done
 
@@ -339,7 +345,7 @@ run_planted() {
     if [ "$kind" = stale ]; then
         check "$label: no stderr" test ! -s "$tmpdir/w.err"
     else
-        name="$SHM/heapswitch-$uid-$run_pid"
+        name="$SHM/heapswitch-$uid-$run_pid$ns_suffix"
         if [ "$(wc -l <"$tmpdir/w.err")" = 1 ] &&
             grep -q -x -e "heapswitch: cannot [a-z]* $name ([A-Z0-9]*); counting and publishing are off for this process" "$tmpdir/w.err"; then
             ok "$label: one warning line: $(cat "$tmpdir/w.err")"
@@ -361,11 +367,17 @@ section_writer() {
     fi
     wtarget=$HSW_SEG_WTARGET
 
-    # Symlinks to a file of ours (copied from a stage made outside).
+    # Symlinks to a file of ours (copied from a stage made outside, then
+    # given this namespace's names by one process: pids are counted).
     cp -P "$HSW_SEG_STAGE"/heapswitch-* "$SHM"/
+    /usr/bin/python3 -c 'import os, sys
+for name in os.listdir(sys.argv[1]):
+    if name.startswith("heapswitch-"):
+        os.rename(os.path.join(sys.argv[1], name), os.path.join(sys.argv[1], name + sys.argv[2]))' \
+        "$SHM" "$ns_suffix"
     run_planted "planted symlink" link
     if [ -n "$run_pid" ]; then
-        name=$SHM/heapswitch-$uid-$run_pid
+        name=$SHM/heapswitch-$uid-$run_pid$ns_suffix
         expect_eq "planted symlink: the target is untouched" "$(cat "$wtarget") $(stat -c '%a %s' "$wtarget")" "precious 644 9"
         expect_eq "planted symlink: the link is still there" "$(readlink "$name")" "$wtarget"
     fi
@@ -377,15 +389,15 @@ section_writer() {
     # shellcheck disable=SC2086
     [ "$HSW_SEG_REAL_ROOT" = 1 ] && chown $nobody $planted_names
     run_planted "planted FIFO" fifo
-    [ -n "$run_pid" ] && check "planted FIFO: still a FIFO" test -p "$SHM/heapswitch-$uid-$run_pid"
+    [ -n "$run_pid" ] && check "planted FIFO: still a FIFO" test -p "$SHM/heapswitch-$uid-$run_pid$ns_suffix"
 
     clear_shm
     # shellcheck disable=SC2086
     mkdir -m 777 $planted_names
     run_planted "planted directory" directory
     [ -n "$run_pid" ] && check "planted directory: still an empty directory" \
-        rmdir "$SHM/heapswitch-$uid-$run_pid"
-    [ -n "$run_pid" ] && mkdir -m 777 "$SHM/heapswitch-$uid-$run_pid"
+        rmdir "$SHM/heapswitch-$uid-$run_pid$ns_suffix"
+    [ -n "$run_pid" ] && mkdir -m 777 "$SHM/heapswitch-$uid-$run_pid$ns_suffix"
 
     clear_shm
     # A stale file of our own user (no lock held): replaced by a segment.
@@ -412,7 +424,7 @@ section_writer_owners() {
     chown $nobody $planted_names && chmod 600 $planted_names
     run_planted "planted file of user $nobody" foreign
     [ -n "$run_pid" ] && expect_eq "planted file of user $nobody: untouched" \
-        "$(cat "$SHM/heapswitch-$uid-$run_pid") $(stat -c '%u %a' "$SHM/heapswitch-$uid-$run_pid")" \
+        "$(cat "$SHM/heapswitch-$uid-$run_pid$ns_suffix") $(stat -c '%u %a' "$SHM/heapswitch-$uid-$run_pid$ns_suffix")" \
         "precious $nobody 600"
     clear_shm
 }

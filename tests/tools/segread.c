@@ -28,12 +28,14 @@ static void print_snapshot(const struct heapswitch_snapshot *s, void *context)
            " calloc=%" PRIu64 " realloc=%" PRIu64 " free=%" PRIu64 " aligned=%" PRIu64
            " failures=%" PRIu64 " requested=%" PRIu64 " allocated=%" PRIu64
            " freed=%" PRIu64 " live=%" PRIu64 " peak_live=%" PRIu64 " requests=%" PRIu64
-           " heap_valid=%d resident=%" PRIu64 " fragmentation=%.4f rss=%" PRIu64 "\n",
+           " heap_valid=%d resident=%" PRIu64 " fragmentation=%.4f rss=%" PRIu64
+           " ns_pid=%d pid_namespace=%" PRIu64 " labels=%s\n",
            (int)s->pid, state_name(s->state), s->backend, s->tag[0] ? s->tag : "-",
            s->threads, c->malloc_calls, c->calloc_calls, c->realloc_calls, c->free_calls,
            c->aligned_calls, c->failures, c->bytes_requested, c->bytes_allocated,
            c->bytes_freed, s->live_bytes, s->peak_live_bytes, c->requests, s->heap.valid,
-           s->heap.resident, s->fragmentation, s->rss_bytes);
+           s->heap.resident, s->fragmentation, s->rss_bytes, (int)s->namespace_pid,
+           s->pid_namespace, s->labels[0] ? s->labels : "-");
 }
 
 static void print_problem(const char *segment, const char *problem, void *context)

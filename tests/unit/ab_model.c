@@ -346,8 +346,53 @@ static void test_verdicts(void)
     hsw_ab_free(&ab);
 }
 
+/* Grouped by labels: two deployments of one executable (pods labelled
+ * app=web and app=api), each under two backends, are two programs. */
+static void test_labels_key(void)
+{
+    struct hsw_ab ab;
+    struct hsw_ab_view view;
+    struct heapswitch_snapshot *p[4];
+    const struct hsw_ab_program *web, *api;
+    static const char *const labels[] = {"app=web,pod=web-1", "app=web,pod=web-1",
+                                         "app=api,pod=api-1", "app=api,pod=api-1"};
+
+    proc_count = 0;
+    hsw_ab_init(&ab);
+    for (int i = 0; i < 4; i++) {
+        p[i] = add_proc("/srv/server", "server", i % 2 ? "jemalloc" : "system", "");
+        snprintf(p[i]->labels, sizeof p[i]->labels, "%s", labels[i]);
+    }
+    for (int second = 0; second < 5; second++) {
+        hsw_ab_update(&ab, listed, proc_count);
+        clock_now += 1.0;
+        for (int i = 0; i < 4; i++)
+            work(p[i], 0.5, 0, 100000);
+    }
+    hsw_ab_update(&ab, listed, proc_count);
+
+    analyze(&ab, HSW_AB_KEY_EXE, false, 60, &view);
+    CHECK(view.count == 1 && view.programs[0].processes == 4,
+          "by executable: one program of 4 processes (%zu programs)", view.count);
+    hsw_ab_view_free(&view);
+
+    analyze(&ab, HSW_AB_KEY_LABELS, false, 60, &view);
+    CHECK(strcmp(hsw_ab_key_name(HSW_AB_KEY_LABELS), "executable + labels") == 0,
+          "the key's name");
+    CHECK(view.count == 2, "by labels: two programs, not %zu", view.count);
+    web = program_named(&view, "server {app=web,pod=web-1}");
+    api = program_named(&view, "server {app=api,pod=api-1}");
+    CHECK(web != NULL && api != NULL, "named by their labels");
+    if (web != NULL && api != NULL)
+        CHECK(web->arm_count == 2 && api->arm_count == 2 && web->processes == 2,
+              "each compared system against jemalloc");
+    hsw_ab_view_free(&view);
+    hsw_ab_free(&ab);
+}
+
 int main(void)
 {
+    test_labels_key();
     test_programs_apart();
     test_updates();
     test_window();

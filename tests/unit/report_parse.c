@@ -11,7 +11,7 @@
 
 /* A line in the writer's format (lib/report.c), with made-up figures. */
 static const char written[] =
-    "{\"pid\":4242,\"ppid\":4241,\"backend\":\"jemalloc\",\"tag\":\"canary\","
+    "{\"pid\":4242,\"ppid\":4241,\"backend\":\"jemalloc\",\"tag\":\"canary\",\"labels\":\"pod=web-1,namespace=shop\","
     "\"exe\":\"/usr/bin/sort\",\"cmdline\":\"sort -n \\\"a b\\\"\\u0001\","
     "\"stats\":\"default\",\"estimated\":[\"live_bytes\",\"peak_live_bytes\","
     "\"fragmentation\",\"size_classes\"],"
@@ -41,6 +41,7 @@ static void test_written_line(void)
               strcmp(r.exe, "/usr/bin/sort") == 0,
           "strings");
     CHECK(strcmp(r.cmdline, "sort -n \"a b\"\001") == 0, "escapes decoded: '%s'", r.cmdline);
+    CHECK(strcmp(r.labels, "pod=web-1,namespace=shop") == 0, "labels: '%s'", r.labels);
     CHECK(r.counters.malloc_calls == 100 && r.counters.calloc_calls == 20 &&
               r.counters.realloc_calls == 3 && r.counters.free_calls == 110 &&
               r.counters.aligned_calls == 4,

@@ -206,12 +206,12 @@ static void forms(void)
     hsw_table_csv(out, rows, 2, true, 12.5);
     fclose(out);
     second = strchr(buffer, '\n') + 1;
-    CHECK(count_of(buffer, ',') == 28, "csv header: 29 fields (%d commas)", count_of(buffer, ','));
+    CHECK(count_of(buffer, ',') == 29, "csv header: 30 fields (%d commas)", count_of(buffer, ','));
     CHECK(starts_with(second, "12.500,10,running,mimalloc,,9000.0,4500.0,576000.0,300,600,0,"
                               "-1.0000,-1.0,123456789012,0,0,5,0,0,0,0,0,0,0,"),
           "csv row: %.120s", second);
-    CHECK(strstr(second, ",\"a, \"\"quoted\"\" command\"\n") != NULL, "csv: command quoted: %s",
-          second);
+    CHECK(strstr(second, ",\"a, \"\"quoted\"\" command\",\n") != NULL,
+          "csv: command quoted, then no labels: %s", second);
 
     out = open_buffer();
     hsw_table_json(out, rows, 2, 12.5);
@@ -231,11 +231,39 @@ static void forms(void)
     CHECK(strcmp(buffer + strlen(buffer) - 3, "]}\n") == 0, "json: one line, closed");
 }
 
+/* Labels: a column where a process has some, a JSON object, a CSV field. */
+static void labels(void)
+{
+    const struct hsw_proc *rows[2] = {&procs[1], &procs[2]};
+    FILE *out;
+
+    snprintf(procs[1].now.labels, sizeof procs[1].now.labels, "pod=web-1,namespace=shop");
+    out = open_buffer();
+    hsw_table_text(out, rows, 2, 0);
+    fclose(out);
+    CHECK(strstr(buffer, " LABELS ") != NULL && strstr(buffer, " pod=web-1,namesp ") != NULL &&
+              strstr(buffer, " -                a, ") == NULL,
+          "text: a LABELS column, cut to its width: %s", buffer);
+    out = open_buffer();
+    hsw_table_json(out, rows, 2, 12.5);
+    fclose(out);
+    CHECK(strstr(buffer, "\"labels\":{\"pod\":\"web-1\",\"namespace\":\"shop\"}") != NULL &&
+              strstr(buffer, "\"labels\":{}") != NULL,
+          "json: a labels object, empty without labels");
+    out = open_buffer();
+    hsw_table_csv(out, rows, 2, false, 12.5);
+    fclose(out);
+    CHECK(strstr(buffer, "command\",\"pod=web-1,namespace=shop\"\n") != NULL,
+          "csv: the labels last, quoted: %s", buffer);
+    procs[1].now.labels[0] = '\0';
+}
+
 int main(void)
 {
     columns();
     cells();
     sorting();
     forms();
+    labels();
     return test_finish("unit/table");
 }
