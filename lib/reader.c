@@ -29,6 +29,7 @@
 #include "lib/export.h"
 #include "lib/figures.h"
 #include "lib/procinfo.h"
+#include "lib/sections.h"
 #include "lib/segment_layout.h"
 
 #define SHM_DIR "/dev/shm"
@@ -289,9 +290,11 @@ static ssize_t read_image(int fd, unsigned char *image, size_t size)
     return (ssize_t)done;
 }
 
-/* Opens, checks and copies one segment by name (relative to /dev/shm). */
+/* Opens, checks and copies one segment by name (relative to /dev/shm).
+ * With keep_fd, a section reader gets the open file and its header too. */
 static int read_segment(int directory, const char *name, bool remove_dead,
-                        struct heapswitch_snapshot *out, char *why, size_t why_size)
+                        struct heapswitch_snapshot *out, char *why, size_t why_size,
+                        int *keep_fd, struct hsw_segment_header *keep_header)
 {
     unsigned char image[HSW_SEGMENT_MAX_SIZE]; /* on the stack: no allocation, thread-safe */
     struct hsw_segment_header header;
@@ -386,13 +389,18 @@ static int read_segment(int directory, const char *name, bool remove_dead,
         out->cpu_seconds = hsw_proc_cpu_seconds(out->pid);
     }
     result = 0;
+    if (keep_fd != NULL) {
+        *keep_fd = fd;
+        *keep_header = header;
+        return result;
+    }
 done:
     close(fd);
     return result;
 }
 
-HSW_EXPORT int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, char *why,
-                                   size_t why_size)
+int hsw_read_pid_segment(pid_t pid, struct heapswitch_snapshot *out, char *why,
+                         size_t why_size, int *keep_fd, struct hsw_segment_header *keep_header)
 {
     char name[64];
     size_t at = strlen(HSW_SEGMENT_NAME_PREFIX);
@@ -412,9 +420,15 @@ HSW_EXPORT int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, c
                                        "libheapswitch, or with HEAPSWITCH_STATS=0)",
                         (int)pid);
     else
-        result = read_segment(directory, name, false, out, why, why_size);
+        result = read_segment(directory, name, false, out, why, why_size, keep_fd, keep_header);
     close(directory);
     return result;
+}
+
+HSW_EXPORT int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, char *why,
+                                   size_t why_size)
+{
+    return hsw_read_pid_segment(pid, out, why, why_size, NULL, NULL);
 }
 
 HSW_EXPORT int heapswitch_scan(unsigned flags, heapswitch_snapshot_fn visit,
@@ -438,7 +452,7 @@ HSW_EXPORT int heapswitch_scan(unsigned flags, heapswitch_snapshot_fn visit,
             continue; /* another user's, by its name: not ours to read */
         if (read_segment(dirfd(directory), entry->d_name,
                          (flags & HEAPSWITCH_SCAN_REMOVE_DEAD) != 0, &snapshot, why,
-                         sizeof why) != 0) {
+                         sizeof why, NULL, NULL) != 0) {
             if (problem != NULL)
                 problem(entry->d_name, why, context);
             continue;
