@@ -263,39 +263,66 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *inlined, struct hsw_symbol *call
         copy_tail(caller->file, sizeof caller->file, file);
 }
 
-/* The function scopes holding the address, innermost first: inlined
- * calls, then the function they are in. Returns how many were named. */
+static bool is_function(Dwarf_Die *die)
+{
+    int tag = dwarf_tag(die);
+
+    return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine;
+}
+
+/* The function or inlined call that contains an inlined call, in the
+ * concrete tree (dwarf_getscopes would continue with the inlined
+ * function's abstract definition instead). */
+static bool containing_function(Dwarf_Die *inlined, Dwarf_Die *out)
+{
+    Dwarf_Die *chain = NULL;
+    int count = dwarf_getscopes_die(inlined, &chain);
+    bool found = false;
+
+    for (int i = 1; i < count && !found; i++)
+        if (is_function(&chain[i])) {
+            *out = chain[i];
+            found = true;
+        }
+    free(chain);
+    return found;
+}
+
+/* The functions holding the address, innermost first: inlined calls,
+ * then the function they are in. Returns how many were named. */
 static unsigned dwarf_symbols(Dwfl_Module *module, Dwarf_Addr address,
                               struct hsw_frame_symbols *out)
 {
     Dwarf_Addr bias;
     Dwarf_Die *cu = dwfl_module_addrdie(module, address, &bias);
-    Dwarf_Die *scopes = NULL;
-    Dwarf_Die *previous_inlined = NULL;
+    Dwarf_Die *scopes = NULL, function;
     unsigned count = 0;
-    int scope_count;
+    int scope_count, i;
 
     if (cu == NULL)
         return 0;
     scope_count = dwarf_getscopes(cu, address - bias, &scopes);
-    for (int i = 0; i < scope_count && count < HSW_SYMBOL_INLINE_MAX; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        struct hsw_symbol *symbol = &out->symbols[count];
-        const char *name;
-
-        if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
-            continue;
-        name = die_function_name(&scopes[i]);
-        set_function(symbol, name != NULL ? name : "??");
-        symbol->inlined = tag == DW_TAG_inlined_subroutine;
-        if (previous_inlined != NULL)
-            call_site(cu, previous_inlined, symbol);
-        previous_inlined = tag == DW_TAG_inlined_subroutine ? &scopes[i] : NULL;
-        count++;
-        if (tag == DW_TAG_subprogram)
-            break;
+    for (i = 0; i < scope_count && !is_function(&scopes[i]); i++)
+        continue;
+    if (i >= scope_count) {
+        free(scopes);
+        return 0;
     }
+    function = scopes[i];
     free(scopes);
+    while (count < HSW_SYMBOL_INLINE_MAX) {
+        struct hsw_symbol *symbol = &out->symbols[count++];
+        const char *name = die_function_name(&function);
+        Dwarf_Die caller;
+
+        set_function(symbol, name != NULL ? name : "??");
+        symbol->inlined = dwarf_tag(&function) == DW_TAG_inlined_subroutine;
+        if (!symbol->inlined || count == HSW_SYMBOL_INLINE_MAX ||
+            !containing_function(&function, &caller))
+            break;
+        call_site(cu, &function, &out->symbols[count]);
+        function = caller;
+    }
     return count;
 }
 
@@ -346,7 +373,7 @@ void hsw_symbolize(struct hsw_symbolizer *symbolizer, uint64_t return_address,
     const unsigned char *build_id;
     GElf_Addr build_id_address;
     const char *path, *module_name;
-    Dwarf_Addr file_bias = 0;
+    Dwarf_Addr file_bias = 0, low_address = 0;
     const struct hsw_frame_symbols *cached;
     uint64_t key;
     int build_id_length;
@@ -356,12 +383,13 @@ void hsw_symbolize(struct hsw_symbolizer *symbolizer, uint64_t return_address,
         hsw_symbolize_bare(return_address, out);
         return;
     }
-    path = dwfl_module_info(module, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    path = dwfl_module_info(module, NULL, &low_address, NULL, NULL, NULL, NULL, NULL);
     module_name = path != NULL && strrchr(path, '/') != NULL ? strrchr(path, '/') + 1
                   : path != NULL                             ? path
                                                              : "?";
+    /* Without its file (deleted, unreadable): offsets from where it is mapped. */
     if (dwfl_module_getelf(module, &file_bias) == NULL)
-        file_bias = 0;
+        file_bias = low_address;
     build_id_length = dwfl_module_build_id(module, &build_id, &build_id_address);
     if (build_id_length > 0)
         key = hash_bytes(1, build_id, (size_t)build_id_length);
