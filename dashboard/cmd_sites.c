@@ -345,7 +345,7 @@ static int show(const struct sites_request *request, const struct heapswitch_sna
         view.symbols_problem = why;
     for (size_t i = 0; i < view.shown; i++)
         hsw_site_symbolize(symbolizer, view.rows[i].site, &view.frames[i * HEAPSWITCH_SITE_FRAMES],
-                           &view.rows[i]);
+                           &view.rows[i], NULL);
     hsw_symbolizer_close(symbolizer);
     if (request->output == OUTPUT_JSON)
         print_json(&view);

@@ -102,14 +102,16 @@ struct hsw_site_row *hsw_site_rows(const struct heapswitch_sites *earlier,
     return rows;
 }
 
-void hsw_site_symbolize(struct hsw_symbolizer *symbolizer, const struct heapswitch_site *site,
-                        struct hsw_frame_symbols *frames, struct hsw_site_row *row)
+bool hsw_site_symbolize(struct hsw_symbolizer *symbolizer, const struct heapswitch_site *site,
+                        struct hsw_frame_symbols *frames, struct hsw_site_row *row,
+                        unsigned *budget)
 {
-    bool named = false;
+    bool named = false, complete = true;
 
     row->label_frame = row->label_symbol = 0;
     for (unsigned f = 0; f < site->depth; f++) {
-        hsw_symbolize(symbolizer, site->frames[f], &frames[f]);
+        if (!hsw_symbolize_within(symbolizer, site->frames[f], &frames[f], budget))
+            complete = false;
         for (unsigned s = 0; s < frames[f].count && !named; s++)
             if (!frames[f].symbols[s].system) {
                 row->label_frame = f;
@@ -117,6 +119,7 @@ void hsw_site_symbolize(struct hsw_symbolizer *symbolizer, const struct heapswit
                 named = true;
             }
     }
+    return complete;
 }
 
 const char *hsw_symbol_text(const struct hsw_symbol *symbol, char *out, size_t size)

@@ -42,9 +42,11 @@ struct hsw_site_row *hsw_site_rows(const struct heapswitch_sites *earlier,
                                    double requests, enum hsw_site_sort sort);
 
 /* Symbols of every frame of a site (depth entries in out), and which
- * symbol names it: the innermost outside the system's libraries. */
-void hsw_site_symbolize(struct hsw_symbolizer *symbolizer, const struct heapswitch_site *site,
-                        struct hsw_frame_symbols *frames, struct hsw_site_row *row);
+ * symbol names it: the innermost outside the system's libraries. With a
+ * budget (hsw_symbolize_within), false when some frames were left bare. */
+bool hsw_site_symbolize(struct hsw_symbolizer *symbolizer, const struct heapswitch_site *site,
+                        struct hsw_frame_symbols *frames, struct hsw_site_row *row,
+                        unsigned *budget);
 
 /* "function (file:line)", "function", "module+0xOFFSET" for one symbol. */
 const char *hsw_symbol_text(const struct hsw_symbol *symbol, char *out, size_t size);

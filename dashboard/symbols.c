@@ -369,6 +369,12 @@ static void resolve(Dwfl_Module *module, uint64_t return_address, Dwarf_Addr fil
 void hsw_symbolize(struct hsw_symbolizer *symbolizer, uint64_t return_address,
                    struct hsw_frame_symbols *out)
 {
+    hsw_symbolize_within(symbolizer, return_address, out, NULL);
+}
+
+bool hsw_symbolize_within(struct hsw_symbolizer *symbolizer, uint64_t return_address,
+                          struct hsw_frame_symbols *out, unsigned *budget)
+{
     Dwfl_Module *module;
     const unsigned char *build_id;
     GElf_Addr build_id_address;
@@ -381,7 +387,7 @@ void hsw_symbolize(struct hsw_symbolizer *symbolizer, uint64_t return_address,
     if (symbolizer == NULL || return_address == 0 ||
         (module = dwfl_addrmodule(symbolizer->dwfl, return_address - 1)) == NULL) {
         hsw_symbolize_bare(return_address, out);
-        return;
+        return true;
     }
     path = dwfl_module_info(module, NULL, &low_address, NULL, NULL, NULL, NULL, NULL);
     module_name = path != NULL && strrchr(path, '/') != NULL ? strrchr(path, '/') + 1
@@ -400,8 +406,15 @@ void hsw_symbolize(struct hsw_symbolizer *symbolizer, uint64_t return_address,
     if (cached != NULL) {
         memcpy(out, cached, offsetof(struct hsw_frame_symbols, symbols) +
                                 cached->count * sizeof cached->symbols[0]);
-        return;
+        return true;
     }
+    if (budget != NULL && *budget == 0) {
+        hsw_symbolize_bare(return_address, out);
+        return false;
+    }
+    if (budget != NULL)
+        (*budget)--;
     resolve(module, return_address, file_bias, module_name, out);
     cache_add(key, return_address - file_bias, out);
+    return true;
 }

@@ -40,6 +40,11 @@ void hsw_symbolizer_close(struct hsw_symbolizer *symbolizer);
 void hsw_symbolize(struct hsw_symbolizer *symbolizer, uint64_t return_address,
                    struct hsw_frame_symbols *out);
 
+/* The same, but resolving (not finding in the cache) spends one unit of
+ * *budget; with none left, the frame is left bare and false returned. */
+bool hsw_symbolize_within(struct hsw_symbolizer *symbolizer, uint64_t return_address,
+                          struct hsw_frame_symbols *out, unsigned *budget);
+
 /* A frame without symbols: its bare address. */
 void hsw_symbolize_bare(uint64_t return_address, struct hsw_frame_symbols *out);
 

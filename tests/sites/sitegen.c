@@ -7,7 +7,7 @@
  *       PIE program, in a shared library it links, in a C++ member
  *       function, behind an inlined function, and under libc's qsort;
  *       prints "pid PID" and waits for a signal (--grow: site "plain"
- *       gains 100 allocations every 0.1 s; --exit: exits at once, its
+ *       gains 100 allocations and slot 0 10 requests every 0.1 s; --exit: exits at once, its
  *       segment left behind as of an exited process).
  *   sitegen --pid PID ADDRESS...
  *       publishes a segment for another, running process PID with one
@@ -190,6 +190,7 @@ static int other_process(int argc, char **argv)
 int main(int argc, char **argv)
 {
     bool grow = false, with_sites = true, bad_capacity = false, exited = false;
+    uint64_t requests;
     char path[128];
     int fd;
 
@@ -224,14 +225,20 @@ int main(int argc, char **argv)
     fflush(stdout);
     if (exited)
         return 0; /* the segment stays, as an exited process's does */
+    memcpy(&requests, image + sizeof(struct hsw_segment_header) + offsetof(struct hsw_slot, requests),
+           sizeof requests);
     flock(fd, LOCK_EX);
     while (!stop) {
         usleep(100000);
         if (grow) {
             section.sites[SITE_PLAIN].allocations += 100 * HSW_SITE_WEIGHT_ONE;
             section.sites[SITE_PLAIN].bytes += 100 * 64 * HSW_SITE_WEIGHT_ONE;
+            /* and 10 requests: 10 allocations per request at plain_site */
+            requests += 10;
             if (pwrite(fd, &section.sites[SITE_PLAIN], sizeof section.sites[SITE_PLAIN],
-                       (off_t)(core_size + offsetof(struct section, sites))) < 0)
+                       (off_t)(core_size + offsetof(struct section, sites))) < 0 ||
+                pwrite(fd, &requests, sizeof requests,
+                       (off_t)(sizeof(struct hsw_segment_header) + offsetof(struct hsw_slot, requests))) < 0)
                 break;
         }
     }
