@@ -300,8 +300,10 @@ struct heapswitch_sites {
     uint64_t interval;        /* mean bytes between two samples */
     uint64_t samples;         /* samples taken in the whole process */
     uint64_t unwind_failures; /* samples whose stack could not be taken */
-    unsigned capacity;        /* entries of the table, the "other" row included */
-    size_t count;             /* sites below: the claimed entries, and "other" if it has samples */
+    unsigned capacity;        /* entries of the table, the "other" row included; 0 before
+                                 the first sample */
+    size_t count;             /* sites below: claimed entries (those of equal stacks added up),
+                                 then "other" if it has samples; none while capacity is 0 */
     struct heapswitch_site *sites; /* malloc'd; heapswitch_sites_free() */
 };
 

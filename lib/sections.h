@@ -1,5 +1,5 @@
 /* Between the segment reader (lib/reader.c) and the readers of the
- * segment's sections (lib/sites.c): the core is found and validated once,
+ * segment's sections (lib/sites_reader.c): the core is found and validated once,
  * by the reader; a section reader gets the open file and its header. */
 #ifndef HSW_SECTIONS_H
 #define HSW_SECTIONS_H

@@ -112,6 +112,8 @@ static void build(struct section *s, unsigned capacity)
 {
     struct hsw_sites_header header = {.interval = 512 * 1024, .capacity = capacity,
                                       .frames = HSW_SITE_FRAMES, .samples = 1000};
+    struct hsw_site last_claimed = {0};
+    bool have_claimed = false;
 
     s->size = sizeof header + capacity * sizeof(struct hsw_site);
     memset(s->bytes, 0, s->size);
@@ -135,16 +137,22 @@ static void build(struct section *s, unsigned capacity)
             site.hash = HSW_SITE_CLAIMING;
             site.depth = (uint32_t)below(HSW_SITE_FRAMES + 1);
         } else {
-            site.hash = next_random() | 1;
-            site.depth = 1 + (uint32_t)below(HSW_SITE_FRAMES);
+            bool duplicate = kind == 3 && have_claimed && below(2) == 0;
+
+            site.hash = duplicate ? last_claimed.hash : next_random() | 1;
+            site.depth = duplicate ? last_claimed.depth : 1 + (uint32_t)below(HSW_SITE_FRAMES);
             for (unsigned f = 0; f < site.depth; f++)
-                site.frames[f] = next_random();
+                site.frames[f] = duplicate ? last_claimed.frames[f] : next_random();
             site.samples = 1 + below(100);
             site.allocations = site.samples * HSW_SITE_WEIGHT_ONE * (1 + below(1000));
             site.bytes = site.allocations * (1 + below(4096));
             site.freed_allocations = below(site.allocations + 1);
             site.freed_bytes = below(site.bytes + 1);
-            s->claimed++;
+            /* Two entries of one stack (two threads claimed it): one site. */
+            if (!duplicate)
+                s->claimed++;
+            last_claimed = site;
+            have_claimed = true;
         }
         memcpy(s->bytes + sizeof header + e * sizeof site, &site, sizeof site);
     }
@@ -237,9 +245,10 @@ static void problem(unsigned long iteration, const struct section *s, const char
 /* Whether an accepted result is sane for a section of `size` bytes. */
 static const char *insane(const struct heapswitch_sites *sites, size_t size)
 {
-    if (sites->capacity == 0 ||
-        sizeof(struct hsw_sites_header) + (size_t)sites->capacity * sizeof(struct hsw_site) > size)
+    if (sizeof(struct hsw_sites_header) + (size_t)sites->capacity * sizeof(struct hsw_site) > size)
         return "capacity past the section";
+    if (sites->capacity == 0 && (sites->count != 0 || sites->sites != NULL))
+        return "sites in a table not started";
     if (sites->count > sites->capacity)
         return "more sites than entries";
     for (size_t i = 0; i < sites->count; i++) {
@@ -252,6 +261,9 @@ static const char *insane(const struct heapswitch_sites *sites, size_t size)
             return "an estimate out of range";
         if (site->other && i + 1 != sites->count)
             return "the other row not last";
+        if (i > 0 && !site->other && site->depth == sites->sites[i - 1].depth &&
+            memcmp(site->frames, sites->sites[i - 1].frames, site->depth * sizeof site->frames[0]) == 0)
+            return "two sites of one stack";
     }
     return NULL;
 }

@@ -1,6 +1,6 @@
-/* A shared library for tests/sites/sitegen: a call site inside a library
+/* A shared library for tests/siteview/sitegen: a call site inside a library
  * the program links, so a stack crosses a module boundary. */
-#include "tests/sites/sitegen.h"
+#include "tests/siteview/sitegen.h"
 
 __attribute__((noinline)) int sitegen_library_site(sitegen_capture_fn capture, int which)
 {

@@ -1,6 +1,6 @@
-// A C++ call site for tests/sites/sitegen: a member of a class template
+// A C++ call site for tests/siteview/sitegen: a member of a class template
 // in a namespace, whose symbol the reader must demangle.
-#include "tests/sites/sitegen.h"
+#include "tests/siteview/sitegen.h"
 
 namespace sitegen_demo {
 template <typename T> struct Pool {

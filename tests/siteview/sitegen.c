@@ -13,7 +13,7 @@
  *       publishes a segment for another, running process PID with one
  *       site of these return addresses (hex), innermost first; exits.
  *
- * The estimates (tests/sites/sites.sh checks them) are, in allocations:
+ * The estimates (tests/siteview/sites.sh checks them) are, in allocations:
  * plain 1000, inlined 3000, library 2000, cxx 500, qsort 100, other 10;
  * bytes 64 per allocation but cxx 2048; half of plain's blocks freed.
  */
@@ -32,7 +32,7 @@
 
 #include "lib/procinfo.h"
 #include "tests/fuzz/seed-image.h"
-#include "tests/sites/sitegen.h"
+#include "tests/siteview/sitegen.h"
 
 #define CAPACITY 64
 enum { SITE_PLAIN, SITE_INLINED, SITE_LIBRARY, SITE_CXX, SITE_QSORT, SITE_KINDS };

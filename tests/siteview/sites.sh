@@ -1,4 +1,4 @@
-# heapswitch sites: sites of real return addresses (tests/sites/sitegen)
+# heapswitch sites: sites of real return addresses (tests/siteview/sitegen)
 # named by function and file:line, through an inlined call, a shared
 # library, C++ (demangled), under libc's qsort (libc frames skipped); a
 # stripped and a deleted binary as module+0xOFFSET; python3's own
@@ -7,8 +7,8 @@
 . ./tests/testenv.sh || exit 99
 . "$abs_top_srcdir/tests/cli/common.sh"
 
-SITEGEN=$abs_top_builddir/tests/sites/sitegen
-SRC=$abs_top_srcdir/tests/sites
+SITEGEN=$abs_top_builddir/tests/siteview/sitegen
+SRC=$abs_top_srcdir/tests/siteview
 
 # start_sitegen NAME COMMAND...: runs a generator, sets $pid from its "pid" line.
 start_sitegen() {

@@ -1,5 +1,5 @@
 # heapswitch top's sites pane, driven through a private tmux server: 's'
-# in the detail view shows the sites of tests/sites/sitegen --grow (one
+# in the detail view shows the sites of tests/siteview/sitegen --grow (one
 # site allocating 1000/s, 10 per request), named by function and
 # file:line; 'o' cycles the sort; Enter shows the selected site's stack,
 # Esc goes back; a process without sampling says so; leaving the detail
@@ -8,7 +8,7 @@
 . "$abs_top_srcdir/tests/cli/common.sh"
 
 command -v tmux >/dev/null 2>&1 || { echo "SKIP: no tmux"; exit 77; }
-SITEGEN=$abs_top_builddir/tests/sites/sitegen
+SITEGEN=$abs_top_builddir/tests/siteview/sitegen
 socket=hswsites$$
 tmux_() { tmux -u -L "$socket" -f /dev/null "$@"; }
 trap 'tmux_ kill-server >/dev/null 2>&1; cleanup' EXIT

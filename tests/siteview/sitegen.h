@@ -1,6 +1,6 @@
-/* Between tests/sites/sitegen.c and the code it takes stacks in. */
-#ifndef HSW_SITEGEN_H
-#define HSW_SITEGEN_H
+/* Between tests/siteview/sitegen.c and the code it takes stacks in. */
+#ifndef HSW_SITEVIEW_SITEGEN_H
+#define HSW_SITEVIEW_SITEGEN_H
 
 #ifdef __cplusplus
 extern "C" {

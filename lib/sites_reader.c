@@ -10,7 +10,9 @@
  * estimate is the smaller of its two copies. The estimates only increase,
  * so the smaller one is a value the counter really had, whatever a torn
  * copy of the other held. Live figures are allocated - freed, read apart
- * from each other, so they are clamped at 0.
+ * from each other, so they are clamped at 0. Two threads may claim an
+ * entry each for the same new stack: entries with equal stacks are added
+ * up into one site. A capacity of 0 is a table not started yet: no site.
  */
 #include "config.h"
 
@@ -61,11 +63,13 @@ static double units(uint64_t weight)
 static int check_header(const struct hsw_sites_header *header, size_t size, char *why,
                         size_t why_size)
 {
+    if (header->capacity == 0)
+        return 0; /* sampling has not started: interval and frames may still be 0 */
     if (header->frames != HSW_SITE_FRAMES)
         return sites_refuse(HEAPSWITCH_SITES_CORRUPT, why, why_size,
                             "sites: %u frames per entry, this reader reads %u", header->frames,
                             HSW_SITE_FRAMES);
-    if (header->capacity < 1 || header->capacity > MAX_CAPACITY ||
+    if (header->capacity > MAX_CAPACITY ||
         (uint64_t)header->capacity * sizeof(struct hsw_site) > size - sizeof *header)
         return sites_refuse(HEAPSWITCH_SITES_CORRUPT, why, why_size,
                             "sites: capacity %u does not fit a section of %zu bytes",
@@ -104,6 +108,42 @@ static bool decode_site(const struct hsw_site *first, const struct hsw_site *sec
     return true;
 }
 
+/* Sites compare by their stacks, the "other" row last. */
+static int compare_stacks(const void *a, const void *b)
+{
+    const struct heapswitch_site *x = a, *y = b;
+
+    if (x->other != y->other)
+        return x->other ? 1 : -1;
+    if (x->depth != y->depth)
+        return x->depth < y->depth ? -1 : 1;
+    return memcmp(x->frames, y->frames, x->depth * sizeof x->frames[0]);
+}
+
+/* Adds up sites of equal stacks (sorted first); returns the new count. */
+static size_t merge_equal_stacks(struct heapswitch_site *sites, size_t count)
+{
+    size_t kept = 0;
+
+    qsort(sites, count, sizeof *sites, compare_stacks);
+    for (size_t i = 0; i < count; i++) {
+        struct heapswitch_site *last = kept > 0 ? &sites[kept - 1] : NULL;
+
+        if (last != NULL && compare_stacks(last, &sites[i]) == 0) {
+            last->samples += sites[i].samples;
+            last->allocations += sites[i].allocations;
+            last->bytes += sites[i].bytes;
+            last->freed_allocations += sites[i].freed_allocations;
+            last->freed_bytes += sites[i].freed_bytes;
+            last->live_bytes += sites[i].live_bytes;
+            last->live_blocks += sites[i].live_blocks;
+        } else {
+            sites[kept++] = sites[i];
+        }
+    }
+    return kept;
+}
+
 /* Decodes two copies of the same section (the same bytes for one copy). */
 static int parse_copies(const unsigned char *first, const unsigned char *second, size_t size,
                         struct heapswitch_sites *out, char *why, size_t why_size)
@@ -127,6 +167,8 @@ static int parse_copies(const unsigned char *first, const unsigned char *second,
     out->samples = smaller(header.samples, header_again.samples);
     out->unwind_failures = smaller(header.unwind_failures, header_again.unwind_failures);
     out->capacity = header.capacity;
+    if (header.capacity == 0)
+        return 0;
     out->sites = calloc(header.capacity, sizeof *out->sites);
     if (out->sites == NULL)
         return sites_refuse(HEAPSWITCH_SITES_NO_MEMORY, why, why_size,
@@ -140,6 +182,7 @@ static int parse_copies(const unsigned char *first, const unsigned char *second,
         if (decode_site(&a, &b, entry + 1 == header.capacity, &out->sites[out->count]))
             out->count++;
     }
+    out->count = merge_equal_stacks(out->sites, out->count);
     return 0;
 }
 
