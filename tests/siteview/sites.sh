@@ -100,6 +100,14 @@ check "--folded: outermost first, down to plain_site" grep -q "^sitegen;.*;main;
 check "--folded: the inlined call under its caller" grep -q ";outer_of_inlined;inlined_helper 3000\$" "$work/folded"
 check "--folded: all sites, 6610 allocations" \
     sh -c "test \"\$(awk '{ n += \$NF } END { print n }' '$work/folded')\" = 6610"
+# Rendered by flamegraph.pl where it is installed (it is not in Debian):
+# the totals of the frames are the sums of the lines under them.
+if command -v flamegraph.pl >/dev/null 2>&1; then
+    flamegraph.pl "$work/folded" >"$work/sites.svg" 2>"$work/flamegraph.err"
+    check "flamegraph.pl: main holds 6,600 of 6,610" grep -q "<title>main (6,600 samples" "$work/sites.svg"
+    check "flamegraph.pl: the inlined call under its caller" \
+        grep -q "<title>inlined_helper (3,000 samples" "$work/sites.svg"
+fi
 expect_status 0 "sites --folded --live" "$HSW" sites --folded --live "$pid"
 check "--folded --live: weighted by live bytes (plain's 32000)" grep -q ";main;plain_site 32000\$" "$work/out"
 
