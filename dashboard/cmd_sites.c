@@ -314,6 +314,15 @@ static void print_folded(const struct sites_view *view)
     }
 }
 
+/* Requests marked between two reads (since the start without the first). */
+static double requests_between(const struct heapswitch_snapshot *earlier,
+                               const struct heapswitch_snapshot *later)
+{
+    uint64_t then = earlier != NULL ? earlier->counters.requests : 0;
+
+    return later->counters.requests > then ? (double)(later->counters.requests - then) : 0;
+}
+
 /* ---- Running ------------------------------------------------------------------- */
 
 static int show(const struct sites_request *request, const struct heapswitch_snapshot *before_snapshot,
@@ -327,8 +336,7 @@ static int show(const struct sites_request *request, const struct heapswitch_sna
 
     if (before != NULL)
         view.seconds = snapshot->taken - before_snapshot->taken;
-    view.requests = (double)(snapshot->counters.requests -
-                             (before != NULL ? before_snapshot->counters.requests : 0));
+    view.requests = requests_between(before != NULL ? before_snapshot : NULL, snapshot);
     view.rows = hsw_site_rows(before, sites, view.seconds, view.requests, request->sort);
     if (limit == 0)
         limit = request->output == OUTPUT_TABLE ? DEFAULT_LIMIT : sites->count;

@@ -71,9 +71,11 @@ static void sort_rows(void)
     if (!pane.have_later)
         return;
     seconds = pane.have_earlier ? pane.later_snapshot.taken - pane.earlier_snapshot.taken : 0;
-    requests = pane.have_earlier ? (double)(pane.later_snapshot.counters.requests -
-                                            pane.earlier_snapshot.counters.requests)
-                                 : 0;
+    requests = pane.have_earlier && pane.later_snapshot.counters.requests >
+                                        pane.earlier_snapshot.counters.requests
+                   ? (double)(pane.later_snapshot.counters.requests -
+                              pane.earlier_snapshot.counters.requests)
+                   : 0;
     pane.rows = hsw_site_rows(pane.have_earlier ? &pane.earlier : NULL, &pane.later, seconds,
                               requests, pane.sort);
 }

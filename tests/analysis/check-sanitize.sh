@@ -4,8 +4,8 @@
 # reader's test programs that are never preloaded are compiled with
 # ASan and UBSan; libheapswitch.so itself and the programs it is preloaded
 # into (hold, workload) are built without them. Then runs
-# tests/dashboard/*.sh and tests/cli/*.sh from that copy against its
-# sanitized heapswitch, and tests/unit/rates, tests/unit/stats,
+# tests/dashboard/*.sh, tests/cli/*.sh and tests/siteview/*.sh from that
+# copy against its sanitized heapswitch, and tests/unit/rates, tests/unit/stats,
 # tests/unit/ab_model, tests/unit/report_parse and tests/unit/metrics. Any
 # sanitizer report fails.
 #
@@ -42,7 +42,7 @@ echo "check-sanitize: building (log: $log)"
 # Not sanitized: the library and the programs it is preloaded into or
 # linked with.
 make -j"$jobs" lib/libheapswitch.la tests/segment/hold examples/workload examples/request_server \
-    >>"$log" 2>&1 || { tail -30 "$log"; echo "check-sanitize: build failed"; exit 1; }
+    tests/siteview/sitegen >>"$log" 2>&1 || { tail -30 "$log"; echo "check-sanitize: build failed"; exit 1; }
 # Sanitized: everything that reads segments without being preloaded. The
 # object files are distinct from libheapswitch's (per-target names), so
 # nothing built above is rebuilt here.
@@ -93,7 +93,8 @@ rm -rf "$dir"/asan.* "$dir"/ubsan.* "$dir/logs"
 mkdir -p "$dir/logs" || exit 2
 
 passed=0 failed=0 skipped=0 failed_names=
-for script in "$dir"/tests/dashboard/*.sh "$dir"/tests/cli/*.sh tests/unit/rates tests/unit/stats \
+for script in "$dir"/tests/dashboard/*.sh "$dir"/tests/cli/*.sh "$dir"/tests/siteview/*.sh \
+    tests/unit/rates tests/unit/stats \
     tests/unit/ab_model tests/unit/report_parse tests/unit/metrics; do
     case $script in */common.sh | */*_common.sh) continue ;; esac
     name=${script#"$dir"/}

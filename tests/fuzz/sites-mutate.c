@@ -18,6 +18,7 @@
  * The random numbers are seeded per iteration: a failure is reproducible.
  *
  *   sites-mutate [-n ITERATIONS] [-s SEED]
+ *   sites-mutate --seeds DIR    (writes valid sections: the fuzzer's seeds)
  */
 #include "config.h"
 
@@ -381,6 +382,29 @@ static void file_round(unsigned long iteration, unsigned char *file, size_t room
     heapswitch_sites_free(&sites);
 }
 
+/* Valid sections of every capacity kind, for the fuzzer to start from. */
+static int write_seeds(const char *directory, unsigned char *work, size_t room)
+{
+    static const unsigned capacities[] = {1, 2, 5, 16, MAX_CAPACITY};
+    struct section s = {.bytes = work};
+
+    (void)room;
+    for (unsigned i = 0; i < sizeof capacities / sizeof capacities[0]; i++) {
+        char path[512];
+        FILE *out;
+
+        seed_random(DEFAULT_SEED + i);
+        build(&s, capacities[i]);
+        snprintf(path, sizeof path, "%s/sites-%u", directory, capacities[i]);
+        out = fopen(path, "wb");
+        if (out == NULL || fwrite(s.bytes, 1, s.size, out) != s.size || fclose(out) != 0) {
+            fprintf(stderr, "sites-mutate: cannot write %s\n", path);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     unsigned long iterations = DEFAULT_ITERATIONS;
@@ -390,6 +414,8 @@ int main(int argc, char **argv)
     char path[128];
     int option;
 
+    if (argc == 3 && strcmp(argv[1], "--seeds") == 0)
+        return write_seeds(argv[2], work, room);
     while ((option = getopt(argc, argv, "n:s:")) != -1) {
         if (option == 'n')
             iterations = strtoul(optarg, NULL, 10);

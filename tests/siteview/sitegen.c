@@ -146,6 +146,11 @@ static int publish(pid_t pid, bool with_sites, bool bad_capacity, bool exited)
     snprintf(path, sizeof path, "/dev/shm/%s%u-%d", HSW_SEGMENT_NAME_PREFIX, (unsigned)getuid(),
              (int)pid);
     fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+        /* Left by an earlier process of the same pid, as the library does. */
+        unlink(path);
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    }
     if (fd < 0) {
         fprintf(stderr, "sitegen: cannot create %s: %s\n", path, strerror(errno));
         return -1;
