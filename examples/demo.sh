@@ -3,6 +3,9 @@
 # under two backends, side by side for a few seconds. On a terminal the
 # live dashboard (heapswitch top) watches them; without one (or with
 # --report) a timed plain-text report of the same figures is printed.
+# Then the same story in Rust (examples/rust, built with cargo when
+# configure found it): allocations per request, naive and tuned, under
+# the same backends.
 #
 #   examples/demo.sh [-s SECONDS] [-b BACKEND,BACKEND] [--report]
 set -u
@@ -99,4 +102,39 @@ print()
 print("allocs/req and KiB asked/req are exact counts from each process's counters")
 print("(~: an estimate, from the allocator's own books);")
 print("tests/real/request_server checks that both modes render the same responses.")
+PY
+
+# The same story in Rust: examples/rust, marked through bindings/rust,
+# naive and tuned, a fixed number of requests under the same backends.
+rust_requests=300
+handler=$CARGO_TARGET_DIR/release/request_handler
+echo
+if [ -z "$CARGO" ]; then
+    echo "examples/rust: skipped, configure found no cargo (./bootstrap installs Debian's rustc and cargo)"
+    exit 0
+fi
+echo "examples/rust: building with $CARGO (offline)..."
+CARGO_TARGET_DIR=$CARGO_TARGET_DIR "$CARGO" build --offline --locked --release --quiet \
+    --manifest-path "$abs_top_srcdir/examples/rust/Cargo.toml" || { echo "demo: building examples/rust failed" >&2; exit 1; }
+: >"$work/rust.jsonl"
+for backend in $backends; do
+    for mode in naive tuned; do
+        HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 HEAPSWITCH_TAG=$mode HEAPSWITCH_REPORT="$work/rust.jsonl" \
+            LD_PRELOAD=$LIBHEAPSWITCH "$handler" --$mode -r $rust_requests >"$work/rust-$backend-$mode.out" ||
+            { echo "demo: examples/rust --$mode failed under $backend" >&2; exit 1; }
+    done
+done
+sums=$(cat "$work"/rust-*.out | sort -u | wc -l)
+python3 - "$work/rust.jsonl" "$rust_requests" "$sums" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+print("examples/rust (Rust, requests marked through bindings/rust), %s requests each:" % sys.argv[2])
+print("  %-9s %-6s %11s %13s %11s" % ("backend", "mode", "allocs/req", "KiB asked/req", "CPU s"))
+for row in sorted(rows, key=lambda r: (r["tag"], r["backend"])):
+    calls = row["calls"]
+    allocs = calls["malloc"] + calls["calloc"] + calls["realloc"] + calls["aligned"]
+    requests = max(row["requests"], 1)
+    print("  %-9s %-6s %11.0f %13.1f %11.2f" % (row["backend"], row["tag"], allocs / requests,
+          row["bytes_requested"] / requests / 1024.0, row["user_seconds"] + row["system_seconds"]))
+print("  every run printed the same checksum" if sys.argv[3] == "1" else "  the runs printed DIFFERENT checksums")
 PY

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/internal.h"
+#include "lib/sample.h"
 
 enum init_state { STATE_UNINITIALISED, STATE_INITIALISING, STATE_READY };
 
@@ -251,8 +252,13 @@ static void start_publishing(const struct hsw_backend *backend)
 {
     unsigned level = hsw_option_stats_level();
 
-    if (level == 0)
+    if (level == 0) {
+        /* Sampled call sites are still published: a segment whose
+         * counters stay at zero (docs/sampling.md). */
+        if (hsw_sample_wanted())
+            hsw_segment_open(backend);
         return;
+    }
     hsw_stats_level = (enum hsw_stats_level)level;
     hsw_usable_exact = level == HSW_STATS_EXACT || backend_counts_usable;
     if (!hsw_usable_exact) {
@@ -282,7 +288,9 @@ bool hsw_ensure_ready(void)
         const struct hsw_backend *backend = select_backend();
         /* Segment creation allocates nothing, but pthread_atfork may: it
          * is still served by the bootstrap region here. */
+        hsw_sample_configure();
         start_publishing(backend);
+        hsw_sample_install();
         __atomic_store_n(&init_state, STATE_READY, __ATOMIC_RELEASE);
         return true;
     }
@@ -303,4 +311,5 @@ __attribute__((constructor)) static void dispatch_constructor(void)
 {
     hsw_ensure_ready();
     hsw_refresher_start_if_wanted();
+    hsw_sample_load_unwinder();
 }

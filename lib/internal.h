@@ -25,6 +25,7 @@ enum hsw_option {
     HSW_OPT_KEEP,    /* HEAPSWITCH_KEEP: keep the segment after exit */
     HSW_OPT_FAULT_EVERY, /* HEAPSWITCH_FAULT_EVERY: fail every Nth allocation (tests) */
     HSW_OPT_REFRESH_THREAD, /* HEAPSWITCH_REFRESH_THREAD: 1 starts a refresher thread */
+    HSW_OPT_SAMPLE,  /* HEAPSWITCH_SAMPLE: mean bytes between call-site samples, 0 off */
     HSW_OPT_COUNT
 };
 

@@ -174,7 +174,11 @@ enum hsw_stats_level {
  * inverse of its probability of being sampled, in fixed point with
  * HSW_SITE_WEIGHT_ONE per unit; they only increase (atomic adds from the
  * sampling path, which runs once per HSW_SAMPLE's mean interval of bytes,
- * never in the common case). Live = allocated - freed. */
+ * never in the common case). Live = allocated - freed.
+ * Two threads sampling the same new stack at once may each claim an
+ * entry for it: a reader adds up entries whose stacks are equal. The
+ * header's interval, capacity and frames are written when sampling
+ * starts (a capacity of 0 means no entry is in use yet). */
 #define HSW_SITES_VERSION 1
 #define HSW_SITE_FRAMES 32
 #define HSW_SITE_CLAIMING UINT64_MAX

@@ -56,6 +56,15 @@ for backend in system jemalloc mimalloc arena; do
     run 0 "$backend" "" HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STATS=exact
     run 0 "$backend" "ignoring HEAPSWITCH_REFRESH_THREAD='2'" \
         HEAPSWITCH_BACKEND=$backend HEAPSWITCH_REFRESH_THREAD=2
+    # Call-site sampling: sizes with k/M/G, 0 off; anything else one line.
+    for bad in 512x -1 1.5M lots; do
+        run 0 "$backend" "ignoring HEAPSWITCH_SAMPLE='$bad' (expected a mean interval in bytes" \
+            HEAPSWITCH_BACKEND=$backend HEAPSWITCH_SAMPLE=$bad
+    done
+    for good in 0 512k 64K 8192 1M; do
+        run 0 "$backend" "" HEAPSWITCH_BACKEND=$backend HEAPSWITCH_SAMPLE=$good
+    done
+    run 0 "$backend" "" HEAPSWITCH_BACKEND=$backend HEAPSWITCH_SAMPLE=64k HEAPSWITCH_STATS=0
 done
 for backend in jemalloc mimalloc; do
     if hsw_backend_built "$backend"; then

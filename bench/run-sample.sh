@@ -1,0 +1,202 @@
+#!/bin/sh
+# make bench: what call-site sampling (HEAPSWITCH_SAMPLE) adds, on
+# bench/malloc_pairs (ns per malloc+free pair) and bench/request_scoped
+# (seconds per run), against the same runs without sampling.
+#
+# Configurations, all with libheapswitch preloaded at the default
+# counting level and HEAPSWITCH_BACKEND=$BENCH_BACKEND (system):
+#   off     no HEAPSWITCH_SAMPLE
+#   512k    HEAPSWITCH_SAMPLE=512k (the interval jemalloc and Go use)
+#   64k     HEAPSWITCH_SAMPLE=64k
+#   8k      HEAPSWITCH_SAMPLE=8k
+# Every round runs each configuration once, interleaved (forward order in
+# odd rounds, reversed in even ones), so that drift of a noisy machine
+# hits all alike; the table gives medians over the rounds and each
+# configuration's added time against "off", in % and ns.
+#
+# Then, unless BENCH_CALLGRIND=0, instructions per malloc+free pair under
+# valgrind --tool=callgrind for the same configurations (deterministic:
+# the hot-path cost without the noise), with a build's library without
+# sampling support given as BENCH_BASE_LIBRARY to compare "off" with.
+#
+# Run from the top build directory (make bench does). Figures only.
+set -u
+me=run-sample.sh
+
+die() {
+    echo "$me: $*" >&2
+    exit 1
+}
+
+is_count() {
+    case $1 in '' | *[!0-9]*) return 1 ;; esac
+    [ "$1" -gt 0 ] 2>/dev/null
+}
+
+rounds=${BENCH_ROUNDS:-7}
+iterations=${BENCH_ITERATIONS:-20000000}
+requests=${BENCH_REQUESTS:-4000}
+backend=${BENCH_BACKEND:-system}
+configs=${BENCH_SAMPLE_CONFIGS:-off 512k 64k 8k}
+callgrind=${BENCH_CALLGRIND:-1}
+cg_iterations=${BENCH_CG_ITERATIONS:-200000}
+is_count "$rounds" || die "BENCH_ROUNDS='$rounds': expected a positive integer"
+is_count "$iterations" || die "BENCH_ITERATIONS='$iterations': expected a positive integer"
+is_count "$requests" || die "BENCH_REQUESTS='$requests': expected a positive integer"
+is_count "$cg_iterations" || die "BENCH_CG_ITERATIONS='$cg_iterations': expected a positive integer"
+for config in $configs; do
+    case $config in off | *[0-9]k | *[0-9]M | *[0-9]) ;; *) die "BENCH_SAMPLE_CONFIGS: '$config' is not off or a size" ;; esac
+done
+
+[ -f ./tests/testenv.sh ] ||
+    die "./tests/testenv.sh not found: run this from the top build directory, after ./configure"
+. ./tests/testenv.sh
+[ -f "$LIBHEAPSWITCH" ] || die "$LIBHEAPSWITCH not found: run make first"
+for program in ./bench/malloc_pairs ./bench/request_scoped; do
+    [ -x "$program" ] || die "$program not built: run make bench first"
+done
+hsw_backend_built "$backend" || die "BENCH_BACKEND='$backend': not in this build"
+
+unset LD_PRELOAD
+for name in $(env | sed -n 's/^\(HEAPSWITCH_[A-Za-z0-9_]*\)=.*/\1/p'); do
+    unset "$name"
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hsw-bench-sample.XXXXXX") || die "cannot create a temporary directory"
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+set -f
+
+# The environment of a configuration, as env(1) arguments.
+environment() { # CONFIG [LIBRARY]
+    library=${2:-$LIBHEAPSWITCH}
+    case $1 in
+        off) echo "LD_PRELOAD=$library HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1" ;;
+        *) echo "LD_PRELOAD=$library HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 HEAPSWITCH_SAMPLE=$1" ;;
+    esac
+}
+
+run_line() {
+    # shellcheck disable=SC2086
+    env $1 >"$tmp/out" 2>"$tmp/err"
+    status=$?
+    [ $status -eq 0 ] || { echo "$me: FAILED (exit $status): $1" >&2; cat "$tmp/err" >&2; exit 1; }
+}
+
+pairs_line() { echo "$(environment "$1") ./bench/malloc_pairs -t 1 -n $iterations -r 1"; }
+request_line() { echo "$(environment "$1") ./bench/request_scoped -r $requests -t 1"; }
+
+# One sample: "WALL CPU": ns per pair (wall, as malloc_pairs prints it,
+# and the run's user+system CPU time per pair), or seconds per
+# request_scoped run (wall, as it prints it, and CPU). CPU time is what a
+# machine shared with other work disturbs least.
+measure() { # BENCH CONFIG
+    case $1 in
+        pairs) line=$(pairs_line "$2") pattern='s/.*ns_per_pair=\([0-9.]*\).*/\1/p' ;;
+        request) line=$(request_line "$2") pattern='s/.*seconds=\([0-9.]*\).*/\1/p' ;;
+    esac
+    # /usr/bin/time goes between the environment and the program.
+    program=./bench/malloc_pairs
+    [ "$1" = request ] && program=./bench/request_scoped
+    run_line "${line%%"$program"*}$time_program -f %U+%S -o $tmp/time $program${line#*"$program"}"
+    wall=$(sed -n "$pattern" "$tmp/out" | tail -n 1)
+    cpu=$(tail -n 1 "$tmp/time" | awk -F+ -v n="$iterations" -v b="$1" '{
+        if (b == "pairs") printf "%.2f", ($1 + $2) * 1e9 / n; else printf "%.4f", $1 + $2 }')
+    echo "$wall $cpu"
+}
+time_program=/usr/bin/time
+[ -x "$time_program" ] || die "/usr/bin/time not found (Debian: apt-get install time)"
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "heapswitch call-site sampling cost (HEAPSWITCH_SAMPLE), backend $backend, default counting level"
+echo "== machine"
+echo "  cpu: $(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | sed -n 1p), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== command lines"
+for config in $configs; do
+    echo "  $(pairs_line "$config")"
+    echo "  $(request_line "$config")"
+done
+echo "== method"
+echo "  $rounds rounds, each configuration once per round per benchmark, interleaved (odd rounds forward,"
+echo "  even rounds reversed); medians over the rounds; added = median / median(off) - 1;"
+echo "  wall time as each benchmark prints it, and the run's CPU time from /usr/bin/time"
+
+reversed=
+for config in $configs; do reversed="$config $reversed"; done
+round=1
+while [ $round -le "$rounds" ]; do
+    order=$configs
+    [ $((round % 2)) -eq 0 ] && order=$reversed
+    for config in $order; do
+        for bench in pairs request; do
+            value=$(measure $bench "$config")
+            case $value in *[0-9]' '*[0-9]) ;; *) die "no figure from $bench ($config)" ;; esac
+            echo "${value% *}" >>"$tmp/$bench.$config"
+            echo "${value#* }" >>"$tmp/$bench-cpu.$config"
+        done
+    done
+    round=$((round + 1))
+done
+
+# table SUFFIX TITLE: medians and added figures of one kind of sample.
+table() {
+    echo
+    echo "== $2"
+    printf '%-8s %14s %10s %10s   %16s %10s\n' config "ns/pair" added "added ns" "request_scoped s" added
+    off_pairs=$(median <"$tmp/pairs$1.off" 2>/dev/null)
+    off_request=$(median <"$tmp/request$1.off" 2>/dev/null)
+    for config in $configs; do
+        p=$(median <"$tmp/pairs$1.$config")
+        r=$(median <"$tmp/request$1.$config")
+        awk -v c="$config" -v p="$p" -v r="$r" -v p0="${off_pairs:-0}" -v r0="${off_request:-0}" 'BEGIN {
+            pa = p0 > 0 ? sprintf("%+.2f%%", (p / p0 - 1) * 100) : "-"
+            pn = p0 > 0 ? sprintf("%+.2f", p - p0) : "-"
+            ra = r0 > 0 ? sprintf("%+.2f%%", (r / r0 - 1) * 100) : "-"
+            printf "%-8s %14.2f %10s %10s   %16.4f %10s\n", c, p, pa, pn, r, ra }'
+    done
+    for config in $configs; do
+        printf '  range %-6s pairs %s..%s ns, request %s..%s s\n' "$config" \
+            "$(sort -g "$tmp/pairs$1.$config" | sed -n 1p)" "$(sort -g "$tmp/pairs$1.$config" | tail -n 1)" \
+            "$(sort -g "$tmp/request$1.$config" | sed -n 1p)" "$(sort -g "$tmp/request$1.$config" | tail -n 1)"
+    done
+}
+table "" "wall time (as the benchmarks print it)"
+table -cpu "user+system CPU time of the run (/usr/bin/time), per pair and per run"
+
+case $callgrind in 0 | no | false) exit 0 ;; esac
+if ! command -v valgrind >/dev/null 2>&1; then
+    echo "$me: valgrind not found: no instruction counts (Debian: apt-get install valgrind)"
+    exit 0
+fi
+
+# Instructions (Ir) of one malloc_pairs run under callgrind.
+callgrind_ir() { # CONFIG PAIRS [LIBRARY]
+    rm -f "$tmp/cg.out"
+    # shellcheck disable=SC2046
+    run_line "$(environment "$1" "${3:-}") valgrind --tool=callgrind --callgrind-out-file=$tmp/cg.out ./bench/malloc_pairs -t 1 -n $2 -w 10000 -r 1"
+    awk '/^(summary|totals):/ { print $2; exit }' "$tmp/cg.out"
+}
+
+per_pair() { # CONFIG [LIBRARY]
+    low=$(callgrind_ir "$1" "$cg_iterations" "${2:-}")
+    high=$(callgrind_ir "$1" $((2 * cg_iterations)) "${2:-}")
+    case $low$high in '' | *[!0-9]*) die "no instruction count from callgrind ($1)" ;; esac
+    awk -v a="$low" -v b="$high" -v n="$cg_iterations" 'BEGIN { printf "%.2f", (b - a) / n }'
+}
+
+echo
+echo "== instructions per malloc+free pair (valgrind --tool=callgrind, bench/malloc_pairs -t 1,"
+echo "   (Ir(-n $((2 * cg_iterations))) - Ir(-n $cg_iterations)) / $cg_iterations; the loop itself included)"
+off_ir=$(per_pair off)
+if [ -n "${BENCH_BASE_LIBRARY:-}" ]; then
+    [ -f "$BENCH_BASE_LIBRARY" ] || die "BENCH_BASE_LIBRARY='$BENCH_BASE_LIBRARY': no such file"
+    base_ir=$(per_pair off "$BENCH_BASE_LIBRARY")
+    printf '  %-28s %10s\n' "without sampling support" "$base_ir"
+fi
+for config in $configs; do
+    ir=$off_ir
+    [ "$config" = off ] || ir=$(per_pair "$config")
+    awk -v c="$config" -v i="$ir" -v o="$off_ir" 'BEGIN { printf "  %-28s %10.2f %+9.2f\n", "HEAPSWITCH_SAMPLE=" c, i, i - o }'
+done

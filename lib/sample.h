@@ -1,0 +1,61 @@
+/* Allocation call-site sampling (HEAPSWITCH_SAMPLE): the runtime half.
+ *
+ * lib/sample.c decides which blocks are sampled (a per-thread countdown
+ * of allocated bytes, exponentially distributed) and remembers the
+ * sampled blocks until they are freed; lib/sites.c captures a sample's
+ * stack and adds its weights to the sites section of the segment
+ * (lib/segment_layout.h, "The sites section"). Hidden symbols. */
+#ifndef HSW_SAMPLE_H
+#define HSW_SAMPLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#pragma GCC visibility push(hidden)
+
+/* Entries of the sites section, the "other" row included: the section is
+ * sizeof(struct hsw_sites_header) + HSW_SITES_CAPACITY * sizeof(struct
+ * hsw_site) bytes (64 + 1024 * 320 = 327,744; 331,776 with the page
+ * rounding). */
+#define HSW_SITES_CAPACITY 1024
+
+/* The mean interval when HEAPSWITCH_SAMPLE is unset: 0, off (see
+ * docs/sampling.md for the measurement behind the choice). */
+#define HSW_SAMPLE_DEFAULT_INTERVAL 0
+
+/* ---- lib/sample.c ---------------------------------------------------- */
+
+/* Reads HEAPSWITCH_SAMPLE and, when sampling is on, asks for the sites
+ * section in the segments to come. Call once, before hsw_segment_open. */
+void hsw_sample_configure(void);
+/* Whether HEAPSWITCH_SAMPLE turned sampling on (after configure). */
+bool hsw_sample_wanted(void);
+/* Once the backend's operations are final (after counting started or
+ * not): puts the sampled variants in front of the allocating and freeing
+ * operations of hsw_ops, if sampling is on and the segment has its
+ * section, and updates hsw_entries. */
+void hsw_sample_install(void);
+/* From the library's constructor: loads the unwinder (lib/sites.c). */
+void hsw_sample_load_unwinder(void);
+
+/* ---- lib/sites.c ----------------------------------------------------- */
+
+/* Loads libunwind (RTLD_LOCAL, so that its _Unwind_* names never replace
+ * the C++ runtime's) and finds heapswitch's own code, whose frames are
+ * dropped. Until it has run, samples go to the "other" row as unwind
+ * failures. Not from inside an allocation. */
+void hsw_sites_load_unwinder(void);
+/* Fills in the current segment's sites header (interval, capacity,
+ * frames): at start-up and in a fork child, whose segment is new. */
+void hsw_sites_prepare(uint64_t interval);
+/* Records one sample of a `size`-byte block with weights (HSW_SITE_WEIGHT_ONE
+ * units) `allocations` and `bytes`: captures the stack and adds to its
+ * entry. Returns the entry's index, or -1 when there is no sites section. */
+int hsw_sites_record(uint64_t interval, uint64_t allocations, uint64_t bytes);
+/* Takes a freed sampled block's weights off entry `index`. */
+void hsw_sites_release(int index, uint64_t allocations, uint64_t bytes);
+
+#pragma GCC visibility pop
+
+#endif
