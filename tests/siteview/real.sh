@@ -3,9 +3,10 @@
 # --naive's sites named by function and file:line with allocations per
 # request, its estimated allocations against its exact count, --folded;
 # python3's sites named inside its interpreter.
-backend=${HEAPSWITCH_BACKEND:?run as tests/siteview/real@BACKEND.bt}
-preload=${HSW_PRELOAD:?}
+# Run alone (as make check-sanitize does): the system backend.
+backend=${HEAPSWITCH_BACKEND:-system}
 . ./tests/testenv.sh || exit 99
+preload=${HSW_PRELOAD:-$LIBHEAPSWITCH}
 . "$abs_top_srcdir/tests/cli/common.sh"
 
 SERVER=$abs_top_builddir/examples/request_server
