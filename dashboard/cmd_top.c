@@ -54,6 +54,8 @@ static int help(void)
            "Keys in the UI:\n"
            "  Up/Down PgUp/PgDn Home/End  move the selection\n"
            "  Enter          details of the selected process (Esc, Enter or q: back)\n"
+           "  s              details: call sites instead of size classes; o sorts them,\n"
+           "                 Up/Down and Enter show a site's stack\n"
            "  a              A/B view: each program's processes compared, arm against\n"
            "                 arm (again: back)\n"
            "  g              A/B view: arms by backend or by tag\n"

@@ -16,6 +16,7 @@ extern const struct hsw_command hsw_command_stat;
 extern const struct hsw_command hsw_command_run;
 extern const struct hsw_command hsw_command_ab;
 extern const struct hsw_command hsw_command_export;
+extern const struct hsw_command hsw_command_sites;
 
 /* dashboard/heapswitch.c: prints "heapswitch NAME: message" on stderr,
  * then "Try 'heapswitch NAME --help'." and returns 2 (usage errors). */

@@ -13,6 +13,7 @@ static const struct hsw_command *const commands[] = {
     &hsw_command_run,
     &hsw_command_ab,
     &hsw_command_export,
+    &hsw_command_sites,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

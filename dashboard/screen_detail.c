@@ -121,7 +121,8 @@ static void draw(struct top_state *state)
     int y = 1;
 
     top_draw_header(state);
-    top_draw_status(state, "Esc/Enter/q back  h help");
+    top_draw_status(state, top_sites_shown() ? "Esc/q back  s size classes  o sort  Enter stack  h help"
+                                              : "Esc/Enter/q back  s call sites  h help");
     if (proc == NULL) {
         state->view = TOP_VIEW_LIST;
         tui_text(2, 2, -1, TUI_LABEL, false, "The process is no longer listed.");
@@ -187,14 +188,22 @@ static void draw(struct top_state *state)
                "  allocs/request %s  peak live %s",
                c->failures, c->requests, a,
                hsw_format_bytes(f, sizeof f, (double)now->peak_live_bytes));
-    draw_histogram(y, proc);
+    if (top_sites_shown())
+        top_sites_draw(state, proc, y);
+    else
+        draw_histogram(y, proc);
 }
 
 static int key(struct top_state *state, int key_code)
 {
+    int sites_result = top_sites_key(state, key_code);
+
+    if (sites_result != TOP_IGNORED)
+        return sites_result;
     if (key_code == TUI_KEY_ESCAPE || key_code == TUI_KEY_ENTER || key_code == 'q' ||
         key_code == TUI_KEY_BACKSPACE) {
         state->view = TOP_VIEW_LIST;
+        top_sites_leave();
         return TOP_REDRAW;
     }
     return TOP_IGNORED;

@@ -9,6 +9,8 @@ static const char *const lines[] = {
     "",
     "  Up/Down PgUp/PgDn Home/End  move the selection",
     "  Enter        details of the selected process (Esc, Enter or q: back)",
+    "  s            details: call sites instead of size classes (HEAPSWITCH_SAMPLE);",
+    "               o cycles their sort, Up/Down and Enter show a site's stack",
     "  a            A/B view: each program's arms compared (a again: back)",
     "  g            A/B view: arms by backend or by tag",
     "  k            A/B view: what makes one program: executable, executable and",

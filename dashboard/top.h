@@ -83,6 +83,14 @@ void top_draw_status(const struct top_state *state, const char *keys);
 /* cmd_top.c: the selected process, or NULL. */
 const struct hsw_proc *top_selected(const struct top_state *state);
 
+/* dashboard/screen_sites.c: the detail view's sites pane ('s'), drawn
+ * from line y down in place of the size classes when shown; its keys
+ * (TOP_IGNORED when not its own); leaving the detail view stops reading. */
+bool top_sites_shown(void);
+void top_sites_draw(struct top_state *state, const struct hsw_proc *proc, int y);
+int top_sites_key(struct top_state *state, int key);
+void top_sites_leave(void);
+
 /* dashboard/top_keys.c: a key every screen shares, and a key while the
  * filter is typed; each returns an enum top_result. */
 int top_common_key(struct top_state *state, int key);

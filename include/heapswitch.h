@@ -305,6 +305,60 @@ struct heapswitch_report {
 int heapswitch_report_parse(const char *line, size_t length, struct heapswitch_report *out,
                             char *why, size_t why_size);
 
+/* ---- Reading sampled allocation call sites (libheapswitch-reader) -----
+ * With HEAPSWITCH_SAMPLE on, a process publishes the call stacks of its
+ * sampled allocations beside its counters (the segment's sites section).
+ * Each site is one stack with weighted estimates: unbiased, but estimates.
+ * The section is untrusted input like the rest of the segment. */
+
+#define HEAPSWITCH_SITE_FRAMES 32
+
+struct heapswitch_site {
+    uint64_t frames[HEAPSWITCH_SITE_FRAMES]; /* return addresses, innermost first */
+    unsigned depth;        /* frames used; 0 for the "other" row */
+    int other;             /* the row of samples whose stack found no room (or no unwind) */
+    uint64_t samples;      /* raw samples taken at this stack */
+    double allocations;    /* estimated allocating calls */
+    double bytes;          /* estimated bytes allocated */
+    double freed_allocations; /* estimated blocks of this site freed since */
+    double freed_bytes;
+    double live_bytes;     /* bytes - freed_bytes, never below 0 */
+    double live_blocks;    /* allocations - freed_allocations, never below 0 */
+};
+
+struct heapswitch_sites {
+    uint64_t interval;        /* mean bytes between two samples */
+    uint64_t samples;         /* samples taken in the whole process */
+    uint64_t unwind_failures; /* samples whose stack could not be taken */
+    unsigned capacity;        /* entries of the table, the "other" row included; 0 before
+                                 the first sample */
+    size_t count;             /* sites below: claimed entries (those of equal stacks added up),
+                                 then "other" if it has samples; none while capacity is 0 */
+    struct heapswitch_site *sites; /* malloc'd; heapswitch_sites_free() */
+};
+
+/* Why heapswitch_read_sites() failed: its negative return values. */
+enum heapswitch_sites_error {
+    HEAPSWITCH_SITES_NO_SEGMENT = -1, /* no readable segment for this pid */
+    HEAPSWITCH_SITES_OFF = -2,        /* a segment without sites: sampling is off */
+    HEAPSWITCH_SITES_CORRUPT = -3,    /* the section is refused (the reason in why) */
+    HEAPSWITCH_SITES_NO_MEMORY = -4,
+};
+
+/* Copies the sites of one process (and its snapshot, when snapshot is
+ * not NULL). Returns 0, or an enum heapswitch_sites_error with a
+ * one-line reason in `why`. Free the result with heapswitch_sites_free(). */
+int heapswitch_read_sites(pid_t pid, struct heapswitch_snapshot *snapshot,
+                          struct heapswitch_sites *out, char *why, size_t why_size);
+
+/* Validates and decodes one sites section of `size` bytes (a copy of it):
+ * the parser behind heapswitch_read_sites(), for tools and fuzzing.
+ * Returns 0 or HEAPSWITCH_SITES_CORRUPT / _NO_MEMORY with a reason. */
+int heapswitch_parse_sites(const void *section, size_t size, struct heapswitch_sites *out,
+                           char *why, size_t why_size);
+
+void heapswitch_sites_free(struct heapswitch_sites *sites);
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,7 @@
 #include "lib/labels.h"
 #include "lib/lock_holders.h"
 #include "lib/procinfo.h"
+#include "lib/sections.h"
 #include "lib/segment_layout.h"
 #include "lib/segment_place.h"
 
@@ -357,10 +358,12 @@ static ssize_t read_image(int fd, unsigned char *image, size_t size)
     return (ssize_t)done;
 }
 
-/* Opens, checks and copies one segment by name (relative to /dev/shm). */
+/* Opens, checks and copies one segment by name (relative to /dev/shm).
+ * With keep_fd, a section reader gets the open file and its header too. */
 static int read_segment(int directory, const char *name, bool remove_dead,
                         const struct hsw_lock_holders *holders,
-                        struct heapswitch_snapshot *out, char *why, size_t why_size)
+                        struct heapswitch_snapshot *out, char *why, size_t why_size,
+                        int *keep_fd, struct hsw_segment_header *keep_header)
 {
     unsigned char image[HSW_SEGMENT_MAX_SIZE]; /* on the stack: no allocation, thread-safe */
     struct hsw_segment_header header;
@@ -474,6 +477,11 @@ static int read_segment(int directory, const char *name, bool remove_dead,
         out->cpu_seconds = hsw_proc_cpu_seconds(out->pid);
     }
     result = 0;
+    if (keep_fd != NULL) {
+        *keep_fd = fd;
+        *keep_header = header;
+        return result;
+    }
 done:
     close(fd);
     return result;
@@ -559,7 +567,8 @@ HSW_EXPORT size_t heapswitch_label_next(const char *labels, size_t at, char *key
 
 /* The segment of a process of another pid namespace that this reader
  * sees as pid: found by reading every namespaced name. */
-static int find_namespaced(int directory, pid_t pid, struct heapswitch_snapshot *out)
+static int find_namespaced(int directory, pid_t pid, struct heapswitch_snapshot *out,
+                           int *keep_fd, struct hsw_segment_header *keep_header)
 {
     DIR *listing;
     struct dirent *entry;
@@ -578,16 +587,20 @@ static int find_namespaced(int directory, pid_t pid, struct heapswitch_snapshot 
 
         if (hsw_segment_parse_name(entry->d_name, &uid, &named_pid, &namespace) &&
             namespace != 0 && (getuid() == 0 || uid == getuid()) &&
-            read_segment(directory, entry->d_name, false, NULL, out, why, sizeof why) == 0 &&
-            out->pid == pid)
-            found = 0;
+            read_segment(directory, entry->d_name, false, NULL, out, why, sizeof why, keep_fd,
+                         keep_header) == 0) {
+            if (out->pid == pid)
+                found = 0;
+            else if (keep_fd != NULL)
+                close(*keep_fd); /* another process's: not the one asked for */
+        }
     }
     closedir(listing);
     return found;
 }
 
-HSW_EXPORT int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, char *why,
-                                   size_t why_size)
+int hsw_read_pid_segment(pid_t pid, struct heapswitch_snapshot *out, char *why,
+                         size_t why_size, int *keep_fd, struct hsw_segment_header *keep_header)
 {
     char name[HSW_SEGMENT_NAME_MAX];
     int directory, result;
@@ -601,8 +614,9 @@ HSW_EXPORT int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, c
     /* No allocation on this path: a process may read its own segment. */
     own_namespace = hsw_pid_namespace_self();
     if (faccessat(directory, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-        result = read_segment(directory, name, false, NULL, out, why, why_size);
-    else if (find_namespaced(directory, pid, out) == 0)
+        result = read_segment(directory, name, false, NULL, out, why, why_size, keep_fd,
+                              keep_header);
+    else if (find_namespaced(directory, pid, out, keep_fd, keep_header) == 0)
         result = 0;
     else
         result = refuse(why, why_size, "process %d publishes no segment (not running under "
@@ -610,6 +624,12 @@ HSW_EXPORT int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, c
                         (int)pid);
     close(directory);
     return result;
+}
+
+HSW_EXPORT int heapswitch_read_pid(pid_t pid, struct heapswitch_snapshot *out, char *why,
+                                   size_t why_size)
+{
+    return hsw_read_pid_segment(pid, out, why, why_size, NULL, NULL);
 }
 
 HSW_EXPORT int heapswitch_scan(unsigned flags, heapswitch_snapshot_fn visit,
@@ -641,7 +661,7 @@ HSW_EXPORT int heapswitch_scan(unsigned flags, heapswitch_snapshot_fn visit,
             continue; /* another user's, by its name: not ours to read */
         if (read_segment(dirfd(directory), entry->d_name,
                          (flags & HEAPSWITCH_SCAN_REMOVE_DEAD) != 0, &holders, &snapshot, why,
-                         sizeof why) != 0) {
+                         sizeof why, NULL, NULL) != 0) {
             if (problem != NULL)
                 problem(entry->d_name, why, context);
             continue;

@@ -4,10 +4,10 @@
 # reader's test programs that are never preloaded are compiled with
 # ASan and UBSan; libheapswitch.so itself and the programs it is preloaded
 # into (hold, workload) are built without them. Then runs
-# tests/dashboard/*.sh, tests/cli/*.sh and tests/containers/*.sh from that
-# copy against its sanitized heapswitch, and tests/unit/rates, tests/unit/stats,
-# tests/unit/ab_model, tests/unit/report_parse, tests/unit/metrics and
-# tests/unit/containers. Any
+# tests/dashboard/*.sh, tests/cli/*.sh, tests/containers/*.sh and
+# tests/siteview/*.sh from that copy against its sanitized heapswitch, and
+# tests/unit/rates, tests/unit/stats, tests/unit/ab_model,
+# tests/unit/report_parse, tests/unit/metrics and tests/unit/containers. Any
 # sanitizer report fails.
 #
 # Usage (from the top build directory): check-sanitize.sh SRCDIR
@@ -43,7 +43,7 @@ echo "check-sanitize: building (log: $log)"
 # Not sanitized: the library and the programs it is preloaded into or
 # linked with.
 make -j"$jobs" lib/libheapswitch.la tests/segment/hold examples/workload examples/request_server \
-    >>"$log" 2>&1 || { tail -30 "$log"; echo "check-sanitize: build failed"; exit 1; }
+    tests/siteview/sitegen >>"$log" 2>&1 || { tail -30 "$log"; echo "check-sanitize: build failed"; exit 1; }
 # Sanitized: everything that reads segments without being preloaded. The
 # object files are distinct from libheapswitch's (per-target names), so
 # nothing built above is rebuilt here.
@@ -96,6 +96,7 @@ mkdir -p "$dir/logs" || exit 2
 
 passed=0 failed=0 skipped=0 failed_names=
 for script in "$dir"/tests/dashboard/*.sh "$dir"/tests/cli/*.sh "$dir"/tests/containers/*.sh \
+    "$dir"/tests/siteview/*.sh \
     tests/unit/rates tests/unit/stats tests/unit/ab_model tests/unit/report_parse tests/unit/metrics \
     tests/unit/containers; do
     case $script in */common.sh | */*_common.sh) continue ;; esac

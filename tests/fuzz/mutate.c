@@ -127,6 +127,14 @@ static const struct field header_fields[] = {
     HEADER_FIELD(heap.reserved_bytes, true),
     HEADER_FIELD(heap.approximate, true),
     HEADER_FIELD(heap.valid, true),
+    HEADER_FIELD(file_size, false),
+    HEADER_FIELD(sections[0].kind, false),
+    HEADER_FIELD(sections[0].version, true),
+    HEADER_FIELD(sections[0].offset, false),
+    HEADER_FIELD(sections[0].size, false),
+    HEADER_FIELD(sections[HSW_SECTION_COUNT - 1].kind, false),
+    HEADER_FIELD(sections[HSW_SECTION_COUNT - 1].offset, false),
+    HEADER_FIELD(sections[HSW_SECTION_COUNT - 1].size, false),
     HEADER_FIELD(spare[0], true),
 };
 

@@ -13,8 +13,9 @@
 #   FUZZ_CORPUS   a directory to keep the corpus in across runs (default:
 #                 a temporary one)
 #   FUZZ_ARGS     more libFuzzer options, e.g. -seed=N to replay a run
-#   FUZZ_TARGET   segment (default: heapswitch_parse) or report
+#   FUZZ_TARGET   segment (default: heapswitch_parse), report
 #                 (heapswitch_report_parse; tests/fuzz/run-report-fuzz.sh)
+#                 or sites (heapswitch_parse_sites; run-sites-fuzz.sh)
 set -u
 
 case ${FUZZ_TARGET:-segment} in
@@ -24,8 +25,11 @@ segment)
 report)
     fuzzer=tests/fuzz/report-fuzzer make_seeds=tests/fuzz/report-mutate
     seeds_option=--seeds parser=heapswitch_report_parse found=tests/fuzz/found-report- ;;
+sites)
+    fuzzer=tests/fuzz/sites-fuzzer make_seeds=tests/fuzz/sites-mutate
+    seeds_option=--seeds parser=heapswitch_parse_sites found=tests/fuzz/found-sites- ;;
 *)
-    echo "ERROR: FUZZ_TARGET must be segment or report, not '$FUZZ_TARGET'" >&2
+    echo "ERROR: FUZZ_TARGET must be segment, report or sites, not '$FUZZ_TARGET'" >&2
     exit 99 ;;
 esac
 seconds=${FUZZ_SECONDS:-20}
@@ -77,7 +81,7 @@ timeout -k 10 $((seconds + 120)) "$fuzzer" \
 
 grep -E '^INFO: Seed:|INITED|DONE|^Done [0-9]+ runs|^stat::' "$log"
 
-report='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|segment fuzzer:|report fuzzer:|deadly signal'
+report='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|segment fuzzer:|report fuzzer:|sites fuzzer:|deadly signal'
 if [ "$status" -eq 0 ] && ! grep -Eq "$report" "$log" && grep -q '^Done [0-9]* runs' "$log"; then
     echo "PASS: no crash, no sanitizer report"
     exit 0
