@@ -34,6 +34,7 @@
 
 #include "include/heapswitch.h"
 #include "tests/fuzz/seed-image.h"
+#include "tests/fuzz/own-segment.h"
 
 #define DEFAULT_ITERATIONS 100000
 #define FILE_ITERATIONS_DIVISOR 50 /* file round trips cost more: fewer */
@@ -341,6 +342,7 @@ static void file_round(unsigned long iteration, unsigned char *file, size_t room
     s.bytes = file + core;
     build(&s, 1 + (unsigned)below(MAX_CAPACITY));
     memcpy(&header, file, sizeof header);
+    header.pid_namespace = own_pid_namespace(); /* as the file's name says */
     header.start_time = 0; /* 0: the reader does not compare start times */
     header.file_size = core + s.size;
     header.sections[0] = (struct hsw_section){HSW_SECTION_SITES, HSW_SITES_VERSION, core, s.size};
@@ -430,8 +432,7 @@ int main(int argc, char **argv)
         seed_random(seed + i);
         parse_round(i, work, room);
     }
-    snprintf(path, sizeof path, "/dev/shm/%s%u-%d", HSW_SEGMENT_NAME_PREFIX, (unsigned)getuid(),
-             (int)getpid());
+    own_segment_path(path, sizeof path, getpid());
     for (unsigned long i = 0; i < iterations / FILE_ITERATIONS_DIVISOR + 1; i++) {
         seed_random(seed + iterations + i);
         file_round(i, file, SEED_IMAGE_CAPACITY + room, path);

@@ -32,6 +32,7 @@
 
 #include "lib/procinfo.h"
 #include "tests/fuzz/seed-image.h"
+#include "tests/fuzz/own-segment.h"
 #include "tests/siteview/sitegen.h"
 
 #define CAPACITY 64
@@ -122,6 +123,7 @@ static int publish(pid_t pid, bool with_sites, bool bad_capacity, bool exited)
 
     core_size = core;
     memcpy(&header, image, sizeof header);
+    header.pid_namespace = own_pid_namespace(); /* as the name says */
     hsw_proc_start_time(pid, &header.start_time);
     snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
     length = readlink(link, exe, sizeof exe - 1);
@@ -143,8 +145,7 @@ static int publish(pid_t pid, bool with_sites, bool bad_capacity, bool exited)
         header.file_size = core + sizeof section;
     }
     memcpy(image, &header, sizeof header);
-    snprintf(path, sizeof path, "/dev/shm/%s%u-%d", HSW_SEGMENT_NAME_PREFIX, (unsigned)getuid(),
-             (int)pid);
+    own_segment_path(path, sizeof path, pid);
     fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST) {
         /* Left by an earlier process of the same pid, as the library does. */
@@ -247,8 +248,7 @@ int main(int argc, char **argv)
                 break;
         }
     }
-    snprintf(path, sizeof path, "/dev/shm/%s%u-%d", HSW_SEGMENT_NAME_PREFIX, (unsigned)getuid(),
-             (int)getpid());
+    own_segment_path(path, sizeof path, getpid());
     unlink(path);
     return 0;
 }
