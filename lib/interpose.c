@@ -212,6 +212,14 @@ __attribute__((noinline)) static void light_free_slow(void *ptr)
     OP(free)(ptr);
 }
 
+/* The rest of a sampled twin's free whose filter bucket is set. */
+__attribute__((noinline, cold)) static void light_free_sampling(void *ptr, bool with_books)
+{
+    if (with_books && HSW_UNLIKELY(++hsw_thread.free_tick == 0))
+        hsw_freeing_checkpoint();
+    hsw_sample_free(ptr);
+}
+
 /* with_books: a backend with per-thread books, whose slot a thread that
  * only frees brings up to them every 256 frees. with_nulls: a backend
  * whose live figure needs the number of live blocks (live_block_header),
@@ -229,15 +237,19 @@ static inline __attribute__((always_inline)) void light_free(void *ptr, bool wit
     slot->calls[HSW_CALL_FREE]++;
     if (with_nulls)
         slot->null_frees += ptr == NULL;
+    /* The sampled twin's only addition: the filter. A set bucket
+     * tail-calls the rest of the call, out of line, so that the common
+     * path keeps no stack frame. */
+    if (sampled && hsw_sample_maybe_sampled(ptr)) {
+        light_free_sampling(ptr, with_books);
+        return;
+    }
     if (with_books && HSW_UNLIKELY(++hsw_thread.free_tick == 0))
         hsw_freeing_checkpoint();
     if (!sampled) {
         OP(free)(ptr);
         return;
     }
-    /* The sampled twin: the filter, then the backend's own free. */
-    if (hsw_sample_maybe_sampled(ptr))
-        hsw_sample_untrack(ptr);
     __atomic_load_n(&hsw_sample_inner.free, __ATOMIC_RELAXED)(ptr);
 }
 

@@ -178,7 +178,7 @@ static void track(void *ptr, int site, uint64_t allocations, uint64_t bytes)
 
 /* A free whose filter bucket is set: if the block was sampled, its
  * weights leave its site. */
-__attribute__((noinline)) void hsw_sample_untrack(void *ptr)
+__attribute__((noinline)) static void untrack(void *ptr)
 {
     size_t start = hsw_sample_address_hash(ptr);
 
@@ -262,6 +262,14 @@ __attribute__((noinline, cold)) void *hsw_sample_malloc(size_t size)
     return ptr;
 }
 
+/* The cold half of the hsw_light_free*_sampled twins, whose filter
+ * bucket is set. */
+__attribute__((noinline, cold)) void hsw_sample_free(void *ptr)
+{
+    untrack(ptr);
+    hsw_sample_inner.free(ptr);
+}
+
 static void *sampled_malloc(size_t size)
 {
     if (count_down(size))
@@ -306,7 +314,7 @@ static void *sampled_realloc(void *ptr, size_t size)
     void *fresh;
 
     if (ptr != NULL && hsw_sample_maybe_sampled(ptr))
-        hsw_sample_untrack(ptr);
+        untrack(ptr);
     if (!count_down(size))
         return hsw_sample_inner.realloc(ptr, size);
     fresh = hsw_sample_inner.realloc(ptr, size);
@@ -317,21 +325,21 @@ static void *sampled_realloc(void *ptr, size_t size)
 static void sampled_free(void *ptr)
 {
     if (hsw_sample_maybe_sampled(ptr))
-        hsw_sample_untrack(ptr);
+        untrack(ptr);
     hsw_sample_inner.free(ptr);
 }
 
 static size_t sampled_free_counted(void *ptr)
 {
     if (hsw_sample_maybe_sampled(ptr))
-        hsw_sample_untrack(ptr);
+        untrack(ptr);
     return hsw_sample_inner.free_counted(ptr);
 }
 
 static void sampled_free_and_count(void *ptr)
 {
     if (hsw_sample_maybe_sampled(ptr))
-        hsw_sample_untrack(ptr);
+        untrack(ptr);
     hsw_sample_inner.free_and_count(ptr);
 }
 

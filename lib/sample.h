@@ -67,9 +67,10 @@ static inline bool hsw_sample_maybe_sampled(const void *ptr)
 
 /* The cold paths: a malloc whose countdown went below zero (allocates
  * with hsw_sample_inner.malloc and takes the sample), and a free whose
- * filter bucket is set (takes the block off its site if it was sampled). */
+ * filter bucket is set (takes the block off its site if it was sampled,
+ * then frees it with hsw_sample_inner.free). */
 void *hsw_sample_malloc(size_t size);
-void hsw_sample_untrack(void *ptr);
+void hsw_sample_free(void *ptr);
 
 /* ---- lib/sites.c ----------------------------------------------------- */
 
