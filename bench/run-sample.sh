@@ -49,7 +49,7 @@ is_count "$requests" || die "BENCH_REQUESTS='$requests': expected a positive int
 is_count "$cg_iterations" || die "BENCH_CG_ITERATIONS='$cg_iterations': expected a positive integer"
 is_count "$cg_requests" || die "BENCH_CG_REQUESTS='$cg_requests': expected a positive integer"
 for config in $configs; do
-    case $config in off | *[0-9]k | *[0-9]M | *[0-9]) ;; *) die "BENCH_SAMPLE_CONFIGS: '$config' is not off or a size" ;; esac
+    case $config in off | *[0-9]k | *[0-9]M | *[0-9]G | *[0-9]) ;; *) die "BENCH_SAMPLE_CONFIGS: '$config' is not off or a size" ;; esac
 done
 
 [ -f ./tests/testenv.sh ] ||
