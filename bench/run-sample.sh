@@ -5,7 +5,7 @@
 #
 # Configurations, all with libheapswitch preloaded at the default
 # counting level and HEAPSWITCH_BACKEND=$BENCH_BACKEND (system):
-#   off     no HEAPSWITCH_SAMPLE
+#   off     HEAPSWITCH_SAMPLE=0 (off whatever the default)
 #   512k    HEAPSWITCH_SAMPLE=512k (the interval jemalloc and Go use)
 #   64k     HEAPSWITCH_SAMPLE=64k
 #   8k      HEAPSWITCH_SAMPLE=8k
@@ -14,10 +14,12 @@
 # hits all alike; the table gives medians over the rounds and each
 # configuration's added time against "off", in % and ns.
 #
-# Then, unless BENCH_CALLGRIND=0, instructions per malloc+free pair under
+# Then, unless BENCH_CALLGRIND=0, instructions per malloc+free pair of
+# bench/malloc_pairs and per request of bench/request_scoped under
 # valgrind --tool=callgrind for the same configurations (deterministic:
-# the hot-path cost without the noise), with a build's library without
-# sampling support given as BENCH_BASE_LIBRARY to compare "off" with.
+# the hot-path cost without the noise), with another build's library
+# (an older commit's, say) given as BENCH_BASE_LIBRARY to compare "off"
+# with.
 #
 # Run from the top build directory (make bench does). Figures only.
 set -u
@@ -40,12 +42,14 @@ backend=${BENCH_BACKEND:-system}
 configs=${BENCH_SAMPLE_CONFIGS:-off 512k 64k 8k}
 callgrind=${BENCH_CALLGRIND:-1}
 cg_iterations=${BENCH_CG_ITERATIONS:-200000}
+cg_requests=${BENCH_CG_REQUESTS:-100}
 is_count "$rounds" || die "BENCH_ROUNDS='$rounds': expected a positive integer"
 is_count "$iterations" || die "BENCH_ITERATIONS='$iterations': expected a positive integer"
 is_count "$requests" || die "BENCH_REQUESTS='$requests': expected a positive integer"
 is_count "$cg_iterations" || die "BENCH_CG_ITERATIONS='$cg_iterations': expected a positive integer"
+is_count "$cg_requests" || die "BENCH_CG_REQUESTS='$cg_requests': expected a positive integer"
 for config in $configs; do
-    case $config in off | *[0-9]k | *[0-9]M | *[0-9]) ;; *) die "BENCH_SAMPLE_CONFIGS: '$config' is not off or a size" ;; esac
+    case $config in off | *[0-9]k | *[0-9]M | *[0-9]G | *[0-9]) ;; *) die "BENCH_SAMPLE_CONFIGS: '$config' is not off or a size" ;; esac
 done
 
 [ -f ./tests/testenv.sh ] ||
@@ -72,7 +76,7 @@ set -f
 environment() { # CONFIG [LIBRARY]
     library=${2:-$LIBHEAPSWITCH}
     case $1 in
-        off) echo "LD_PRELOAD=$library HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1" ;;
+        off) echo "LD_PRELOAD=$library HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 HEAPSWITCH_SAMPLE=0" ;;
         *) echo "LD_PRELOAD=$library HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 HEAPSWITCH_SAMPLE=$1" ;;
     esac
 }
@@ -171,32 +175,47 @@ if ! command -v valgrind >/dev/null 2>&1; then
     exit 0
 fi
 
-# Instructions (Ir) of one malloc_pairs run under callgrind.
-callgrind_ir() { # CONFIG PAIRS [LIBRARY]
+# Instructions (Ir) of one run under callgrind: malloc_pairs with COUNT
+# pairs, or request_scoped with COUNT requests.
+callgrind_ir() { # BENCH CONFIG COUNT [LIBRARY]
     rm -f "$tmp/cg.out"
-    # shellcheck disable=SC2046
-    run_line "$(environment "$1" "${3:-}") valgrind --tool=callgrind --callgrind-out-file=$tmp/cg.out ./bench/malloc_pairs -t 1 -n $2 -w 10000 -r 1"
+    case $1 in
+        pairs) program="./bench/malloc_pairs -t 1 -n $3 -w 10000 -r 1" ;;
+        request) program="./bench/request_scoped -t 1 -r $3" ;;
+    esac
+    run_line "$(environment "$2" "${4:-}") valgrind --tool=callgrind --callgrind-out-file=$tmp/cg.out $program"
     awk '/^(summary|totals):/ { print $2; exit }' "$tmp/cg.out"
 }
 
-per_pair() { # CONFIG [LIBRARY]
-    low=$(callgrind_ir "$1" "$cg_iterations" "${2:-}")
-    high=$(callgrind_ir "$1" $((2 * cg_iterations)) "${2:-}")
-    case $low$high in '' | *[!0-9]*) die "no instruction count from callgrind ($1)" ;; esac
-    awk -v a="$low" -v b="$high" -v n="$cg_iterations" 'BEGIN { printf "%.2f", (b - a) / n }'
+# Instructions per pair or per request: the difference of a run of twice
+# the count and one of the count, so that start-up cancels out.
+per_unit() { # BENCH CONFIG [LIBRARY]
+    count=$cg_iterations
+    [ "$1" = request ] && count=$cg_requests
+    low=$(callgrind_ir "$1" "$2" "$count" "${3:-}")
+    high=$(callgrind_ir "$1" "$2" $((2 * count)) "${3:-}")
+    case $low$high in '' | *[!0-9]*) die "no instruction count from callgrind ($1, $2)" ;; esac
+    awk -v a="$low" -v b="$high" -v n="$count" 'BEGIN { printf "%.2f", (b - a) / n }'
 }
 
-echo
-echo "== instructions per malloc+free pair (valgrind --tool=callgrind, bench/malloc_pairs -t 1,"
-echo "   (Ir(-n $((2 * cg_iterations))) - Ir(-n $cg_iterations)) / $cg_iterations; the loop itself included)"
-off_ir=$(per_pair off)
-if [ -n "${BENCH_BASE_LIBRARY:-}" ]; then
-    [ -f "$BENCH_BASE_LIBRARY" ] || die "BENCH_BASE_LIBRARY='$BENCH_BASE_LIBRARY': no such file"
-    base_ir=$(per_pair off "$BENCH_BASE_LIBRARY")
-    printf '  %-28s %10s\n' "without sampling support" "$base_ir"
-fi
-for config in $configs; do
-    ir=$off_ir
-    [ "$config" = off ] || ir=$(per_pair "$config")
-    awk -v c="$config" -v i="$ir" -v o="$off_ir" 'BEGIN { printf "  %-28s %10.2f %+9.2f\n", "HEAPSWITCH_SAMPLE=" c, i, i - o }'
-done
+# ir_table BENCH TITLE
+ir_table() {
+    echo
+    echo "== $2"
+    off_ir=$(per_unit "$1" off)
+    if [ -n "${BENCH_BASE_LIBRARY:-}" ]; then
+        [ -f "$BENCH_BASE_LIBRARY" ] || die "BENCH_BASE_LIBRARY='$BENCH_BASE_LIBRARY': no such file"
+        base_ir=$(per_unit "$1" off "$BENCH_BASE_LIBRARY")
+        awk -v i="$base_ir" -v o="$off_ir" 'BEGIN { printf "  %-28s %12.2f %+10.2f %+8.3f%%\n", "BENCH_BASE_LIBRARY, unset", i, i - o, (i / o - 1) * 100 }'
+    fi
+    for config in $configs; do
+        ir=$off_ir
+        [ "$config" = off ] || ir=$(per_unit "$1" "$config")
+        awk -v c="$config" -v i="$ir" -v o="$off_ir" 'BEGIN { printf "  %-28s %12.2f %+10.2f %+8.3f%%\n", "HEAPSWITCH_SAMPLE=" c, i, i - o, (i / o - 1) * 100 }'
+    done
+}
+
+ir_table pairs "instructions per malloc+free pair (valgrind --tool=callgrind, bench/malloc_pairs -t 1,
+   (Ir(-n $((2 * cg_iterations))) - Ir(-n $cg_iterations)) / $cg_iterations; the loop itself included)"
+ir_table request "instructions per request (valgrind --tool=callgrind, bench/request_scoped -t 1,
+   (Ir(-r $((2 * cg_requests))) - Ir(-r $cg_requests)) / $cg_requests; 2,000 strings a request)"

@@ -38,12 +38,15 @@ bool hsw_parse_size(const char *text, uint64_t *out);
 #define HSW_REFRESH_CALL_MASK 255
 
 /* This thread's counting state, one TLS block (one address to find):
- * its counter slot, NULL until its first counted call; and, for the
- * default level, two ticks that wrap every 256 calls (a checkpoint). */
+ * its counter slot, NULL until its first counted call; for the default
+ * level, two ticks that wrap every 256 calls (a checkpoint); and, with
+ * call-site sampling on, the bytes left before its next sample (0 in a
+ * new thread; lib/sample.c). */
 struct hsw_thread_state {
     struct hsw_slot *slot;
     uint8_t malloc_tick;
     uint8_t free_tick;
+    int64_t sample_countdown;
 };
 extern __thread struct hsw_thread_state hsw_thread __attribute__((tls_model("initial-exec")));
 #define hsw_thread_slot (hsw_thread.slot)

@@ -74,6 +74,11 @@ void *hsw_light_malloc(size_t size);
 void hsw_light_free(void *ptr);
 void hsw_light_free_with_books(void *ptr); /* for thread_usable_books backends */
 void hsw_light_free_with_nulls(void *ptr); /* for live_block_header backends */
+/* Their twins with call-site sampling on (lib/sample.c installs them). */
+void *hsw_light_malloc_sampled(size_t size);
+void hsw_light_free_sampled(void *ptr);
+void hsw_light_free_with_books_sampled(void *ptr);
+void hsw_light_free_with_nulls_sampled(void *ptr);
 
 /* ---- lib/dispatch.c -------------------------------------------------- */
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/internal.h"
+#include "lib/sample.h"
 
 #define HSW_ALIAS(name) __attribute__((alias(#name), visibility("default")))
 
@@ -154,7 +155,25 @@ __attribute__((noinline, cold)) static void light_malloc_checkpoint(size_t size)
     hsw_allocating_checkpoint();
 }
 
-void *hsw_light_malloc(size_t size)
+/* The rest of a sampled twin's call once its countdown went below zero:
+ * everything that follows the countdown, out of the hot path, so that
+ * the hot path keeps no register across the checkpoint. */
+__attribute__((noinline, cold)) static void *light_malloc_sampling(size_t size)
+{
+    void *ptr;
+
+    if (HSW_UNLIKELY(++hsw_thread.malloc_tick == 0))
+        light_malloc_checkpoint(size);
+    ptr = hsw_sample_malloc(size);
+    if (HSW_UNLIKELY(ptr == NULL))
+        return light_malloc_failed();
+    return ptr;
+}
+
+/* sampled: the twin used with call-site sampling on, whose only
+ * addition is the countdown (lib/sample.c); it calls the backend's own
+ * malloc, hsw_ops.malloc being the sampled variant then. */
+static inline __attribute__((always_inline)) void *light_malloc(size_t size, bool sampled)
 {
     struct hsw_slot *slot = hsw_thread_slot;
     void *ptr;
@@ -163,12 +182,27 @@ void *hsw_light_malloc(size_t size)
         return counted_malloc_general(size);
     slot->bytes_requested += size;
     slot->calls[HSW_CALL_MALLOC]++;
+    if (sampled && HSW_UNLIKELY((hsw_thread.sample_countdown -= (int64_t)size) < 0))
+        return light_malloc_sampling(size);
     if (HSW_UNLIKELY(++hsw_thread.malloc_tick == 0))
         light_malloc_checkpoint(size);
-    ptr = OP(malloc)(size);
+    if (sampled)
+        ptr = __atomic_load_n(&hsw_sample_inner.malloc, __ATOMIC_RELAXED)(size);
+    else
+        ptr = OP(malloc)(size);
     if (HSW_UNLIKELY(ptr == NULL))
         return light_malloc_failed();
     return ptr;
+}
+
+void *hsw_light_malloc(size_t size)
+{
+    return light_malloc(size, false);
+}
+
+void *hsw_light_malloc_sampled(size_t size)
+{
+    return light_malloc(size, true);
 }
 
 /* The default level's free: the call is counted, nothing is looked up. */
@@ -178,13 +212,21 @@ __attribute__((noinline)) static void light_free_slow(void *ptr)
     OP(free)(ptr);
 }
 
+/* The rest of a sampled twin's free whose filter bucket is set. */
+__attribute__((noinline, cold)) static void light_free_sampling(void *ptr, bool with_books)
+{
+    if (with_books && HSW_UNLIKELY(++hsw_thread.free_tick == 0))
+        hsw_freeing_checkpoint();
+    hsw_sample_free(ptr);
+}
+
 /* with_books: a backend with per-thread books, whose slot a thread that
  * only frees brings up to them every 256 frees. with_nulls: a backend
  * whose live figure needs the number of live blocks (live_block_header),
  * which free(NULL) does not change. Inlined into each entry point, so each
  * keeps only its own instructions. */
 static inline __attribute__((always_inline)) void light_free(void *ptr, bool with_books,
-                                                             bool with_nulls)
+                                                             bool with_nulls, bool sampled)
 {
     struct hsw_slot *slot = hsw_thread_slot;
 
@@ -195,24 +237,50 @@ static inline __attribute__((always_inline)) void light_free(void *ptr, bool wit
     slot->calls[HSW_CALL_FREE]++;
     if (with_nulls)
         slot->null_frees += ptr == NULL;
+    /* The sampled twin's only addition: the filter. A set bucket
+     * tail-calls the rest of the call, out of line, so that the common
+     * path keeps no stack frame. */
+    if (sampled && hsw_sample_maybe_sampled(ptr)) {
+        light_free_sampling(ptr, with_books);
+        return;
+    }
     if (with_books && HSW_UNLIKELY(++hsw_thread.free_tick == 0))
         hsw_freeing_checkpoint();
-    OP(free)(ptr);
+    if (!sampled) {
+        OP(free)(ptr);
+        return;
+    }
+    __atomic_load_n(&hsw_sample_inner.free, __ATOMIC_RELAXED)(ptr);
 }
 
 void hsw_light_free(void *ptr)
 {
-    light_free(ptr, false, false);
+    light_free(ptr, false, false, false);
 }
 
 void hsw_light_free_with_books(void *ptr)
 {
-    light_free(ptr, true, false);
+    light_free(ptr, true, false, false);
 }
 
 void hsw_light_free_with_nulls(void *ptr)
 {
-    light_free(ptr, false, true);
+    light_free(ptr, false, true, false);
+}
+
+void hsw_light_free_sampled(void *ptr)
+{
+    light_free(ptr, false, false, true);
+}
+
+void hsw_light_free_with_books_sampled(void *ptr)
+{
+    light_free(ptr, true, false, true);
+}
+
+void hsw_light_free_with_nulls_sampled(void *ptr)
+{
+    light_free(ptr, false, true, true);
 }
 
 void *hsw_malloc(size_t size)

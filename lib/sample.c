@@ -7,14 +7,17 @@
  * came before it; a sample weighs 1/p allocations and s/p bytes, which
  * makes every sum of samples an unbiased estimate.
  *
- * The countdown lives in sampled variants of the backend's operations,
- * put in front of them in hsw_ops once at start-up: with sampling off
- * nothing on the allocation paths changes. With it on, an allocating call
- * pays a subtraction and a branch on a thread-local counter, and a free
- * pays one load and a branch: a counting filter indexed by a hash of the
- * address says whether the block may have been sampled. Only then is the
- * private table of sampled blocks (address -> site and weights) looked
- * up. Both are process-private and bounded; the table is reset in a fork
+ * At the default counting level, malloc and free have sampled twins of
+ * their counting paths (hsw_light_malloc_sampled and the
+ * hsw_light_free_*_sampled forms in lib/interpose.c) that count down and
+ * filter inline; every other path goes through sampled variants of the
+ * backend's operations, put in front of them in hsw_ops. Both are chosen
+ * once at start-up: with sampling off nothing on the allocation paths
+ * changes. With it on, an allocating call pays a subtraction and a branch
+ * on a thread-local counter, and a free pays one load and a branch: a
+ * counting filter indexed by a hash of the address says whether the block
+ * may have been sampled. Only then is the private table of sampled blocks
+ * (address -> site and weights) looked up. Both are process-private and bounded; the table is reset in a fork
  * child, whose segment starts with an empty sites section.
  *
  * The sampling path itself (once per interval) may take the unwinder's
@@ -64,8 +67,9 @@ bool hsw_sample_wanted(void)
 
 /* ---- Per-thread state -------------------------------------------------- */
 
+/* The countdown itself is hsw_thread.sample_countdown, in the counting
+ * paths' own TLS block. */
 struct sample_thread {
-    int64_t countdown; /* bytes left before the next sample; 0 in a new thread */
     uint64_t random;   /* xorshift64* state */
     bool seeded;
     bool busy;         /* taking a sample: allocations are plain */
@@ -110,7 +114,7 @@ static void seed_thread(struct sample_thread *t)
 {
     t->random = mix64(process_seed ^ (uintptr_t)t) | 1;
     t->seeded = true;
-    t->countdown = draw_countdown(t);
+    hsw_thread.sample_countdown = draw_countdown(t);
 }
 
 /* ---- Sampled blocks ---------------------------------------------------- */
@@ -118,20 +122,14 @@ static void seed_thread(struct sample_thread *t)
 /* The filter: one byte counter per hash bucket of addresses, saturating at
  * 255 (a saturated bucket stays set: only a little slower). 64 KiB of
  * zero pages until samples touch them. */
-#define FILTER_BITS 16
-static uint8_t filter[1u << FILTER_BITS];
-
-static inline size_t address_hash(const void *ptr)
-{
-    return (size_t)(((uintptr_t)ptr * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - FILTER_BITS));
-}
+uint8_t hsw_sample_filter[1u << HSW_SAMPLE_FILTER_BITS];
 
 static void filter_add(size_t bucket, int delta)
 {
-    uint8_t count = __atomic_load_n(&filter[bucket], __ATOMIC_RELAXED);
+    uint8_t count = __atomic_load_n(&hsw_sample_filter[bucket], __ATOMIC_RELAXED);
 
     while (count != UINT8_MAX &&
-           !__atomic_compare_exchange_n(&filter[bucket], &count, (uint8_t)(count + delta), true,
+           !__atomic_compare_exchange_n(&hsw_sample_filter[bucket], &count, (uint8_t)(count + delta), true,
                                         __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         ;
 }
@@ -160,7 +158,7 @@ static struct tracked_block *tracked; /* TRACKED_CAPACITY entries, mmap'ed */
 
 static void track(void *ptr, int site, uint64_t allocations, uint64_t bytes)
 {
-    size_t start = address_hash(ptr); /* TRACKED_BITS == FILTER_BITS */
+    size_t start = hsw_sample_address_hash(ptr); /* TRACKED_BITS == HSW_SAMPLE_FILTER_BITS */
 
     for (unsigned i = 0; i < TRACKED_PROBES; i++) {
         struct tracked_block *entry = &tracked[(start + i) & (TRACKED_CAPACITY - 1)];
@@ -182,7 +180,7 @@ static void track(void *ptr, int site, uint64_t allocations, uint64_t bytes)
  * weights leave its site. */
 __attribute__((noinline)) static void untrack(void *ptr)
 {
-    size_t start = address_hash(ptr);
+    size_t start = hsw_sample_address_hash(ptr);
 
     for (unsigned i = 0; i < TRACKED_PROBES; i++) {
         struct tracked_block *entry = &tracked[(start + i) & (TRACKED_CAPACITY - 1)];
@@ -199,15 +197,11 @@ __attribute__((noinline)) static void untrack(void *ptr)
     }
 }
 
-static inline bool maybe_sampled(const void *ptr)
-{
-    return HSW_UNLIKELY(__atomic_load_n(&filter[address_hash(ptr)], __ATOMIC_RELAXED) != 0);
-}
 
 /* ---- Taking a sample --------------------------------------------------- */
 
 /* The operations the sampled variants call: the ones they replaced. */
-static struct hsw_backend_ops inner;
+struct hsw_backend_ops hsw_sample_inner;
 
 /* A thread's countdown went below zero at a `size`-byte request that
  * gave `ptr` (NULL: the call failed). */
@@ -219,16 +213,16 @@ __attribute__((noinline)) static void take_sample(void *ptr, size_t size)
     int site;
 
     if (t->busy) {
-        t->countdown += (int64_t)size; /* heapswitch's own: not counted */
+        hsw_thread.sample_countdown += (int64_t)size; /* heapswitch's own: not counted */
         return;
     }
     if (!t->seeded) {
         seed_thread(t);
-        t->countdown -= (int64_t)size;
-        if (t->countdown >= 0)
+        hsw_thread.sample_countdown -= (int64_t)size;
+        if (hsw_thread.sample_countdown >= 0)
             return;
     }
-    t->countdown = draw_countdown(t);
+    hsw_thread.sample_countdown = draw_countdown(t);
     if (ptr == NULL || size == 0)
         return;
     probability = -expm1(-(double)size / (double)interval);
@@ -244,7 +238,7 @@ __attribute__((noinline)) static void take_sample(void *ptr, size_t size)
 /* Counts `size` bytes down; true when a sample is due. */
 static inline bool count_down(size_t size)
 {
-    return HSW_UNLIKELY((sample_thread.countdown -= (int64_t)size) < 0);
+    return HSW_UNLIKELY((hsw_thread.sample_countdown -= (int64_t)size) < 0);
 }
 
 /* ---- The sampled variants ---------------------------------------------- */
@@ -257,18 +251,37 @@ __attribute__((noinline)) static void *malloc_then_sample(void *(*allocate)(size
     return ptr;
 }
 
+/* The cold half of hsw_light_malloc_sampled (lib/interpose.c), whose
+ * countdown went below zero: the block is allocated here, so that the
+ * sample can record it. */
+__attribute__((noinline, cold)) void *hsw_sample_malloc(size_t size)
+{
+    void *ptr = hsw_sample_inner.malloc(size);
+
+    take_sample(ptr, size);
+    return ptr;
+}
+
+/* The cold half of the hsw_light_free*_sampled twins, whose filter
+ * bucket is set. */
+__attribute__((noinline, cold)) void hsw_sample_free(void *ptr)
+{
+    untrack(ptr);
+    hsw_sample_inner.free(ptr);
+}
+
 static void *sampled_malloc(size_t size)
 {
     if (count_down(size))
-        return malloc_then_sample(inner.malloc, size);
-    return inner.malloc(size);
+        return malloc_then_sample(hsw_sample_inner.malloc, size);
+    return hsw_sample_inner.malloc(size);
 }
 
 static void *sampled_malloc_and_count(size_t size)
 {
     if (count_down(size))
-        return malloc_then_sample(inner.malloc_and_count, size);
-    return inner.malloc_and_count(size);
+        return malloc_then_sample(hsw_sample_inner.malloc_and_count, size);
+    return hsw_sample_inner.malloc_and_count(size);
 }
 
 static void *sampled_calloc(size_t count, size_t size)
@@ -277,8 +290,8 @@ static void *sampled_calloc(size_t count, size_t size)
     void *ptr;
 
     if (__builtin_mul_overflow(count, size, &total) || !count_down(total))
-        return inner.calloc(count, size);
-    ptr = inner.calloc(count, size);
+        return hsw_sample_inner.calloc(count, size);
+    ptr = hsw_sample_inner.calloc(count, size);
     take_sample(ptr, total);
     return ptr;
 }
@@ -288,8 +301,8 @@ static void *sampled_aligned_alloc(size_t alignment, size_t size)
     void *ptr;
 
     if (!count_down(size))
-        return inner.aligned_alloc(alignment, size);
-    ptr = inner.aligned_alloc(alignment, size);
+        return hsw_sample_inner.aligned_alloc(alignment, size);
+    ptr = hsw_sample_inner.aligned_alloc(alignment, size);
     take_sample(ptr, size);
     return ptr;
 }
@@ -300,34 +313,34 @@ static void *sampled_realloc(void *ptr, size_t size)
 {
     void *fresh;
 
-    if (ptr != NULL && maybe_sampled(ptr))
+    if (ptr != NULL && hsw_sample_maybe_sampled(ptr))
         untrack(ptr);
     if (!count_down(size))
-        return inner.realloc(ptr, size);
-    fresh = inner.realloc(ptr, size);
+        return hsw_sample_inner.realloc(ptr, size);
+    fresh = hsw_sample_inner.realloc(ptr, size);
     take_sample(fresh, size);
     return fresh;
 }
 
 static void sampled_free(void *ptr)
 {
-    if (maybe_sampled(ptr))
+    if (hsw_sample_maybe_sampled(ptr))
         untrack(ptr);
-    inner.free(ptr);
+    hsw_sample_inner.free(ptr);
 }
 
 static size_t sampled_free_counted(void *ptr)
 {
-    if (maybe_sampled(ptr))
+    if (hsw_sample_maybe_sampled(ptr))
         untrack(ptr);
-    return inner.free_counted(ptr);
+    return hsw_sample_inner.free_counted(ptr);
 }
 
 static void sampled_free_and_count(void *ptr)
 {
-    if (maybe_sampled(ptr))
+    if (hsw_sample_maybe_sampled(ptr))
         untrack(ptr);
-    inner.free_and_count(ptr);
+    hsw_sample_inner.free_and_count(ptr);
 }
 
 /* ---- Start-up and fork ------------------------------------------------- */
@@ -345,15 +358,34 @@ static bool counts_around_free(void (*fn)(void *))
            fn == hsw_light_free_with_nulls || fn == hsw_counted_free;
 }
 
+/* The default level's counting paths have sampled twins that count down
+ * and filter themselves (lib/interpose.c), calling hsw_sample_inner's operations:
+ * no extra layer. */
+static void *(*sampled_twin_malloc(void *(*fn)(size_t)))(size_t)
+{
+    return fn == hsw_light_malloc ? hsw_light_malloc_sampled : fn;
+}
+
+static void (*sampled_twin_free(void (*fn)(void *)))(void *)
+{
+    if (fn == hsw_light_free)
+        return hsw_light_free_sampled;
+    if (fn == hsw_light_free_with_books)
+        return hsw_light_free_with_books_sampled;
+    if (fn == hsw_light_free_with_nulls)
+        return hsw_light_free_with_nulls_sampled;
+    return fn;
+}
+
 /* The child's segment has a fresh, empty sites section: the blocks the
  * parent sampled are not the child's to take off it. */
 static void sample_fork_child(void)
 {
     madvise(tracked, TRACKED_CAPACITY * sizeof *tracked, MADV_DONTNEED);
-    __builtin_memset(filter, 0, sizeof filter);
+    __builtin_memset(hsw_sample_filter, 0, sizeof hsw_sample_filter);
     process_seed = mix64(process_seed ^ (uint64_t)getpid());
     sample_thread.seeded = false;
-    sample_thread.countdown = 0;
+    hsw_thread.sample_countdown = 0;
     sample_thread.busy = false;
     hsw_sites_prepare(interval);
 }
@@ -379,17 +411,21 @@ void hsw_sample_install(void)
     /* pthread_atfork may allocate: still served by the bootstrap region. */
     pthread_atfork(NULL, NULL, sample_fork_child);
 
-    inner = hsw_ops;
+    hsw_sample_inner = hsw_ops;
     __atomic_store_n(&hsw_ops.malloc, sampled_malloc, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.calloc, sampled_calloc, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.realloc, sampled_realloc, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.aligned_alloc, sampled_aligned_alloc, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.free, sampled_free, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.free_counted, sampled_free_counted, __ATOMIC_RELAXED);
-    if (!counts_around_malloc(inner.malloc_and_count))
+    if (!counts_around_malloc(hsw_sample_inner.malloc_and_count))
         __atomic_store_n(&hsw_ops.malloc_and_count, sampled_malloc_and_count, __ATOMIC_RELAXED);
-    if (!counts_around_free(inner.free_and_count))
+    if (!counts_around_free(hsw_sample_inner.free_and_count))
         __atomic_store_n(&hsw_ops.free_and_count, sampled_free_and_count, __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.malloc_and_count, sampled_twin_malloc(hsw_ops.malloc_and_count),
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&hsw_ops.free_and_count, sampled_twin_free(hsw_ops.free_and_count),
+                     __ATOMIC_RELAXED);
     hsw_sites_prepare(interval);
     hsw_entries_update();
 }

@@ -39,6 +39,39 @@ void hsw_sample_install(void);
 /* From the library's constructor: loads the unwinder (lib/sites.c). */
 void hsw_sample_load_unwinder(void);
 
+/* For the sampled twins of the default level's counting paths
+ * (lib/interpose.c), which count down and filter inline. */
+
+/* The backend's operations under the sampled variants: what the twins
+ * call. Set by hsw_sample_install. */
+extern struct hsw_backend_ops hsw_sample_inner;
+
+/* The filter of sampled blocks: one byte counter per bucket of a hash of
+ * the address; 0 means no block of the bucket was sampled. */
+#define HSW_SAMPLE_FILTER_BITS 16
+extern uint8_t hsw_sample_filter[1u << HSW_SAMPLE_FILTER_BITS];
+
+static inline size_t hsw_sample_address_hash(const void *ptr)
+{
+    return (size_t)(((uintptr_t)ptr * UINT64_C(0x9e3779b97f4a7c15)) >>
+                    (64 - HSW_SAMPLE_FILTER_BITS));
+}
+
+/* Whether the block at ptr may have been sampled: one load, one branch. */
+static inline bool hsw_sample_maybe_sampled(const void *ptr)
+{
+    return __builtin_expect(
+        __atomic_load_n(&hsw_sample_filter[hsw_sample_address_hash(ptr)], __ATOMIC_RELAXED) != 0,
+        0);
+}
+
+/* The cold paths: a malloc whose countdown went below zero (allocates
+ * with hsw_sample_inner.malloc and takes the sample), and a free whose
+ * filter bucket is set (takes the block off its site if it was sampled,
+ * then frees it with hsw_sample_inner.free). */
+void *hsw_sample_malloc(size_t size);
+void hsw_sample_free(void *ptr);
+
 /* ---- lib/sites.c ----------------------------------------------------- */
 
 /* Loads libunwind (RTLD_LOCAL, so that its _Unwind_* names never replace
