@@ -172,8 +172,7 @@ static const char *row_label(const struct sites_view *view, size_t row, char *ou
     if (r->site->other)
         return snprintf(out, size, "[other: stacks with no room in the table, or not unwound]"),
                out;
-    return hsw_symbol_text(&row_frames(view, row)[r->label_frame].symbols[r->label_symbol], out,
-                           size);
+    return hsw_site_label(row_frames(view, row), r->site->depth, r, out, size);
 }
 
 static void print_table(const struct sites_view *view)

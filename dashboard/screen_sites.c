@@ -199,8 +199,7 @@ void top_sites_draw(struct top_state *state, const struct hsw_proc *proc, int y)
             name = "[other]";
         } else {
             hsw_site_symbolize(pane.symbolizer, row->site, frames, row, &budget);
-            name = hsw_symbol_text(&frames[row->label_frame].symbols[row->label_symbol], label,
-                                   sizeof label);
+            name = hsw_site_label(frames, row->site->depth, row, label, sizeof label);
         }
         if (per_request && row->allocations_per_request >= 0)
             snprintf(d, sizeof d, "%.2f", row->allocations_per_request);

@@ -136,3 +136,27 @@ const char *hsw_symbol_text(const struct hsw_symbol *symbol, char *out, size_t s
         snprintf(out, size, "%s", symbol->function);
     return out;
 }
+
+const char *hsw_site_label(const struct hsw_frame_symbols *frames, unsigned depth,
+                           const struct hsw_site_row *row, char *out, size_t size)
+{
+    const struct hsw_symbol *caller = NULL;
+    unsigned f = row->label_frame, s = row->label_symbol;
+    size_t used;
+
+    hsw_symbol_text(&frames[f].symbols[s], out, size);
+    /* The next symbol outward: the function an inlined call sits in, or
+     * the next frame's innermost. */
+    if (s + 1 < frames[f].count)
+        caller = &frames[f].symbols[s + 1];
+    else if (f + 1 < depth)
+        caller = &frames[f + 1].symbols[0];
+    used = strlen(out);
+    if (caller != NULL && used + 8 < size) {
+        if (caller->line > 0)
+            snprintf(out + used, size - used, " < %s:%u", caller->function, caller->line);
+        else
+            snprintf(out + used, size - used, " < %s", caller->function);
+    }
+    return out;
+}

@@ -48,6 +48,12 @@ bool hsw_site_symbolize(struct hsw_symbolizer *symbolizer, const struct heapswit
                         struct hsw_frame_symbols *frames, struct hsw_site_row *row,
                         unsigned *budget);
 
+/* A row's name: its naming symbol, then " < " and the function (and line)
+ * that called it, so that rows of one function reached from different
+ * calls tell apart (`depth` frames of symbols). */
+const char *hsw_site_label(const struct hsw_frame_symbols *frames, unsigned depth,
+                           const struct hsw_site_row *row, char *out, size_t size);
+
 /* "function (file:line)", "function", "module+0xOFFSET" for one symbol. */
 const char *hsw_symbol_text(const struct hsw_symbol *symbol, char *out, size_t size);
 

@@ -3,6 +3,9 @@
 # under two backends, side by side for a few seconds. On a terminal the
 # live dashboard (heapswitch top) watches them; without one (or with
 # --report) a timed plain-text report of the same figures is printed.
+# Call sites are sampled (HEAPSWITCH_SAMPLE=512k): in the dashboard, Enter
+# on a naive row then `s` shows the functions that make its allocations;
+# the report prints the naive server's top sites, taken while it runs.
 # Then the same story in Rust (examples/rust, built with cargo when
 # configure found it): allocations per request, naive and tuned, under
 # the same backends.
@@ -59,9 +62,10 @@ echo "heapswitch demo: examples/request_server --naive and --tuned under $(echo 
 for backend in $backends; do
     for mode in naive tuned; do
         HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 HEAPSWITCH_TAG=$mode \
-            HEAPSWITCH_REPORT="$work/report.jsonl" \
+            HEAPSWITCH_REPORT="$work/report.jsonl" HEAPSWITCH_SAMPLE=512k \
             "$server" --$mode -s "$seconds" -t 1 >"$work/$backend-$mode.out" &
         pids="$pids $!"
+        [ -n "${naive_pid:-}" ] || [ "$mode" != naive ] || naive_pid=$! naive_backend=$backend
     done
 done
 
@@ -74,6 +78,13 @@ else
         sleep 1
         i=$((i + 1))
         [ -t 1 ] && printf '\r  %d/%d s' "$i" "$seconds"
+        # Half-way, while it runs (symbols come from the live process).
+        if [ "$i" -eq $(((seconds + 1) / 2)) ] && [ -x "$top" ]; then
+            [ -t 1 ] && printf '\r%20s\r' ''
+            echo "where request_server --naive's allocations come from ($naive_backend, sampled):"
+            "$top" sites --limit 5 "$naive_pid" >"$work/sites.out" 2>&1 || true
+            sed 's/^/  /' "$work/sites.out"
+        fi
     done
     [ -t 1 ] && printf '\r%20s\r' ''
 fi
