@@ -25,6 +25,8 @@ enum hsw_option {
     HSW_OPT_KEEP,    /* HEAPSWITCH_KEEP: keep the segment after exit */
     HSW_OPT_FAULT_EVERY, /* HEAPSWITCH_FAULT_EVERY: fail every Nth allocation (tests) */
     HSW_OPT_REFRESH_THREAD, /* HEAPSWITCH_REFRESH_THREAD: 1 starts a refresher thread */
+    HSW_OPT_LATENCY,        /* HEAPSWITCH_LATENCY: time one call in N (lib/latency.c) */
+    HSW_OPT_LATENCY_CLOCK,  /* HEAPSWITCH_LATENCY_CLOCK: auto or monotonic */
     HSW_OPT_COUNT
 };
 
@@ -70,6 +72,11 @@ void *hsw_light_malloc(size_t size);
 void hsw_light_free(void *ptr);
 void hsw_light_free_with_books(void *ptr); /* for thread_usable_books backends */
 void hsw_light_free_with_nulls(void *ptr); /* for live_block_header backends */
+/* The same with latency sampling (lib/latency.h): a free tick of their own. */
+void hsw_light_free_sampled(void *ptr);
+void hsw_light_free_with_nulls_sampled(void *ptr);
+void *hsw_counted_malloc_sampled(size_t size);
+void hsw_counted_free_sampled(void *ptr);
 
 /* ---- lib/dispatch.c -------------------------------------------------- */
 

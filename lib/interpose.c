@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/internal.h"
+#include "lib/latency.h"
 
 #define HSW_ALIAS(name) __attribute__((alias(#name), visibility("default")))
 
@@ -106,7 +107,18 @@ __attribute__((noinline)) static void *add_looked_up_usable(void *ptr)
     return ptr;
 }
 
-void *hsw_counted_malloc(size_t size)
+/* A wrap of the malloc tick on the exact level's path, which keeps its
+ * own checkpoints: the tick serves latency sampling alone. */
+__attribute__((noinline, cold)) static void *counted_malloc_wrap(size_t size)
+{
+    bool timed, checkpoint;
+
+    hsw_latency_malloc_wrap(&timed, &checkpoint);
+    return timed ? hsw_latency_timed_malloc(size) : OP(malloc)(size);
+}
+
+/* sampled: with latency sampling (a tick of its own). */
+static inline __attribute__((always_inline)) void *counted_malloc(size_t size, bool sampled)
 {
     struct hsw_slot *slot = hsw_thread_slot;
     size_t usable; /* 0: ask once the block exists */
@@ -118,7 +130,10 @@ void *hsw_counted_malloc(size_t size)
     slot->calls[HSW_CALL_MALLOC]++;
     slot->bytes_requested += size;
     slot->size_classes[hsw_size_class(size)]++;
-    ptr = OP(malloc)(size);
+    if (sampled && HSW_UNLIKELY(++hsw_thread.malloc_tick == 0))
+        ptr = counted_malloc_wrap(size);
+    else
+        ptr = OP(malloc)(size);
     /* The slot is read again rather than kept: one register less to save
      * around the call. A thread's slot does not change inside malloc. */
     slot = hsw_thread_slot;
@@ -135,6 +150,16 @@ void *hsw_counted_malloc(size_t size)
     return ptr;
 }
 
+void *hsw_counted_malloc(size_t size)
+{
+    return counted_malloc(size, false);
+}
+
+void *hsw_counted_malloc_sampled(size_t size)
+{
+    return counted_malloc(size, true);
+}
+
 /* The default level's malloc: what the size alone tells (the call,
  * bytes requested, size class) is counted before the backend runs, so
  * nothing has to survive the call; only a failure looks at the slot
@@ -146,12 +171,22 @@ __attribute__((noinline, cold)) static void *light_malloc_failed(void)
 }
 
 /* Every 256th malloc of a thread: the size-class histogram is sampled
- * there (that call's class, weighted 256: an estimate, said so), and the
- * checkpoint runs. */
-__attribute__((noinline, cold)) static void light_malloc_checkpoint(size_t size)
+ * there (that call's class, weighted by the calls since the last wrap:
+ * 256, or with latency sampling the random interval lib/latency.c drew;
+ * an estimate, said so), and the checkpoint runs; the call may be timed. */
+__attribute__((noinline, cold)) static void *light_malloc_checkpoint(size_t size)
 {
-    hsw_thread_slot->size_classes[hsw_size_class(size)] += HSW_REFRESH_CALL_MASK + 1;
-    hsw_allocating_checkpoint();
+    bool timed, checkpoint;
+    unsigned weight = hsw_latency_malloc_wrap(&timed, &checkpoint);
+    void *ptr;
+
+    hsw_thread_slot->size_classes[hsw_size_class(size)] += weight;
+    if (checkpoint)
+        hsw_allocating_checkpoint();
+    ptr = timed ? hsw_latency_timed_malloc(size) : OP(malloc)(size);
+    if (HSW_UNLIKELY(ptr == NULL))
+        return light_malloc_failed();
+    return ptr;
 }
 
 void *hsw_light_malloc(size_t size)
@@ -164,7 +199,7 @@ void *hsw_light_malloc(size_t size)
     slot->bytes_requested += size;
     slot->calls[HSW_CALL_MALLOC]++;
     if (HSW_UNLIKELY(++hsw_thread.malloc_tick == 0))
-        light_malloc_checkpoint(size);
+        return light_malloc_checkpoint(size);
     ptr = OP(malloc)(size);
     if (HSW_UNLIKELY(ptr == NULL))
         return light_malloc_failed();
@@ -178,13 +213,28 @@ __attribute__((noinline)) static void light_free_slow(void *ptr)
     OP(free)(ptr);
 }
 
+/* A wrap of the free tick: the books checkpoint, and maybe a timed free. */
+__attribute__((noinline, cold)) static void light_free_wrap(void *ptr, bool with_books)
+{
+    bool timed, checkpoint;
+
+    hsw_latency_free_wrap(&timed, &checkpoint);
+    if (with_books && checkpoint)
+        hsw_freeing_checkpoint();
+    if (timed)
+        hsw_latency_timed_free(ptr);
+    else
+        OP(free)(ptr);
+}
+
 /* with_books: a backend with per-thread books, whose slot a thread that
  * only frees brings up to them every 256 frees. with_nulls: a backend
  * whose live figure needs the number of live blocks (live_block_header),
- * which free(NULL) does not change. Inlined into each entry point, so each
- * keeps only its own instructions. */
+ * which free(NULL) does not change. sampled: latency sampling, which
+ * needs the free tick too. Inlined into each entry point, so each keeps
+ * only its own instructions. */
 static inline __attribute__((always_inline)) void light_free(void *ptr, bool with_books,
-                                                             bool with_nulls)
+                                                             bool with_nulls, bool sampled)
 {
     struct hsw_slot *slot = hsw_thread_slot;
 
@@ -195,24 +245,36 @@ static inline __attribute__((always_inline)) void light_free(void *ptr, bool wit
     slot->calls[HSW_CALL_FREE]++;
     if (with_nulls)
         slot->null_frees += ptr == NULL;
-    if (with_books && HSW_UNLIKELY(++hsw_thread.free_tick == 0))
-        hsw_freeing_checkpoint();
+    if ((with_books || sampled) && HSW_UNLIKELY(++hsw_thread.free_tick == 0)) {
+        light_free_wrap(ptr, with_books);
+        return;
+    }
     OP(free)(ptr);
 }
 
 void hsw_light_free(void *ptr)
 {
-    light_free(ptr, false, false);
+    light_free(ptr, false, false, false);
 }
 
 void hsw_light_free_with_books(void *ptr)
 {
-    light_free(ptr, true, false);
+    light_free(ptr, true, false, true);
 }
 
 void hsw_light_free_with_nulls(void *ptr)
 {
-    light_free(ptr, false, true);
+    light_free(ptr, false, true, false);
+}
+
+void hsw_light_free_sampled(void *ptr)
+{
+    light_free(ptr, false, false, true);
+}
+
+void hsw_light_free_with_nulls_sampled(void *ptr)
+{
+    light_free(ptr, false, true, true);
 }
 
 void *hsw_malloc(size_t size)
@@ -223,6 +285,32 @@ void *hsw_malloc(size_t size)
 void hsw_counted_free(void *ptr)
 {
     hsw_count_free(HSW_CALL_FREE, ptr != NULL ? OP(free_counted)(ptr) : 0);
+}
+
+/* With latency sampling: at a wrap of the free tick, maybe a timed free
+ * (free(NULL) too: the backend's own is timed, as the call's cost). */
+__attribute__((noinline, cold)) static size_t counted_free_wrap(void *ptr)
+{
+    bool timed, checkpoint;
+
+    hsw_latency_free_wrap(&timed, &checkpoint);
+    if (!timed)
+        return ptr != NULL ? OP(free_counted)(ptr) : 0;
+    if (ptr != NULL)
+        return hsw_latency_timed_free_counted(ptr);
+    hsw_latency_timed_free(NULL);
+    return 0;
+}
+
+void hsw_counted_free_sampled(void *ptr)
+{
+    size_t usable;
+
+    if (HSW_UNLIKELY(++hsw_thread.free_tick == 0))
+        usable = counted_free_wrap(ptr);
+    else
+        usable = ptr != NULL ? OP(free_counted)(ptr) : 0;
+    hsw_count_free(HSW_CALL_FREE, usable);
 }
 
 void hsw_free(void *ptr)

@@ -26,6 +26,8 @@ static const char *const option_names[HSW_OPT_COUNT] = {
     [HSW_OPT_KEEP] = HSW_ENV_KEEP,
     [HSW_OPT_FAULT_EVERY] = HSW_ENV_FAULT_EVERY,
     [HSW_OPT_REFRESH_THREAD] = HSW_ENV_REFRESH_THREAD,
+    [HSW_OPT_LATENCY] = HSW_ENV_LATENCY,
+    [HSW_OPT_LATENCY_CLOCK] = HSW_ENV_LATENCY_CLOCK,
 };
 
 /* The process environment copied from /proc when `environ` is not set yet:
