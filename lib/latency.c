@@ -255,8 +255,10 @@ static unsigned wrap(struct ticker *t, uint8_t *tick, bool *timed, bool *checkpo
     *checkpoint = t->since_checkpoint >= 256;
     if (*checkpoint)
         t->since_checkpoint = 0;
-    if (rate == 0)
-        return ended; /* the tick wraps every 256 calls, as it always did */
+    if (rate == 0) {
+        t->interval = 0; /* the tick wraps every 256 calls, as it always did */
+        return ended;
+    }
     if (!t->armed) {
         t->armed = true;
         t->left = draw_gap(rate);

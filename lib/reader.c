@@ -29,6 +29,7 @@
 #include "lib/export.h"
 #include "lib/figures.h"
 #include "lib/procinfo.h"
+#include "lib/reader_latency.h"
 #include "lib/segment_layout.h"
 
 #define SHM_DIR "/dev/shm"
@@ -372,6 +373,8 @@ static int read_segment(int directory, const char *name, bool remove_dead,
                (unsigned long long)file_size);
         goto done;
     }
+    if (hsw_read_latency(fd, &header, &out->latency, why, why_size) != 0)
+        goto done;
     if (out->pid != named_pid) {
         refuse(why, why_size, "records pid %d but is named for pid %d", out->pid, named_pid);
         goto done;
