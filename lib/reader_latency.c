@@ -189,6 +189,7 @@ HSW_EXPORT double heapswitch_latency_quantile(const struct heapswitch_latency *l
 {
     const struct heapswitch_latency_histogram *histogram;
     uint64_t rank, seen = 0;
+    double target;
 
     if (!latency->present || (unsigned)kind >= HEAPSWITCH_LATENCY_KINDS)
         return -1;
@@ -199,14 +200,20 @@ HSW_EXPORT double heapswitch_latency_quantile(const struct heapswitch_latency *l
         q = 0;
     if (q > 1)
         q = 1;
-    /* The rank-th smallest of the timed calls, rank >= 1. */
-    rank = (uint64_t)(q * (double)histogram->samples);
-    if ((double)rank < q * (double)histogram->samples)
-        rank++;
+    /* The rank-th smallest of the timed calls, 1 <= rank <= samples (a
+     * double past 2^64 does not convert). */
+    target = q * (double)histogram->samples;
+    if (target >= (double)histogram->samples)
+        rank = histogram->samples;
+    else {
+        rank = (uint64_t)target;
+        if ((double)rank < target)
+            rank++;
+    }
     if (rank == 0)
         rank = 1;
     for (unsigned b = 0; b < HEAPSWITCH_LATENCY_BUCKETS; b++) {
-        seen += histogram->buckets[b];
+        seen = saturating_add(seen, histogram->buckets[b]);
         if (seen >= rank) {
             double middle = bucket_middle_ns(latency, b, histogram->max_ns);
             return middle < histogram->max_ns ? middle : histogram->max_ns;
@@ -229,7 +236,7 @@ HSW_EXPORT uint64_t heapswitch_latency_count_below(const struct heapswitch_laten
             continue;
         if (bucket_middle_ns(latency, b, histogram->max_ns) > ns)
             break;
-        count += histogram->buckets[b];
+        count = saturating_add(count, histogram->buckets[b]);
     }
     return count;
 }
