@@ -288,6 +288,19 @@ enum heapswitch_report_field {
     HEAPSWITCH_REPORT_MAX_RSS_BYTES,
     HEAPSWITCH_REPORT_USER_SECONDS,
     HEAPSWITCH_REPORT_SYSTEM_SECONDS,
+    HEAPSWITCH_REPORT_LATENCY_RATE, /* latency.rate: the process timed calls */
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_SAMPLES,
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_MEAN,
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_P50,
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_P99,
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_P999,
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_MAX,
+    HEAPSWITCH_REPORT_FREE_LATENCY_SAMPLES,
+    HEAPSWITCH_REPORT_FREE_LATENCY_MEAN,
+    HEAPSWITCH_REPORT_FREE_LATENCY_P50,
+    HEAPSWITCH_REPORT_FREE_LATENCY_P99,
+    HEAPSWITCH_REPORT_FREE_LATENCY_P999,
+    HEAPSWITCH_REPORT_FREE_LATENCY_MAX,
     HEAPSWITCH_REPORT_FIELDS
 };
 
@@ -313,6 +326,13 @@ struct heapswitch_report {
     uint64_t max_rss_bytes;
     double user_seconds;
     double system_seconds;
+    /* Sampled call latency (HEAPSWITCH_LATENCY), when the line has it:
+     * one call in latency_rate timed; by enum heapswitch_latency_kind. */
+    unsigned latency_rate;
+    struct heapswitch_report_latency {
+        uint64_t samples;
+        double mean_ns, p50_ns, p99_ns, p999_ns, max_ns; /* present bits say which */
+    } latency[HEAPSWITCH_LATENCY_KINDS];
 };
 
 /* Parses one report line of `length` bytes (a trailing newline allowed;

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -389,4 +390,82 @@ size_t hsw_latency_timed_free_counted(void *ptr)
 
     hsw_latency_record(HSW_LATENCY_FREE, end - start);
     return usable;
+}
+
+/* ---- The exit report's figures ---------------------------------------- */
+
+/* The duration in ticks below which a share q of `h`'s calls fall: the
+ * middle of the bucket holding the rank-th (as the reader does), never
+ * above the longest. */
+static double quantile_ticks(const struct hsw_latency_histogram *h, double q)
+{
+    uint64_t rank = (uint64_t)(q * (double)h->samples), seen = 0;
+
+    if ((double)rank < q * (double)h->samples)
+        rank++;
+    if (rank == 0)
+        rank = 1;
+    for (unsigned b = 0; b < HSW_LATENCY_BUCKETS - 1; b++) {
+        seen += h->buckets[b];
+        if (seen >= rank) {
+            double middle = ((double)hsw_latency_bucket_low(b) +
+                             (double)hsw_latency_bucket_low(b + 1)) / 2;
+            return middle < (double)h->max_ticks ? middle : (double)h->max_ticks;
+        }
+    }
+    return (double)h->max_ticks;
+}
+
+size_t hsw_latency_report_json(char *out, size_t size)
+{
+    static struct hsw_latency_histogram sums[HSW_LATENCY_KINDS]; /* at exit: no big frame */
+    const struct hsw_latency_histogram *histograms;
+    uint64_t ticks, ns;
+    double ticks_per_ns = 1;
+    size_t used;
+    int written;
+
+    if (section == NULL)
+        return (size_t)snprintf(out, size, "\"latency\":null");
+    memset(sums, 0, sizeof sums);
+    histograms = (const struct hsw_latency_histogram *)(section + 1);
+    for (unsigned i = 0; i < HSW_LATENCY_SLOTS * HSW_LATENCY_KINDS; i++) {
+        struct hsw_latency_histogram *sum = &sums[i % HSW_LATENCY_KINDS];
+
+        for (unsigned b = 0; b < HSW_LATENCY_BUCKETS; b++)
+            sum->buckets[b] += histograms[i].buckets[b];
+        sum->samples += histograms[i].samples;
+        sum->sum_ticks += histograms[i].sum_ticks;
+        if (histograms[i].max_ticks > sum->max_ticks)
+            sum->max_ticks = histograms[i].max_ticks;
+    }
+    ticks = clock_ticks();
+    ns = monotonic_ns();
+    if (clock_kind == HSW_LATENCY_CLOCK_TSC && ns > section->start_ns && ticks > section->start_ticks)
+        ticks_per_ns = (double)(ticks - section->start_ticks) / (double)(ns - section->start_ns);
+    written = snprintf(out, size, "\"latency\":{\"rate\":%u,\"clock\":\"%s\"", hsw_latency_rate,
+                       clock_kind == HSW_LATENCY_CLOCK_TSC ? "tsc" : "monotonic");
+    used = written > 0 ? (size_t)written : 0;
+    for (unsigned kind = 0; kind < HSW_LATENCY_KINDS && used < size; kind++) {
+        const struct hsw_latency_histogram *h = &sums[kind];
+
+        if (h->samples == 0)
+            written = snprintf(out + used, size - used, ",\"%s\":{\"samples\":0}",
+                               kind == HSW_LATENCY_ALLOC ? "malloc" : "free");
+        else
+            written = snprintf(out + used, size - used,
+                               ",\"%s\":{\"samples\":%llu,\"mean_ns\":%.1f,\"p50_ns\":%.1f,"
+                               "\"p99_ns\":%.1f,\"p999_ns\":%.1f,\"max_ns\":%.1f}",
+                               kind == HSW_LATENCY_ALLOC ? "malloc" : "free",
+                               (unsigned long long)h->samples,
+                               (double)h->sum_ticks / (double)h->samples / ticks_per_ns,
+                               quantile_ticks(h, 0.5) / ticks_per_ns,
+                               quantile_ticks(h, 0.99) / ticks_per_ns,
+                               quantile_ticks(h, 0.999) / ticks_per_ns,
+                               (double)h->max_ticks / ticks_per_ns);
+        used += written > 0 ? (size_t)written : 0;
+    }
+    if (used < size)
+        used += (size_t)snprintf(out + used, size - used, "}");
+    return used < size ? used : size - 1;
 }

@@ -49,6 +49,11 @@ size_t hsw_latency_timed_free_counted(void *ptr);
  * (exported for the unit tests, which feed it known durations). */
 void hsw_latency_record(enum hsw_latency_kind kind, uint64_t ticks);
 
+/* The exit report's "latency" member: "latency":{rate, clock, and per
+ * kind samples, mean, p50, p99, p999 and max in ns} or "latency":null.
+ * Returns its length (at most size - 1). */
+size_t hsw_latency_report_json(char *out, size_t size);
+
 #pragma GCC visibility pop
 
 #endif

@@ -12,9 +12,11 @@
  * samples, for the script to judge. Nothing is timed here: the times are
  * heapswitch's.
  *
- * usage: slow_share [MALLOCS]   (prints "key=value" lines) */
+ * usage: slow_share [MALLOCS [hold]]   (prints "key=value" lines; hold: then
+ * waits, its segment published, until a signal ends it) */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,14 @@
 #define LIVE_LARGE 4
 #define LARGE_SIZE (64 * 1024 * 1024)
 #define PAGE 4096
+
+static volatile sig_atomic_t stopped;
+
+static void on_signal(int signal_number)
+{
+    (void)signal_number;
+    stopped = 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -88,6 +98,17 @@ int main(int argc, char **argv)
             printf("%s_%s=%.0f\n", name, points[p].key,
                    heapswitch_latency_quantile(&snapshot.latency, kind, points[p].q));
         printf("%s_max=%.0f\n", name, snapshot.latency.kinds[kind].max_ns);
+    }
+    if (argc > 2 && strcmp(argv[2], "hold") == 0) {
+        /* Until a signal: then a normal exit, which removes the segment. */
+        struct sigaction stop = {.sa_handler = on_signal};
+
+        sigaction(SIGUSR1, &stop, NULL);
+        sigaction(SIGTERM, &stop, NULL);
+        printf("holding\n");
+        fflush(stdout);
+        while (!stopped)
+            pause();
     }
     return 0;
 }
