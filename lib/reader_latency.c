@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,20 +85,50 @@ static double ticks_per_ns(const struct hsw_latency_header *header)
     return rate >= MIN_TICKS_PER_NS && rate <= MAX_TICKS_PER_NS ? rate : 0;
 }
 
-HSW_EXPORT int heapswitch_parse_latency(const void *image, size_t size,
-                                        struct heapswitch_latency *out, char *why,
-                                        size_t why_size)
+/* Where a section's bytes come from: a memory image, or a segment file
+ * read piece by piece (no allocation, a histogram on the stack at a time). */
+struct source {
+    const unsigned char *image; /* or NULL: read from fd */
+    int fd;
+    uint64_t offset; /* of the section in the file */
+    size_t size;     /* of the section */
+};
+
+/* Copies `length` bytes at `at` of the section; false when they are not
+ * all there. */
+static bool fetch(const struct source *source, size_t at, void *out, size_t length)
+{
+    size_t done = 0;
+
+    if (at > source->size || length > source->size - at)
+        return false;
+    if (source->image != NULL) {
+        memcpy(out, source->image + at, length);
+        return true;
+    }
+    while (done < length) {
+        ssize_t got = pread(source->fd, (char *)out + done, length - done,
+                            (off_t)(source->offset + at + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return false;
+        done += (size_t)got;
+    }
+    return true;
+}
+
+static int parse(const struct source *source, struct heapswitch_latency *out, char *why,
+                 size_t why_size)
 {
     struct hsw_latency_header header;
-    const unsigned char *histograms;
     uint64_t max_ticks[HSW_LATENCY_KINDS] = {0};
     uint64_t sum_ticks[HSW_LATENCY_KINDS] = {0};
     uint64_t needed;
 
     memset(out, 0, sizeof *out);
-    if (image == NULL || size < sizeof header)
-        return refuse(why, why_size, "latency section too small (%zu bytes)", size);
-    memcpy(&header, image, sizeof header);
+    if (!fetch(source, 0, &header, sizeof header))
+        return refuse(why, why_size, "latency section too small (%zu bytes)", source->size);
     if (header.clock == HSW_LATENCY_CLOCK_NONE)
         return 0; /* being set up: nothing to show yet */
     if (header.clock != HSW_LATENCY_CLOCK_TSC && header.clock != HSW_LATENCY_CLOCK_MONOTONIC)
@@ -120,16 +149,19 @@ HSW_EXPORT int heapswitch_parse_latency(const void *image, size_t size,
         return refuse(why, why_size, "latency section: bad rate %u", header.rate);
     needed = sizeof header +
              (uint64_t)header.histograms * header.kinds * header.histogram_size;
-    if (needed > size)
+    if (needed > source->size)
         return refuse(why, why_size, "latency section: %llu bytes needed, %zu there",
-                      (unsigned long long)needed, size);
+                      (unsigned long long)needed, source->size);
 
-    histograms = (const unsigned char *)image + sizeof header;
     for (uint32_t i = 0; i < header.histograms * header.kinds; i++) {
         struct hsw_latency_histogram histogram;
         struct heapswitch_latency_histogram *total = &out->kinds[i % HSW_LATENCY_KINDS];
 
-        memcpy(&histogram, histograms + (size_t)i * sizeof histogram, sizeof histogram);
+        if (!fetch(source, sizeof header + (size_t)i * sizeof histogram, &histogram,
+                   sizeof histogram)) {
+            memset(out, 0, sizeof *out);
+            return refuse(why, why_size, "latency section shorter than recorded");
+        }
         for (unsigned b = 0; b < HSW_LATENCY_BUCKETS; b++) {
             total->buckets[b] = saturating_add(total->buckets[b], histogram.buckets[b]);
             total->samples = saturating_add(total->samples, histogram.buckets[b]);
@@ -162,6 +194,19 @@ HSW_EXPORT int heapswitch_parse_latency(const void *image, size_t size,
     }
     out->present = 1;
     return 0;
+}
+
+HSW_EXPORT int heapswitch_parse_latency(const void *image, size_t size,
+                                        struct heapswitch_latency *out, char *why,
+                                        size_t why_size)
+{
+    struct source source = {image, -1, 0, size};
+
+    if (image == NULL) {
+        memset(out, 0, sizeof *out);
+        return refuse(why, why_size, "no latency section");
+    }
+    return parse(&source, out, why, why_size);
 }
 
 HSW_EXPORT double heapswitch_latency_bucket_ns(const struct heapswitch_latency *latency,
@@ -245,9 +290,7 @@ int hsw_read_latency(int fd, const struct hsw_segment_header *header,
                      struct heapswitch_latency *out, char *why, size_t why_size)
 {
     const struct hsw_section *section = NULL;
-    unsigned char *image;
-    size_t done = 0;
-    int result;
+    struct source source;
 
     memset(out, 0, sizeof *out);
     if (header->layout_minor < 2)
@@ -259,25 +302,7 @@ int hsw_read_latency(int fd, const struct hsw_segment_header *header,
         return 0;
     if (section->version != HSW_LATENCY_VERSION)
         return 0; /* a later layout of its own: not for this reader */
-    if (section->size > HSW_SEGMENT_FILE_MAX_SIZE)
-        return refuse(why, why_size, "latency section of %llu bytes",
-                      (unsigned long long)section->size);
-    image = malloc(section->size);
-    if (image == NULL)
-        return refuse(why, why_size, "no memory for the latency section");
-    while (done < section->size) {
-        ssize_t got = pread(fd, image + done, section->size - done,
-                            (off_t)(section->offset + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        done += (size_t)got;
-    }
-    if (done != section->size)
-        result = refuse(why, why_size, "latency section shorter than recorded");
-    else
-        result = heapswitch_parse_latency(image, section->size, out, why, why_size);
-    free(image);
-    return result;
+    /* The segment's checks put the section inside the file. */
+    source = (struct source){NULL, fd, section->offset, (size_t)section->size};
+    return parse(&source, out, why, why_size);
 }

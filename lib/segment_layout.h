@@ -229,7 +229,7 @@ _Static_assert(sizeof(struct hsw_site) % 64 == 0, "a site entry is whole cache l
  * width is at most 1/8 of its lower bound, so its midpoint is within
  * 1/16 (6.25%) of every duration in it. */
 #define HSW_LATENCY_VERSION 1
-#define HSW_LATENCY_SLOTS 33 /* 32 of their own, then the shared one */
+#define HSW_LATENCY_SLOTS 17 /* 16 of their own, then the shared one */
 #define HSW_LATENCY_BUCKETS 242
 #define HSW_LATENCY_SUB_BITS 3 /* 8 buckets per power of two */
 #define HSW_LATENCY_MIN_EXPONENT 5
@@ -310,7 +310,7 @@ _Static_assert(sizeof(struct hsw_latency_histogram) % 64 == 0, "a histogram is w
 _Static_assert(1 + ((HSW_LATENCY_MAX_EXPONENT - HSW_LATENCY_MIN_EXPONENT + 1) << HSW_LATENCY_SUB_BITS) ==
                    HSW_LATENCY_BUCKETS - 1,
                "the buckets cover the exponents, then one for the longest durations");
-_Static_assert(HSW_LATENCY_SECTION_SIZE == 128 * 1024, "the latency section is 128 KiB");
+_Static_assert(HSW_LATENCY_SECTION_SIZE == 67584, "the latency section is 66 KiB (17 pages)");
 
 /* The fragmentation definition (docs/fragmentation.md), for writer and
  * reader alike: 1 - live / resident, in [0, 1]; -1 when resident is 0. */
