@@ -2,11 +2,14 @@
 # make bench: what latency sampling (HEAPSWITCH_LATENCY) adds to a
 # malloc+free pair of bench/malloc_pairs, for every backend behind
 # heapswitch at the default counting level, in the same run: sampling off
-# (HEAPSWITCH_LATENCY=0) against the default rate (one call in 256), and
-# one in 16 and every call for reference. All configurations run once per
-# round, interleaved (forward in odd rounds, reversed in even ones); the
-# table gives medians and ranges, and the added ns per pair and per call
-# (a pair is two calls: malloc and free) against sampling off.
+# (HEAPSWITCH_LATENCY=0) against the default rate, one in 256, and one in
+# 16 and every call for reference. All configurations run once per round,
+# interleaved (forward in odd rounds, reversed in even ones); the table
+# gives medians and ranges, and the added ns per pair and per call (a pair
+# is two calls: malloc and free) against sampling off. Two measures of a
+# run: wall time (malloc_pairs' own ns_per_pair) and the CPU time (user +
+# system, from getrusage of the child, through python3) per pair, which a
+# loaded machine disturbs less (time on the run queue is not in it).
 #
 # --callgrind (or BENCH_CALLGRIND=1) counts instructions per pair instead:
 # deterministic where timings are noise.
@@ -21,7 +24,7 @@ usage() {
 usage: sh bench/run-latency.sh [--callgrind]   (from the top build directory)
 Environment:
   BENCH_ROUNDS=9          interleaved rounds (samples per configuration)
-  BENCH_ITERATIONS=20000000  malloc+free pairs per run (one thread)
+  BENCH_ITERATIONS=10000000  malloc+free pairs per run (one thread)
   BENCH_CG_ITERATIONS=200000 callgrind mode: runs N and 2N pairs
   BENCH_BACKENDS="system jemalloc mimalloc arena"
 EOF2
@@ -51,7 +54,7 @@ case $callgrind in
     *) echo "$me: BENCH_CALLGRIND='$callgrind': expected 1 or 0" >&2; exit 2 ;;
 esac
 rounds=${BENCH_ROUNDS:-9}
-iterations=${BENCH_ITERATIONS:-20000000}
+iterations=${BENCH_ITERATIONS:-10000000}
 cg_iterations=${BENCH_CG_ITERATIONS:-200000}
 is_count "$rounds" || { echo "$me: BENCH_ROUNDS='$rounds': expected a positive integer" >&2; exit 2; }
 is_count "$iterations" || { echo "$me: BENCH_ITERATIONS='$iterations': expected a positive integer" >&2; exit 2; }
@@ -76,7 +79,7 @@ for backend in ${BENCH_BACKENDS:-system jemalloc mimalloc arena}; do
         echo "  skipped: $backend is not in this build"
     fi
 done
-configs="off default r16 r1"
+configs="off default r256 r16 r1"
 
 command_line() { # BACKEND CONFIG then malloc_pairs arguments
     backend=$1 config=$2
@@ -84,6 +87,7 @@ command_line() { # BACKEND CONFIG then malloc_pairs arguments
     case $config in
         off) rate=0 ;;
         default) rate= ;;
+        r256) rate=256 ;;
         r16) rate=16 ;;
         r1) rate=1 ;;
     esac
@@ -111,7 +115,7 @@ echo "heapswitch latency sampling: cost per malloc+free pair (bench/malloc_pairs
 echo "  cpu:      $(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | sed -n 1p) ($(nproc) cpus)"
 echo "  clock:    $(grep -q ' constant_tsc' /proc/cpuinfo && grep -q ' nonstop_tsc' /proc/cpuinfo && echo 'invariant TSC: rdtsc' || echo 'CLOCK_MONOTONIC')"
 echo "  load avg: $(cut -d' ' -f1-3 /proc/loadavg) (at start)"
-echo "  configurations: off = HEAPSWITCH_LATENCY=0, default = unset (1 in 256), r16 = 16, r1 = 1"
+echo "  configurations: off = HEAPSWITCH_LATENCY=0, default = unset ($(sed -n 's/^#define HSW_LATENCY_DEFAULT_RATE //p' "$abs_top_srcdir/lib/latency.h" 2>/dev/null || echo '?')), r256/r16/r1 = HEAPSWITCH_LATENCY=256/16/1"
 
 if [ "$callgrind" = 1 ]; then
     command -v valgrind >/dev/null 2>&1 || { echo "$me: valgrind not found: skipping"; exit 0; }
@@ -138,7 +142,20 @@ if [ "$callgrind" = 1 ]; then
     exit 0
 fi
 
-echo "  method:   $rounds rounds x all configurations, interleaved; -n $iterations pairs per run;"
+command -v python3 >/dev/null 2>&1 || die "python3 not found (it measures each run's CPU time)"
+# VAR=VALUE... PROGRAM ARGS: runs it with the variables; prints its output
+# and the child's user + system CPU seconds (getrusage: microseconds).
+cpu_wrapper='
+import os, resource, subprocess, sys
+env = dict(os.environ)
+args = sys.argv[1:]
+while args and "=" in args[0].split("/")[0]:
+    key, value = args.pop(0).split("=", 1)
+    env[key] = value
+out = subprocess.run(args, env=env, stdout=subprocess.PIPE, check=True).stdout.decode()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(out.strip(), "cpu_seconds=%.6f" % (usage.ru_utime + usage.ru_stime))'
+echo "  method:   $rounds rounds x all configurations, interleaved; -n $iterations pairs per run (-w 0);"
 echo "            one discarded warm-up pass first; median (min-max) over the rounds"
 jobs=
 for backend in $backends; do
@@ -158,38 +175,46 @@ round=1
 while [ $round -le "$rounds" ]; do
     if [ $((round % 2)) -eq 1 ]; then order=$jobs; else order=$reversed; fi
     for job in $order; do
-        run_line "$(command_line "${job%%:*}" "${job#*:}" -t 1 -n "$iterations" -r 1)"
+        line=$(command_line "${job%%:*}" "${job#*:}" -t 1 -n "$iterations" -r 1 -w 0)
+        # shellcheck disable=SC2086
+        python3 -c "$cpu_wrapper" $line >"$tmp/out" 2>"$tmp/err" ||
+            { cat "$tmp/err" >&2; die "FAILED: $line"; }
         ns=$(sed -n 's/.*ns_per_pair=\([0-9.]*\).*/\1/p' "$tmp/out")
-        [ -n "$ns" ] || die "no ns_per_pair in: $(cat "$tmp/out")"
-        echo "${job%%:*} ${job#*:} $round $ns" >>"$tmp/samples"
+        cpu=$(sed -n 's/.*cpu_seconds=\([0-9.]*\).*/\1/p' "$tmp/out")
+        [ -n "$ns" ] && [ -n "$cpu" ] || die "no ns_per_pair or cpu_seconds in: $(cat "$tmp/out")"
+        echo "${job%%:*} ${job#*:} $round $ns $(awk -v c="$cpu" -v n="$iterations" 'BEGIN { printf "%.3f", c * 1e9 / n }')" >>"$tmp/samples"
     done
     round=$((round + 1))
 done
 
-summary() { # BACKEND CONFIG: "median min max"
-    awk -v b="$1" -v c="$2" '$1 == b && $2 == c { print $4 }' "$tmp/samples" | sort -n |
+summary() { # BACKEND CONFIG [FIELD]: "median min max" of wall (4) or CPU (5) ns per pair
+    awk -v b="$1" -v c="$2" -v f="${3:-4}" '$1 == b && $2 == c { print $f }' "$tmp/samples" | sort -n |
         awk '{ v[NR] = $1 } END {
                  m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
                  printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }'
 }
 
-echo
-echo "== ns per pair, median (min-max); +ns per call = (median - off median) / 2"
-printf '%-9s  %-20s  %-20s %8s  %-20s %8s  %-20s %8s\n' backend off default "+ns/call" r16 "+ns/call" r1 "+ns/call"
-for backend in $backends; do
-    echo "$(summary "$backend" off) $(summary "$backend" default) $(summary "$backend" r16) $(summary "$backend" r1)" |
-        awk -v b="$backend" '
-            function cell(m, l, h) { return sprintf("%.2f (%.2f-%.2f)", m, l, h) }
-            { printf "%-9s  %-20s  %-20s %+8.3f  %-20s %+8.3f  %-20s %+8.3f\n", b, cell($1, $2, $3),
-                  cell($4, $5, $6), ($4 - $1) / 2, cell($7, $8, $9), ($7 - $1) / 2,
-                  cell($10, $11, $12), ($10 - $1) / 2 }'
+for measure in "4 wall" "5 CPU"; do
+    field=${measure%% *}
+    echo
+    echo "== ${measure#* } ns per pair, median (min-max); +ns per call = (median - off median) / 2"
+    printf '%-9s  %-22s  %-22s %8s  %-22s %8s  %-22s %8s  %-24s %8s\n' backend off default "+ns/call" \
+        r256 "+ns/call" r16 "+ns/call" r1 "+ns/call"
+    for backend in $backends; do
+        echo "$(summary "$backend" off "$field") $(summary "$backend" default "$field") $(summary "$backend" r256 "$field") $(summary "$backend" r16 "$field") $(summary "$backend" r1 "$field")" |
+            awk -v b="$backend" '
+                function cell(m, l, h) { return sprintf("%.2f (%.2f-%.2f)", m, l, h) }
+                { printf "%-9s  %-22s  %-22s %+8.3f  %-22s %+8.3f  %-22s %+8.3f  %-24s %+8.3f\n", b,
+                      cell($1, $2, $3), cell($4, $5, $6), ($4 - $1) / 2, cell($7, $8, $9), ($7 - $1) / 2,
+                      cell($10, $11, $12), ($10 - $1) / 2, cell($13, $14, $15), ($13 - $1) / 2 }'
+    done
 done
 echo
-echo "== samples in round order (ns per pair)"
+echo "== samples in round order (wall/CPU ns per pair)"
 for backend in $backends; do
     for config in $configs; do
         printf '  %-9s %-8s%s\n' "$backend" "$config" \
-            "$(awk -v b="$backend" -v c="$config" '$1 == b && $2 == c { printf " %s", $4 }' "$tmp/samples")"
+            "$(awk -v b="$backend" -v c="$config" '$1 == b && $2 == c { printf " %s/%s", $4, $5 }' "$tmp/samples")"
     done
 done
 echo "  load avg at end: $(cut -d' ' -f1-3 /proc/loadavg)"

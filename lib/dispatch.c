@@ -258,7 +258,7 @@ static void start_publishing(const struct hsw_backend *backend)
     hsw_stats_level = (enum hsw_stats_level)level;
     hsw_usable_exact = level == HSW_STATS_EXACT || backend_counts_usable;
     /* Latency sampling needs a free tick (the books variant has one). */
-    sampled = hsw_latency_configure();
+    sampled = hsw_latency_configure(backend_counts_usable);
     if (!hsw_usable_exact) {
         __atomic_store_n(&hsw_ops.malloc_and_count, hsw_light_malloc, __ATOMIC_RELAXED);
         __atomic_store_n(&hsw_ops.free_and_count,

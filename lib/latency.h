@@ -17,13 +17,16 @@
  * when latency is not sampled. Set once, before counting starts. */
 extern unsigned hsw_latency_rate;
 
-#define HSW_LATENCY_DEFAULT_RATE 256
+#define HSW_LATENCY_DEFAULT_RATE 1024
 #define HSW_LATENCY_MAX_RATE (1u << 30)
 
 /* Reads HEAPSWITCH_LATENCY and HEAPSWITCH_LATENCY_CLOCK, picks the clock
  * and asks for the latency section in the segments to come. Returns
- * whether calls are timed. At start-up, before hsw_segment_open. */
-bool hsw_latency_configure(void);
+ * whether calls are timed. fused_counting: the backend counts inside its
+ * own fast paths (the arena), which timing would replace; then calls are
+ * timed only when HEAPSWITCH_LATENCY asks. At start-up, before
+ * hsw_segment_open. */
+bool hsw_latency_configure(bool fused_counting);
 /* Fills the header of a fresh segment's latency section (at creation,
  * in a fork child too). */
 void hsw_latency_attach(void);

@@ -74,7 +74,7 @@ keys Home Enter
 expect "detail: the latency line" has 'latency: malloc p50 [0-9.]*[nu]s p99 '
 expect "detail: size classes first" has 'Size classes'
 keys l
-expect "l: the malloc latency histogram" has 'malloc latency ([0-9]* calls timed, 1 in 256'
+expect "l: the malloc latency histogram" has 'malloc latency ([0-9]* calls timed, 1 in 1024'
 expect "l: its rows (range, share, bar)" sh -c "grep -Eq '^ +[0-9.]+(ns|us)- *[0-9.]+(ns|us) +[0-9.]+% #' '$work/screen'"
 keys l
 expect "l again: the free latency histogram" has 'free latency ([0-9]* calls timed'
@@ -93,7 +93,7 @@ expect "q quits" has 'top-exited:0'
 # stat --json and --csv: the same figures for scripts.
 "$TOP" stat --json "$pid_a" >"$work/stat.json" 2>"$work/stat.err"
 check "stat --json: latency of the process" \
-    python3 -c "import json,sys; p=json.load(open('$work/stat.json'))['processes'][0]['latency']; sys.exit(not (p['rate'] == 256 and p['alloc']['samples'] > 0 and 0 < p['alloc']['p50_ns'] <= p['alloc']['p99_ns'] <= p['alloc']['max_ns']))"
+    python3 -c "import json,sys; p=json.load(open('$work/stat.json'))['processes'][0]['latency']; sys.exit(not (p['rate'] == 1024 and p['alloc']['samples'] > 0 and 0 < p['alloc']['p50_ns'] <= p['alloc']['p99_ns'] <= p['alloc']['max_ns']))"
 "$TOP" stat --csv "$pid_a" >"$work/stat.csv" 2>"$work/stat.err"
 check "stat --csv: latency fields" \
     python3 -c "import csv,sys; r=list(csv.DictReader(open('$work/stat.csv')))[0]; sys.exit(not float(r['alloc_p99_ns']) >= float(r['alloc_p50_ns']) > 0)"
