@@ -276,6 +276,29 @@ static unsigned wrap(struct ticker *t, uint8_t *tick, bool *timed, bool *checkpo
     return ended;
 }
 
+/* Draws a ticker's first interval and sets its tick to wrap after it. */
+static void arm(struct ticker *t, uint8_t *tick)
+{
+    uint32_t next;
+
+    t->armed = true;
+    t->left = draw_gap(hsw_latency_rate);
+    next = t->left < 256 ? t->left : 256;
+    t->left -= next;
+    t->interval = (uint16_t)next;
+    *tick = (uint8_t)(256 - next);
+}
+
+void hsw_latency_thread_start(void)
+{
+    if (hsw_latency_rate == 0)
+        return;
+    if (!here.malloc.armed)
+        arm(&here.malloc, &hsw_thread.malloc_tick);
+    if (!here.free.armed)
+        arm(&here.free, &hsw_thread.free_tick);
+}
+
 unsigned hsw_latency_malloc_wrap(bool *timed, bool *checkpoint)
 {
     return wrap(&here.malloc, &hsw_thread.malloc_tick, timed, checkpoint);

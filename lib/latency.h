@@ -34,6 +34,11 @@ void hsw_latency_attach(void);
  * nanoseconds: at every refresh and at exit. */
 void hsw_latency_calibrate(void);
 
+/* Arms this thread's ticks at random phases, so that its first calls
+ * are sampled like the others (at its first counted call, when it claims
+ * a slot; otherwise the first wrap does it). */
+void hsw_latency_thread_start(void);
+
 /* At a wrap of hsw_thread.malloc_tick: re-arms the tick for the next
  * interval and returns the calls of the interval that just ended, this
  * one included (the weight of a sample taken here). *timed: time this

@@ -9,8 +9,11 @@
  * variant whose mutations touched only figures (buckets, sums, maxima,
  * the spare words) must be accepted. xorshift64*, seeded per iteration:
  *
- *   latency-mutate [-n ITERATIONS]
+ *   latency-mutate [-n ITERATIONS] | --seeds DIR
  *
+ * --seeds DIR writes valid sections (TSC and CLOCK_MONOTONIC, full and
+ * being set up) to DIR, the seeds of the libFuzzer target
+ * (tests/fuzz/latency.c), and exits.
  * Exits 0 when every variant behaved, 1 otherwise. */
 #include "config.h"
 
@@ -117,6 +120,39 @@ static bool mutate(unsigned char *image, size_t *size)
     }
 }
 
+static bool write_seed(const char *directory, const char *name, const void *image, size_t size)
+{
+    char path[4096];
+    FILE *out;
+    bool ok;
+
+    snprintf(path, sizeof path, "%s/%s", directory, name);
+    out = fopen(path, "wb");
+    if (out == NULL)
+        return false;
+    ok = fwrite(image, 1, size, out) == size;
+    return fclose(out) == 0 && ok;
+}
+
+static int write_seeds(const char *directory)
+{
+    static unsigned char seed[HSW_LATENCY_SECTION_SIZE];
+    struct hsw_latency_header *header = (struct hsw_latency_header *)seed;
+    bool ok;
+
+    memcpy(seed, valid, sizeof seed);
+    ok = write_seed(directory, "tsc", seed, sizeof seed);
+    header->clock = HSW_LATENCY_CLOCK_MONOTONIC;
+    ok = ok && write_seed(directory, "monotonic", seed, sizeof seed);
+    header->clock = HSW_LATENCY_CLOCK_NONE;
+    ok = ok && write_seed(directory, "starting", seed, sizeof(struct hsw_latency_header));
+    if (!ok) {
+        fprintf(stderr, "latency-mutate: cannot write the seeds to %s\n", directory);
+        return 1;
+    }
+    return 0;
+}
+
 static bool sane(const struct heapswitch_latency *latency, char *problem, size_t size)
 {
     if (!latency->present)
@@ -165,6 +201,8 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "-n") == 0)
         iterations = strtoul(argv[2], NULL, 10);
     make_valid();
+    if (argc == 3 && strcmp(argv[1], "--seeds") == 0)
+        return write_seeds(argv[2]);
     if (heapswitch_parse_latency(valid, sizeof valid, &latency, why, sizeof why) != 0 ||
         !latency.present) {
         fprintf(stderr, "latency-mutate: the valid section is refused: %s\n", why);

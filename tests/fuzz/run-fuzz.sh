@@ -15,6 +15,8 @@
 #   FUZZ_ARGS     more libFuzzer options, e.g. -seed=N to replay a run
 #   FUZZ_TARGET   segment (default: heapswitch_parse) or report
 #                 (heapswitch_report_parse; tests/fuzz/run-report-fuzz.sh)
+#                 latency: the latency section's parser
+#                 (heapswitch_parse_latency; tests/fuzz/run-latency-fuzz.sh)
 set -u
 
 case ${FUZZ_TARGET:-segment} in
@@ -24,8 +26,11 @@ segment)
 report)
     fuzzer=tests/fuzz/report-fuzzer make_seeds=tests/fuzz/report-mutate
     seeds_option=--seeds parser=heapswitch_report_parse found=tests/fuzz/found-report- ;;
+latency)
+    fuzzer=tests/fuzz/latency-fuzzer make_seeds=tests/fuzz/latency-mutate
+    seeds_option=--seeds parser=heapswitch_parse_latency found=tests/fuzz/found-latency- ;;
 *)
-    echo "ERROR: FUZZ_TARGET must be segment or report, not '$FUZZ_TARGET'" >&2
+    echo "ERROR: FUZZ_TARGET must be segment, report or latency, not '$FUZZ_TARGET'" >&2
     exit 99 ;;
 esac
 seconds=${FUZZ_SECONDS:-20}
@@ -77,7 +82,7 @@ timeout -k 10 $((seconds + 120)) "$fuzzer" \
 
 grep -E '^INFO: Seed:|INITED|DONE|^Done [0-9]+ runs|^stat::' "$log"
 
-report='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|segment fuzzer:|report fuzzer:|deadly signal'
+report='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|segment fuzzer:|report fuzzer:|latency fuzzer:|deadly signal'
 if [ "$status" -eq 0 ] && ! grep -Eq "$report" "$log" && grep -q '^Done [0-9]* runs' "$log"; then
     echo "PASS: no crash, no sanitizer report"
     exit 0
