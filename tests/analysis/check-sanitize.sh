@@ -6,7 +6,8 @@
 # into (hold, workload) are built without them. Then runs
 # tests/dashboard/*.sh and tests/cli/*.sh from that copy against its
 # sanitized heapswitch, and tests/unit/rates, tests/unit/stats,
-# tests/unit/ab_model, tests/unit/report_parse and tests/unit/metrics. Any
+# tests/unit/ab_model, tests/unit/report_parse, tests/unit/metrics, and the
+# latency views' tests/latency/top.sh and tests/unit/latency. Any
 # sanitizer report fails.
 #
 # Usage (from the top build directory): check-sanitize.sh SRCDIR
@@ -48,12 +49,12 @@ make -j"$jobs" lib/libheapswitch.la tests/segment/hold examples/workload example
 # nothing built above is rebuilt here.
 sanitized="lib/libheapswitch-reader.la dashboard/heapswitch tests/unit/rates tests/unit/stats
     tests/unit/ab_model tests/unit/report_parse tests/tools/reportread tests/unit/metrics
-    tests/tools/segread"
+    tests/tools/segread tests/unit/latency"
 # Rebuild them whenever this runs, so that they surely carry the flags.
 rm -f lib/libheapswitch_reader_la-*.lo lib/libheapswitch_reader_la-*.o \
     lib/.libs/libheapswitch_reader_la-*.o dashboard/*.o tests/unit/rates.o tests/unit/stats.o \
     tests/unit/ab_model.o tests/unit/report_parse.o tests/tools/reportread.o \
-    tests/unit/metrics.o tests/tools/segread.o
+    tests/unit/metrics.o tests/tools/segread.o tests/unit/latency.o
 make -j"$jobs" CFLAGS="-g -O1 $SAN" LDFLAGS="$SAN" $sanitized >>"$log" 2>&1 ||
     { tail -30 "$log"; echo "check-sanitize: sanitized build failed"; exit 1; }
 real=dashboard/.libs/heapswitch
@@ -94,7 +95,8 @@ mkdir -p "$dir/logs" || exit 2
 
 passed=0 failed=0 skipped=0 failed_names=
 for script in "$dir"/tests/dashboard/*.sh "$dir"/tests/cli/*.sh tests/unit/rates tests/unit/stats \
-    tests/unit/ab_model tests/unit/report_parse tests/unit/metrics; do
+    tests/unit/ab_model tests/unit/report_parse tests/unit/metrics \
+    "$dir"/tests/latency/top.sh tests/unit/latency; do
     case $script in */common.sh | */*_common.sh) continue ;; esac
     name=${script#"$dir"/}
     out=$dir/logs/$(echo "$name" | tr / _).log
