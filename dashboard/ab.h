@@ -32,10 +32,14 @@ enum ab_metric {
     AB_PEAK_LIVE,
     AB_FRAGMENTATION,
     AB_PROCESSES,
+    AB_MALLOC_P50, /* sampled malloc latency of the root process (HEAPSWITCH_LATENCY) */
+    AB_MALLOC_P99,
+    AB_MALLOC_P999,
+    AB_FREE_P99,
     AB_METRIC_COUNT /* the number of metrics */
 };
 
-enum ab_unit { AB_UNIT_SECONDS, AB_UNIT_BYTES, AB_UNIT_COUNT, AB_UNIT_FRACTION };
+enum ab_unit { AB_UNIT_SECONDS, AB_UNIT_BYTES, AB_UNIT_COUNT, AB_UNIT_FRACTION, AB_UNIT_NANOSECONDS };
 
 enum ab_kind { AB_WARMUP, AB_TIMED, AB_COUNTED };
 
@@ -54,6 +58,14 @@ struct ab_metric_info {
 
 /* ab_summary.c: the metrics, indexed by enum ab_metric. */
 extern const struct ab_metric_info ab_metrics[AB_METRIC_COUNT];
+
+/* Whether a metric is compared through the statistics module (ratio,
+ * interval, verdict): the timed ones, and the latency percentiles, one
+ * per counted run; the other counted figures get a ratio of medians. */
+static inline bool ab_metric_compared(enum ab_metric metric)
+{
+    return ab_metrics[metric].source == AB_TIMED || ab_metrics[metric].unit == AB_UNIT_NANOSECONDS;
+}
 
 struct ab_run {
     unsigned backend;  /* index into ab.backends */

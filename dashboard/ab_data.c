@@ -27,7 +27,7 @@ static void json_metric(const struct ab *ab, unsigned b, enum ab_metric m)
     const struct ab_backend *backend = &ab->backends[b];
     const struct ab_summary *s = &backend->summary[m];
     const struct hsw_comparison *c = &backend->comparison[m];
-    bool timed = ab_metrics[m].source == AB_TIMED;
+    bool timed = ab_metric_compared(m);
     const char *better = timed ? ab_better_name(ab, b, m) : NULL;
 
     printf("\"%s\":{\"source\":\"%s\",\"estimated\":%s,\"n\":%u,\"median\":",
@@ -159,7 +159,7 @@ void ab_print_csv(const struct ab *ab)
         for (int m = 0; m < AB_METRIC_COUNT; m++) {
             const struct ab_summary *s = &backend->summary[m];
             const struct hsw_comparison *c = &backend->comparison[m];
-            bool timed = ab_metrics[m].source == AB_TIMED;
+            bool timed = ab_metric_compared(m);
 
             printf("summary,");
             hsw_csv_field(stdout, backend->name);

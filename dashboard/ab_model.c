@@ -17,7 +17,49 @@ const struct hsw_ab_metric_info hsw_ab_metrics[HSW_AB_METRIC_KINDS] = {
     [HSW_AB_RSS] = {"RSS", true, true},
     [HSW_AB_HEAP_RESIDENT] = {"heap resident", true, true},
     [HSW_AB_FRAGMENTATION] = {"fragmentation", true, true},
+    [HSW_AB_MALLOC_P50] = {"malloc p50", true, true},
+    [HSW_AB_MALLOC_P99] = {"malloc p99", true, true},
+    [HSW_AB_MALLOC_P999] = {"malloc p99.9", true, true},
 };
+
+/* The fewest calls timed in an interval for each percentile to say
+ * something: 10 beyond it. */
+static const struct {
+    enum hsw_ab_metric metric;
+    double share;
+    uint64_t min_samples;
+} latency_points[] = {
+    {HSW_AB_MALLOC_P50, 0.5, 20},
+    {HSW_AB_MALLOC_P99, 0.99, 1000},
+    {HSW_AB_MALLOC_P999, 0.999, 10000},
+};
+
+/* The malloc latency percentiles of the calls timed between two
+ * snapshots: the histograms' difference (buckets only increase). */
+static void interval_latency(const struct heapswitch_snapshot *earlier,
+                             const struct heapswitch_snapshot *later, struct hsw_ab_sample *out)
+{
+    static struct heapswitch_latency interval; /* 4 KiB: not on the stack */
+    const struct heapswitch_latency_histogram *a, *b;
+
+    if (!earlier->latency.present || !later->latency.present)
+        return;
+    a = &earlier->latency.kinds[HEAPSWITCH_LATENCY_ALLOC];
+    b = &later->latency.kinds[HEAPSWITCH_LATENCY_ALLOC];
+    interval = later->latency;
+    for (unsigned k = 0; k < HEAPSWITCH_LATENCY_BUCKETS; k++) {
+        if (b->buckets[k] < a->buckets[k])
+            return; /* not one process's histogram */
+        interval.kinds[HEAPSWITCH_LATENCY_ALLOC].buckets[k] = b->buckets[k] - a->buckets[k];
+    }
+    if (b->samples < a->samples)
+        return;
+    interval.kinds[HEAPSWITCH_LATENCY_ALLOC].samples = b->samples - a->samples;
+    for (size_t i = 0; i < sizeof latency_points / sizeof latency_points[0]; i++)
+        if (interval.kinds[HEAPSWITCH_LATENCY_ALLOC].samples >= latency_points[i].min_samples)
+            out->value[latency_points[i].metric] = heapswitch_latency_quantile(
+                &interval, HEAPSWITCH_LATENCY_ALLOC, latency_points[i].share);
+}
 
 const char *hsw_ab_key_name(enum hsw_ab_key key)
 {
@@ -87,6 +129,7 @@ void hsw_ab_sample_between(const struct heapswitch_snapshot *earlier,
         out->value[HSW_AB_HEAP_RESIDENT] = (double)later->heap.resident;
     if (later->fragmentation >= 0)
         out->value[HSW_AB_FRAGMENTATION] = later->fragmentation;
+    interval_latency(earlier, later, out);
 }
 
 static struct hsw_ab_series *find_series(struct hsw_ab *ab,

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,6 +88,34 @@ static void mark_estimated(struct ab_run *run, uint64_t fields)
             run->estimated[map[i].metric] = true;
 }
 
+/* The root process's sampled latency percentiles, where it timed calls. */
+static void root_latency(struct ab_run *run, const struct heapswitch_report *report)
+{
+    static const struct {
+        enum ab_metric metric;
+        enum heapswitch_report_field field;
+        enum heapswitch_latency_kind kind;
+        size_t offset;
+    } map[] = {
+        {AB_MALLOC_P50, HEAPSWITCH_REPORT_MALLOC_LATENCY_P50, HEAPSWITCH_LATENCY_ALLOC,
+         offsetof(struct heapswitch_report_latency, p50_ns)},
+        {AB_MALLOC_P99, HEAPSWITCH_REPORT_MALLOC_LATENCY_P99, HEAPSWITCH_LATENCY_ALLOC,
+         offsetof(struct heapswitch_report_latency, p99_ns)},
+        {AB_MALLOC_P999, HEAPSWITCH_REPORT_MALLOC_LATENCY_P999, HEAPSWITCH_LATENCY_ALLOC,
+         offsetof(struct heapswitch_report_latency, p999_ns)},
+        {AB_FREE_P99, HEAPSWITCH_REPORT_FREE_LATENCY_P99, HEAPSWITCH_LATENCY_FREE,
+         offsetof(struct heapswitch_report_latency, p99_ns)},
+    };
+
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (!HEAPSWITCH_REPORT_HAS(report, map[i].field))
+            continue;
+        memcpy(&run->value[map[i].metric],
+               (const char *)&report->latency[map[i].kind] + map[i].offset, sizeof(double));
+        run->has[map[i].metric] = true;
+    }
+}
+
 /* Figures taken from the root process's line only. */
 #define ROOT_ONLY                                                               \
     ((1ull << HEAPSWITCH_REPORT_PEAK_LIVE_BYTES) | (1ull << HEAPSWITCH_REPORT_FRAGMENTATION))
@@ -130,6 +159,7 @@ static void read_report(const char *path, pid_t child, struct ab_run *run)
             run->value[AB_FRAGMENTATION] = report.fragmentation;
             run->has[AB_FRAGMENTATION] = true;
         }
+        root_latency(run, &report);
     }
     free(line);
     fclose(file);

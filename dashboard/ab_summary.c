@@ -12,6 +12,7 @@
 
 #include "dashboard/ab.h"
 #include "dashboard/format.h"
+#include "dashboard/latency.h"
 #include "lib/env_names.h"
 
 const struct ab_metric_info ab_metrics[AB_METRIC_COUNT] = {
@@ -28,6 +29,11 @@ const struct ab_metric_info ab_metrics[AB_METRIC_COUNT] = {
     [AB_FRAGMENTATION] = {"fragmentation", "fragmentation (root)", AB_UNIT_FRACTION,
                           AB_COUNTED},
     [AB_PROCESSES] = {"processes", "processes", AB_UNIT_COUNT, AB_COUNTED},
+    [AB_MALLOC_P50] = {"malloc_p50_ns", "malloc latency p50 (root)", AB_UNIT_NANOSECONDS, AB_COUNTED},
+    [AB_MALLOC_P99] = {"malloc_p99_ns", "malloc latency p99 (root)", AB_UNIT_NANOSECONDS, AB_COUNTED},
+    [AB_MALLOC_P999] = {"malloc_p999_ns", "malloc latency p99.9 (root)", AB_UNIT_NANOSECONDS,
+                        AB_COUNTED},
+    [AB_FREE_P99] = {"free_p99_ns", "free latency p99 (root)", AB_UNIT_NANOSECONDS, AB_COUNTED},
 };
 
 /* The successful values of one metric of one backend, from the runs of
@@ -78,7 +84,7 @@ void ab_summarize(struct ab *ab)
                 summary->max = values[n - 1];
             }
             n_base = values_of(ab, 0, (enum ab_metric)m, base);
-            if (ab_metrics[m].source == AB_TIMED)
+            if (ab_metric_compared((enum ab_metric)m))
                 hsw_compare(base, n_base, values, n, &ab->compare, comparison);
             if (n > 0 && ab->backends[0].summary[m].n > 0 && ab->backends[0].summary[m].median > 0)
                 backend->ratio[m] = summary->median / ab->backends[0].summary[m].median;
@@ -100,6 +106,7 @@ const char *ab_format_value(char *out, size_t size, enum ab_metric metric, doubl
     case AB_UNIT_BYTES: return hsw_format_bytes(out, size, value);
     case AB_UNIT_COUNT: return hsw_format_count(out, size, value);
     case AB_UNIT_FRACTION: snprintf(out, size, "%.1f%%", value * 100); return out;
+    case AB_UNIT_NANOSECONDS: return hsw_format_ns(out, size, value);
     }
     return out;
 }

@@ -69,7 +69,7 @@ static void bar(FILE *out, const struct ab *ab, unsigned b, enum ab_metric m, do
             ab_kind_name(ab_metrics[m].source), ab_format_value(text, sizeof text, m, s->median));
     fprintf(out, ", min %s", ab_format_value(text, sizeof text, m, s->min));
     fprintf(out, ", max %s", ab_format_value(text, sizeof text, m, s->max));
-    if (b > 0 && ab_metrics[m].source == AB_TIMED) {
+    if (b > 0 && ab_metric_compared(m)) {
         ab_verdict_text(verdict, sizeof verdict, ab, b, m);
         fprintf(out, "; %.3fx [%.3f, %.3f] ", c->ratio, c->ratio_low, c->ratio_high);
         xml_text(out, verdict);
@@ -85,7 +85,7 @@ static void bar(FILE *out, const struct ab *ab, unsigned b, enum ab_metric m, do
             y_max - 32, ab_format_value(text, sizeof text, m, s->median));
     if (b == 0)
         return;
-    if (ab_metrics[m].source == AB_TIMED) {
+    if (ab_metric_compared(m)) {
         if (!isnan(c->ratio))
             fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555555\" "
                          "class=\"ratio\">%.2fx [%.2f, %.2f]</text>\n",

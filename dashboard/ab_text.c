@@ -12,7 +12,8 @@
 
 /* The metrics of the text output, in order. */
 static const enum ab_metric shown[] = {AB_WALL,  AB_CPU,          AB_MAX_RSS,     AB_ALLOCS,
-                                       AB_BYTES_ALLOCATED, AB_PEAK_LIVE, AB_FRAGMENTATION};
+                                       AB_BYTES_ALLOCATED, AB_PEAK_LIVE, AB_FRAGMENTATION,
+                                       AB_MALLOC_P50, AB_MALLOC_P99, AB_MALLOC_P999, AB_FREE_P99};
 
 static void print_header(const struct ab *ab)
 {
@@ -64,7 +65,7 @@ static void print_metric(const struct ab *ab, enum ab_metric m)
         ab_format_value(low, sizeof low, m, summary->min);
         ab_format_value(high, sizeof high, m, summary->max);
         printf("%10s  [%s - %s]", median, low, high);
-        if (b > 0 && ab_metrics[m].source == AB_TIMED) {
+        if (b > 0 && ab_metric_compared(m)) {
             ab_verdict_text(verdict, sizeof verdict, ab, b, m);
             if (!isnan(c->ratio))
                 printf("  %.3fx [%.3f, %.3f]", c->ratio, c->ratio_low, c->ratio_high);

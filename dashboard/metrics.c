@@ -284,6 +284,7 @@ int hsw_metrics_write(FILE *out, const struct heapswitch_snapshot *const *snapsh
         for (size_t i = 0; i < count; i++)
             samples(out, (enum family)f, snapshots[i]);
     }
+    hsw_metrics_latency_write(out, snapshots, count, open_labels);
     fprintf(out,
             "# HELP heapswitch_processes Processes with a readable segment.\n"
             "# TYPE heapswitch_processes gauge\nheapswitch_processes %zu\n",

@@ -21,4 +21,10 @@ struct hsw_metrics_scan {
 int hsw_metrics_write(FILE *out, const struct heapswitch_snapshot *const *snapshots,
                       size_t count, const struct hsw_metrics_scan *scan);
 
+/* Writes a sample's labels, without the closing brace (metrics.c). */
+typedef void (*hsw_metrics_labels_fn)(FILE *out, const struct heapswitch_snapshot *snapshot);
+/* The latency histogram family (dashboard/metrics_latency.c). */
+void hsw_metrics_latency_write(FILE *out, const struct heapswitch_snapshot *const *snapshots,
+                               size_t count, hsw_metrics_labels_fn labels);
+
 #endif

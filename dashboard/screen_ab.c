@@ -30,7 +30,8 @@ static const enum hsw_ab_metric row_order[] = {
     HSW_AB_REQUESTS_PER_SECOND, HSW_AB_CPU_PER_REQUEST,
     HSW_AB_CPU_PER_KCALLS,      HSW_AB_RSS,
     HSW_AB_HEAP_RESIDENT,       HSW_AB_FRAGMENTATION,
-    HSW_AB_ALLOCS_PER_SECOND,
+    HSW_AB_MALLOC_P50,          HSW_AB_MALLOC_P99,
+    HSW_AB_MALLOC_P999,         HSW_AB_ALLOCS_PER_SECOND,
 };
 
 /* Lines are numbered from the top of the content; those scrolled away or
@@ -92,6 +93,10 @@ static const char *metric_text(enum hsw_ab_metric m, double value, char *out, si
     case HSW_AB_FRAGMENTATION:
         snprintf(out, size, "%.1f%%", value * 100);
         return out;
+    case HSW_AB_MALLOC_P50:
+    case HSW_AB_MALLOC_P99:
+    case HSW_AB_MALLOC_P999:
+        return format_seconds(out, size, value * 1e-9);
     default:
         return hsw_format_count(out, size, value);
     }

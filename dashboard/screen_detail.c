@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dashboard/format.h"
+#include "dashboard/latency.h"
 #include "dashboard/top.h"
 #include "dashboard/tui.h"
 
@@ -105,6 +106,56 @@ static void draw_histogram(int y, const struct hsw_proc *proc)
     }
 }
 
+struct latency_lines {
+    int y;
+};
+
+static void emit_latency_line(const char *text, void *context)
+{
+    struct latency_lines *lines = context;
+
+    tui_text(lines->y++, 2, -1, TUI_NORMAL, false, text);
+}
+
+/* The latency line (sampled malloc and free percentiles) and, for
+ * detail_histogram 1 or 2, that kind's histogram from `y` down. Returns
+ * the next line. */
+static int draw_latency(int y, const struct hsw_proc *proc, int histogram)
+{
+    const struct heapswitch_latency *latency = &proc->now.latency;
+    char a[16], b[16], c[16], d[16], e[16], f[16], g[16], h[16];
+    enum heapswitch_latency_kind kind =
+        histogram == 2 ? HEAPSWITCH_LATENCY_FREE : HEAPSWITCH_LATENCY_ALLOC;
+    struct latency_lines lines = {y + 2};
+
+    if (!latency->present) {
+        tui_text(y, 0, -1, TUI_LABEL, false, "latency: not sampled (HEAPSWITCH_LATENCY=0)");
+        return y + 1;
+    }
+    tui_printf(y++, 0, TUI_NORMAL,
+               "latency: malloc p50 %s p99 %s p99.9 %s max %s  free p50 %s p99 %s p99.9 %s max %s",
+               hsw_format_ns(a, sizeof a, heapswitch_latency_quantile(latency, 0, 0.5)),
+               hsw_format_ns(b, sizeof b, heapswitch_latency_quantile(latency, 0, 0.99)),
+               hsw_format_ns(c, sizeof c, heapswitch_latency_quantile(latency, 0, 0.999)),
+               hsw_format_ns(d, sizeof d, latency->kinds[0].samples ? latency->kinds[0].max_ns : -1),
+               hsw_format_ns(e, sizeof e, heapswitch_latency_quantile(latency, 1, 0.5)),
+               hsw_format_ns(f, sizeof f, heapswitch_latency_quantile(latency, 1, 0.99)),
+               hsw_format_ns(g, sizeof g, heapswitch_latency_quantile(latency, 1, 0.999)),
+               hsw_format_ns(h, sizeof h, latency->kinds[1].samples ? latency->kinds[1].max_ns : -1));
+    if (histogram == 0)
+        return y;
+    tui_printf(y, 0, TUI_LABEL,
+               "%s latency (%llu calls timed, 1 in %u; %s; each bucket within 6.25%%; l: next)",
+               kind == HEAPSWITCH_LATENCY_FREE ? "free" : "malloc",
+               (unsigned long long)latency->kinds[kind].samples, latency->rate,
+               latency->tsc ? "TSC" : "CLOCK_MONOTONIC");
+    if (latency->kinds[kind].samples == 0)
+        tui_text(y + 1, 2, -1, TUI_NORMAL, false, "(no call timed yet)");
+    hsw_latency_histogram_lines(latency, kind, tui_lines() - 2 - y, tui_columns() - 2,
+                                emit_latency_line, &lines);
+    return tui_lines();
+}
+
 /* A heap figure, or "-" when the backend does not have it. */
 static const char *heap_figure(char *out, size_t size, const struct heapswitch_heap *heap,
                                unsigned bit, uint64_t value)
@@ -121,8 +172,9 @@ static void draw(struct top_state *state)
     int y = 1;
 
     top_draw_header(state);
-    top_draw_status(state, top_sites_shown() ? "Esc/q back  s size classes  o sort  Enter stack  h help"
-                                              : "Esc/Enter/q back  s call sites  h help");
+    top_draw_status(state, top_sites_shown()
+                               ? "Esc/q back  s size classes  o sort  Enter stack  h help"
+                               : "Esc/Enter/q back  s call sites  l sizes/malloc/free latency  h help");
     if (proc == NULL) {
         state->view = TOP_VIEW_LIST;
         tui_text(2, 2, -1, TUI_LABEL, false, "The process is no longer listed.");
@@ -188,9 +240,10 @@ static void draw(struct top_state *state)
                "  allocs/request %s  peak live %s",
                c->failures, c->requests, a,
                hsw_format_bytes(f, sizeof f, (double)now->peak_live_bytes));
+    y = draw_latency(y, proc, top_sites_shown() ? 0 : state->detail_histogram);
     if (top_sites_shown())
         top_sites_draw(state, proc, y);
-    else
+    else if (state->detail_histogram == 0)
         draw_histogram(y, proc);
 }
 
@@ -204,6 +257,10 @@ static int key(struct top_state *state, int key_code)
         key_code == TUI_KEY_BACKSPACE) {
         state->view = TOP_VIEW_LIST;
         top_sites_leave();
+        return TOP_REDRAW;
+    }
+    if (key_code == 'l') { /* size classes, malloc latency, free latency */
+        state->detail_histogram = (state->detail_histogram + 1) % 3;
         return TOP_REDRAW;
     }
     return TOP_IGNORED;

@@ -13,18 +13,21 @@
 
 /* The columns dropped first when the terminal is narrow. */
 static const enum hsw_column drop_order[] = {
-    HSW_COL_LABELS, HSW_COL_PEAK, HSW_COL_STATE, HSW_COL_PER_REQUEST, HSW_COL_BYTES,   HSW_COL_FREES,
-    HSW_COL_FRAG, HSW_COL_TAG,   HSW_COL_RSS,         HSW_COL_BACKEND,
+    HSW_COL_LABELS, HSW_COL_LAT_P50, HSW_COL_LAT_MAX, HSW_COL_PEAK, HSW_COL_STATE, HSW_COL_PER_REQUEST,
+    HSW_COL_BYTES,  HSW_COL_FREES,   HSW_COL_FRAG,    HSW_COL_TAG,  HSW_COL_RSS,   HSW_COL_BACKEND,
 };
 
-/* Which columns fit in `width` columns; LABELS only where a row has some. */
-static void fit_columns(const struct top_state *state, int width, bool shown[HSW_COL_COUNT])
+/* Which columns fit in `width` columns; LABELS only where a row has some,
+ * the latency columns only when asked for (they go early when the
+ * terminal is narrow). */
+static void fit_columns(const struct top_state *state, int width, bool latency,
+                        bool shown[HSW_COL_COUNT])
 {
     int used = 0;
 
     for (int c = 0; c < HSW_COL_COUNT; c++) {
-        shown[c] = true;
-        used += hsw_columns[c].width ? hsw_columns[c].width + 1 : 0;
+        shown[c] = latency || !hsw_column_is_latency((enum hsw_column)c);
+        used += shown[c] && hsw_columns[c].width ? hsw_columns[c].width + 1 : 0;
     }
     shown[HSW_COL_LABELS] = false;
     used -= hsw_columns[HSW_COL_LABELS].width + 1;
@@ -34,10 +37,10 @@ static void fit_columns(const struct top_state *state, int width, bool shown[HSW
             used += hsw_columns[HSW_COL_LABELS].width + 1;
         }
     for (size_t d = 0; d < sizeof drop_order / sizeof drop_order[0]; d++) {
-        if (!shown[drop_order[d]])
-            continue;
         if (width - used >= MIN_COMMAND_WIDTH)
             break;
+        if (!shown[drop_order[d]])
+            continue;
         shown[drop_order[d]] = false;
         used -= hsw_columns[drop_order[d]].width + 1;
     }
@@ -103,7 +106,8 @@ static void draw(struct top_state *state)
     int lines = tui_lines(), visible = lines - 3, x = 0;
     bool shown[HSW_COL_COUNT];
 
-    fit_columns(state, tui_columns(), shown);
+    fit_columns(state, tui_columns(),
+                state->latency_columns || hsw_column_is_latency(state->sort), shown);
     place_selection(state, visible);
     top_draw_header(state);
     tui_fill(1, 0, TUI_TITLE);
@@ -126,7 +130,7 @@ static void draw(struct top_state *state)
             break;
         draw_row(2 + line, state->rows[index], shown, index == state->selected);
     }
-    top_draw_status(state, "Enter details  a A/B  / filter  h help  q quit");
+    top_draw_status(state, "Enter details  a A/B  L latency  / filter  h help  q quit");
 }
 
 static void select_index(struct top_state *state, long index)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dashboard/format.h"
+#include "dashboard/latency.h"
 #include "dashboard/table.h"
 
 const struct hsw_column_info hsw_columns[HSW_COL_COUNT] = {
@@ -22,6 +23,10 @@ const struct hsw_column_info hsw_columns[HSW_COL_COUNT] = {
     [HSW_COL_FRAG] = {"FRAG%", "frag", 6, true},
     [HSW_COL_FRAG_BYTES] = {"FRAG-B", "frag_bytes", 9, true},
     [HSW_COL_PER_REQUEST] = {"ALLOC/REQ", "per_request", 9, true},
+    [HSW_COL_LAT_P50] = {"P50", "p50", 6, true},
+    [HSW_COL_LAT_P99] = {"P99", "p99", 6, true},
+    [HSW_COL_LAT_P999] = {"P99.9", "p999", 6, true},
+    [HSW_COL_LAT_MAX] = {"MAXLAT", "max_latency", 6, true},
     [HSW_COL_LABELS] = {"LABELS", "labels", 16, false},
     [HSW_COL_COMMAND] = {"COMMAND", "command", 0, false},
 };
@@ -67,6 +72,16 @@ static double value_of(const struct hsw_proc *proc, enum hsw_column column)
     case HSW_COL_FRAG: return proc->now.fragmentation;
     case HSW_COL_FRAG_BYTES: return (double)proc->now.heap_overhead_bytes;
     case HSW_COL_PER_REQUEST: return proc->has_rates ? proc->rates.allocs_per_request : -1;
+    case HSW_COL_LAT_P50:
+    case HSW_COL_LAT_P99:
+    case HSW_COL_LAT_P999:
+        return heapswitch_latency_quantile(&proc->now.latency, HEAPSWITCH_LATENCY_ALLOC,
+                                           hsw_latency_points[column - HSW_COL_LAT_P50].share);
+    case HSW_COL_LAT_MAX:
+        return proc->now.latency.present &&
+                       proc->now.latency.kinds[HEAPSWITCH_LATENCY_ALLOC].samples != 0
+                   ? proc->now.latency.kinds[HEAPSWITCH_LATENCY_ALLOC].max_ns
+                   : -1;
     default: return 0;
     }
 }
@@ -137,6 +152,11 @@ const char *hsw_cell(const struct hsw_proc *proc, enum hsw_column column, char *
         return proc->now.tag[0] ? proc->now.tag : "-";
     case HSW_COL_LABELS:
         return proc->now.labels[0] ? proc->now.labels : "-";
+    case HSW_COL_LAT_P50:
+    case HSW_COL_LAT_P99:
+    case HSW_COL_LAT_P999:
+    case HSW_COL_LAT_MAX:
+        return hsw_format_ns(out, size, value);
     default:
         return text_of(proc, column);
     }
@@ -180,15 +200,33 @@ static bool any_labels(const struct hsw_proc *const *procs, size_t count)
     return false;
 }
 
+/* Whether any of the processes times its calls: the text table shows
+ * the latency columns only then. */
+static bool any_latency(const struct hsw_proc *const *procs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (procs[i]->now.latency.present)
+            return true;
+    return false;
+}
+
+/* Whether a text table leaves column c out. */
+static bool column_left_out(int c, bool labels, bool latency)
+{
+    return (c == HSW_COL_LABELS && !labels) ||
+           (!latency && hsw_column_is_latency((enum hsw_column)c));
+}
+
 void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count,
                     int width)
 {
+    bool latency = any_latency(procs, count);
     char cell[64];
     int used = 0;
     bool labels = any_labels(procs, count);
 
     for (int c = 0; c < HSW_COL_COUNT; c++)
-        if (c == HSW_COL_LABELS && !labels)
+        if (column_left_out(c, labels, latency))
             continue;
         else if (hsw_columns[c].width == 0) /* the last: no padding past the line's end */
             fputs(hsw_columns[c].title, out);
@@ -199,9 +237,11 @@ void hsw_table_text(FILE *out, const struct hsw_proc *const *procs, size_t count
     for (size_t i = 0; i < count; i++) {
         used = 0;
         for (int c = 0; c < HSW_COL_COUNT; c++) {
-            const char *text = hsw_cell(procs[i], (enum hsw_column)c, cell, sizeof cell);
-            if (c == HSW_COL_LABELS && !labels)
+            const char *text;
+
+            if (column_left_out(c, labels, latency))
                 continue;
+            text = hsw_cell(procs[i], (enum hsw_column)c, cell, sizeof cell);
             if (hsw_columns[c].width == 0) {
                 int room = width > used ? width - used : 0;
                 fprintf(out, "%.*s", width > 0 ? room : (int)strlen(text), text);
@@ -237,7 +277,11 @@ void hsw_table_csv(FILE *out, const struct hsw_proc *const *procs, size_t count,
                      "bytes_per_second,live_bytes,peak_live_bytes,rss_bytes,fragmentation,"
                      "allocs_per_request,malloc,calloc,realloc,free,aligned,failures,"
                      "bytes_requested,bytes_allocated,bytes_freed,requests,threads,"
-                     "stats,estimated,heap_overhead_bytes,cpu_seconds,command,labels\n");
+                     "stats,estimated,heap_overhead_bytes,cpu_seconds");
+    if (header) {
+        hsw_latency_csv_header(out);
+        fputs(",command,labels\n", out);
+    }
     for (size_t i = 0; i < count; i++) {
         const struct hsw_proc *p = procs[i];
         const struct heapswitch_counters *c = &p->now.counters;
@@ -259,7 +303,9 @@ void hsw_table_csv(FILE *out, const struct hsw_proc *const *procs, size_t count,
                 c->bytes_freed, c->requests, p->now.threads);
         fprintf(out, "%s,", p->now.stats_level == HEAPSWITCH_STATS_EXACT ? "exact" : "default");
         hsw_csv_field(out, estimated_list(&p->now, ' '));
-        fprintf(out, ",%" PRId64 ",%.2f,", p->now.heap_overhead_bytes, p->now.cpu_seconds);
+        fprintf(out, ",%" PRId64 ",%.2f", p->now.heap_overhead_bytes, p->now.cpu_seconds);
+        hsw_latency_csv(out, &p->now.latency);
+        fputc(',', out);
         hsw_csv_field(out, p->now.cmdline);
         fputc(',', out);
         hsw_csv_field(out, p->now.labels);
@@ -369,6 +415,7 @@ void hsw_table_json(FILE *out, const struct hsw_proc *const *procs, size_t count
             json_number_or_null(out, "age_seconds", h->age_seconds >= 0, h->age_seconds);
         }
         fputc('}', out);
+        hsw_latency_json(out, &p->now.latency);
         fputs(",\"size_classes\":[", out);
         for (int k = 0; k < HEAPSWITCH_SIZE_CLASSES; k++)
             fprintf(out, "%s%" PRIu64, k ? "," : "", c->size_classes[k]);

@@ -22,6 +22,10 @@ enum hsw_column {
     HSW_COL_FRAG,
     HSW_COL_FRAG_BYTES, /* bytes the backend holds beyond the live ones */
     HSW_COL_PER_REQUEST, /* allocations per request */
+    HSW_COL_LAT_P50,     /* sampled malloc latency (dashboard/latency.c) */
+    HSW_COL_LAT_P99,
+    HSW_COL_LAT_P999,
+    HSW_COL_LAT_MAX,
     HSW_COL_LABELS,   /* HEAPSWITCH_LABELS: key=value,... */
     HSW_COL_COMMAND,
     HSW_COL_COUNT
@@ -35,6 +39,13 @@ struct hsw_column_info {
 };
 
 extern const struct hsw_column_info hsw_columns[HSW_COL_COUNT];
+
+/* Whether a column is one of the latency columns (top shows them on
+ * demand). */
+static inline bool hsw_column_is_latency(enum hsw_column column)
+{
+    return column >= HSW_COL_LAT_P50 && column <= HSW_COL_LAT_MAX;
+}
 
 /* The column named `key` (as in hsw_columns) or -1. */
 int hsw_column_by_key(const char *key);

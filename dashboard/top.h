@@ -55,6 +55,8 @@ struct top_state {
     unsigned ab_window;        /* A/B view: index in top_ab_windows */
     int ab_scroll;             /* A/B view: first line shown */
     double last_scan;          /* Unix time of the last scan */
+    bool latency_columns;      /* list: P50 P99 P99.9 MAXLAT shown ('L', or sorted by one) */
+    int detail_histogram;      /* detail: 0 size classes, 1 malloc latency, 2 free latency ('l') */
 };
 
 struct top_screen {

@@ -87,6 +87,11 @@ int top_common_key(struct top_state *state, int key)
     case 'R':
         state->reverse = !state->reverse;
         return TOP_REDRAW;
+    case 'L':
+        state->latency_columns = !state->latency_columns;
+        if (!state->latency_columns && hsw_column_is_latency(state->sort))
+            state->sort = HSW_COL_ALLOCS;
+        return TOP_REDRAW;
     case 'P':
         sort_by(state, HSW_COL_ALLOCS);
         return TOP_REDRAW;

@@ -134,6 +134,35 @@ enum heapswitch_stats_level {
 #define HEAPSWITCH_UNKNOWN_LIVE 4u        /* no live figure yet (live_bytes 0 means unknown) */
 #define HEAPSWITCH_ESTIMATED_SIZE_CLASSES 8u /* counters.size_classes: malloc's sampled (1 call in 256, weighted) */
 
+/* Sampled call latency (HEAPSWITCH_LATENCY, docs/latency.md): one call
+ * of a kind in `rate`, on average, timed around the backend's own call,
+ * into log-scale buckets: 8 per power of two, so that a bucket's midpoint
+ * is within 6.25% of every duration in it. */
+#define HEAPSWITCH_LATENCY_BUCKETS 242
+
+enum heapswitch_latency_kind {
+    HEAPSWITCH_LATENCY_ALLOC, /* malloc (and C++ new) */
+    HEAPSWITCH_LATENCY_FREE,  /* free (and delete) */
+    HEAPSWITCH_LATENCY_KINDS
+};
+
+struct heapswitch_latency_histogram {
+    uint64_t samples; /* timed calls: the sum of the buckets */
+    double sum_ns;    /* of their durations */
+    double max_ns;    /* the longest */
+    /* Timed calls by duration in the process's clock ticks: bucket i spans
+     * [heapswitch_latency_bucket_ns(l, i), heapswitch_latency_bucket_ns(l, i + 1)) ns. */
+    uint64_t buckets[HEAPSWITCH_LATENCY_BUCKETS];
+};
+
+struct heapswitch_latency {
+    int present;         /* 0: the process does not time calls (or not yet) */
+    int tsc;             /* 1: timed with rdtsc, 0: with CLOCK_MONOTONIC */
+    unsigned rate;       /* one call in `rate` timed, on average */
+    double ticks_per_ns; /* the clock's rate, by which durations were converted */
+    struct heapswitch_latency_histogram kinds[HEAPSWITCH_LATENCY_KINDS];
+};
+
 struct heapswitch_snapshot {
     pid_t pid;
     uid_t uid;
@@ -166,6 +195,7 @@ struct heapswitch_snapshot {
     pid_t namespace_pid;    /* its pid in its own pid namespace (= pid on the host) */
     uint64_t pid_namespace; /* the inode of its pid namespace (/proc/PID/ns/pid), 0 if unknown */
     char labels[512];       /* HEAPSWITCH_LABELS, "key=value,..." (validated), "" for none */
+    struct heapswitch_latency latency; /* sampled call latency, when present */
 };
 
 struct heapswitch_rates {
@@ -222,6 +252,23 @@ int heapswitch_scan(unsigned flags, heapswitch_snapshot_fn visit,
 int heapswitch_parse(const void *image, size_t size, uid_t owner,
                      struct heapswitch_snapshot *out, char *why, size_t why_size);
 
+/* Validates and decodes a latency section (version 1) of `size` bytes,
+ * as heapswitch_read_pid and heapswitch_scan do: 0, or -1 with a reason. */
+int heapswitch_parse_latency(const void *section, size_t size, struct heapswitch_latency *out,
+                             char *why, size_t why_size);
+/* The duration in ns below which a share q (0 <= q <= 1) of the timed
+ * calls of `kind` fall: the midpoint of the bucket holding it (within
+ * 6.25%), never above the longest; -1 when none was timed. */
+double heapswitch_latency_quantile(const struct heapswitch_latency *latency,
+                                   enum heapswitch_latency_kind kind, double q);
+/* The lower bound in ns of bucket `bucket` (HEAPSWITCH_LATENCY_BUCKETS:
+ * infinity). */
+double heapswitch_latency_bucket_ns(const struct heapswitch_latency *latency, unsigned bucket);
+/* The number of timed calls of `kind` that took at most `ns` (a bucket
+ * counts when its midpoint is at most `ns`): a cumulative bucket. */
+uint64_t heapswitch_latency_count_below(const struct heapswitch_latency *latency,
+                                        enum heapswitch_latency_kind kind, double ns);
+
 /* Rates between two snapshots of the same process, later one second.
  * Returns 0, or -1 if they are not of the same process or not in order. */
 int heapswitch_rates(const struct heapswitch_snapshot *earlier,
@@ -270,6 +317,19 @@ enum heapswitch_report_field {
     HEAPSWITCH_REPORT_USER_SECONDS,
     HEAPSWITCH_REPORT_SYSTEM_SECONDS,
     HEAPSWITCH_REPORT_LABELS,
+    HEAPSWITCH_REPORT_LATENCY_RATE, /* latency.rate: the process timed calls */
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_SAMPLES,
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_MEAN,
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_P50,
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_P99,
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_P999,
+    HEAPSWITCH_REPORT_MALLOC_LATENCY_MAX,
+    HEAPSWITCH_REPORT_FREE_LATENCY_SAMPLES,
+    HEAPSWITCH_REPORT_FREE_LATENCY_MEAN,
+    HEAPSWITCH_REPORT_FREE_LATENCY_P50,
+    HEAPSWITCH_REPORT_FREE_LATENCY_P99,
+    HEAPSWITCH_REPORT_FREE_LATENCY_P999,
+    HEAPSWITCH_REPORT_FREE_LATENCY_MAX,
     HEAPSWITCH_REPORT_FIELDS
 };
 
@@ -296,6 +356,13 @@ struct heapswitch_report {
     double user_seconds;
     double system_seconds;
     char labels[512]; /* HEAPSWITCH_LABELS, "key=value,...", as the process published them */
+    /* Sampled call latency (HEAPSWITCH_LATENCY), when the line has it:
+     * one call in latency_rate timed; by enum heapswitch_latency_kind. */
+    unsigned latency_rate;
+    struct heapswitch_report_latency {
+        uint64_t samples;
+        double mean_ns, p50_ns, p99_ns, p999_ns, max_ns; /* present bits say which */
+    } latency[HEAPSWITCH_LATENCY_KINDS];
 };
 
 /* Parses one report line of `length` bytes (a trailing newline allowed;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/internal.h"
+#include "lib/latency.h"
 
 __thread struct hsw_thread_state hsw_thread __attribute__((tls_model("initial-exec")));
 bool hsw_counting;
@@ -238,6 +239,7 @@ static struct hsw_slot *claim_slot(bool allocating)
     }
     /* Set before pthread_setspecific, which may allocate. */
     hsw_thread_slot = slot;
+    hsw_latency_thread_start();
     pthread_setspecific(slot_key, slot);
     if (allocating) {
         start_backend_thread();

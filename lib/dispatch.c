@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/internal.h"
+#include "lib/latency.h"
 #include "lib/sample.h"
 
 enum init_state { STATE_UNINITIALISED, STATE_INITIALISING, STATE_READY };
@@ -251,6 +252,7 @@ static const struct hsw_backend *select_backend(void)
 static void start_publishing(const struct hsw_backend *backend)
 {
     unsigned level = hsw_option_stats_level();
+    bool timed;
 
     if (level == 0) {
         /* Sampled call sites are still published: a segment whose
@@ -261,13 +263,21 @@ static void start_publishing(const struct hsw_backend *backend)
     }
     hsw_stats_level = (enum hsw_stats_level)level;
     hsw_usable_exact = level == HSW_STATS_EXACT || backend_counts_usable;
+    /* Latency sampling needs a free tick (the books variant has one). */
+    timed = hsw_latency_configure(backend_counts_usable);
     if (!hsw_usable_exact) {
         __atomic_store_n(&hsw_ops.malloc_and_count, hsw_light_malloc, __ATOMIC_RELAXED);
         __atomic_store_n(&hsw_ops.free_and_count,
                          hsw_ops.thread_usable_books != NULL ? hsw_light_free_with_books
-                         : hsw_ops.live_block_header != 0    ? hsw_light_free_with_nulls
-                                                             : hsw_light_free,
+                         : hsw_ops.live_block_header != 0
+                             ? (timed ? hsw_light_free_with_nulls_timed : hsw_light_free_with_nulls)
+                             : (timed ? hsw_light_free_timed : hsw_light_free),
                          __ATOMIC_RELAXED);
+    } else if (timed) {
+        /* The generic counted paths, also for a backend that counts in its
+         * own fast paths: the timed call must be the backend's alone. */
+        __atomic_store_n(&hsw_ops.malloc_and_count, hsw_counted_malloc_timed, __ATOMIC_RELAXED);
+        __atomic_store_n(&hsw_ops.free_and_count, hsw_counted_free_timed, __ATOMIC_RELAXED);
     }
     /* Counting starts in hsw_counters_start, which updates hsw_entries. */
     if (hsw_segment_open(backend))

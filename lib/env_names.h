@@ -16,6 +16,8 @@
 #define HSW_ENV_DIR "HEAPSWITCH_DIR"       /* where segments live (docs/containers.md) */
 #define HSW_ENV_LABELS "HEAPSWITCH_LABELS" /* key=value,... published beside backend and tag */
 #define HSW_ENV_WARNED "HEAPSWITCH_WARNED" /* set by the library: warnings its children need not repeat */
+#define HSW_ENV_LATENCY "HEAPSWITCH_LATENCY"
+#define HSW_ENV_LATENCY_CLOCK "HEAPSWITCH_LATENCY_CLOCK"
 #define HSW_ENV_LIBRARY "HEAPSWITCH_LIBRARY" /* the command's: which libheapswitch.so */
 
 #endif

@@ -29,6 +29,8 @@ enum hsw_option {
     HSW_OPT_DIR,     /* HEAPSWITCH_DIR: the segment directory (default /dev/shm) */
     HSW_OPT_LABELS,  /* HEAPSWITCH_LABELS: key=value,... published in the segment */
     HSW_OPT_WARNED,  /* HEAPSWITCH_WARNED: warnings a parent gave (lib/warned.c) */
+    HSW_OPT_LATENCY,        /* HEAPSWITCH_LATENCY: time one call in N (lib/latency.c) */
+    HSW_OPT_LATENCY_CLOCK,  /* HEAPSWITCH_LATENCY_CLOCK: auto or monotonic */
     HSW_OPT_COUNT
 };
 
@@ -79,6 +81,13 @@ void *hsw_light_malloc_sampled(size_t size);
 void hsw_light_free_sampled(void *ptr);
 void hsw_light_free_with_books_sampled(void *ptr);
 void hsw_light_free_with_nulls_sampled(void *ptr);
+void hsw_light_free_timed_sampled(void *ptr);
+void hsw_light_free_with_nulls_timed_sampled(void *ptr);
+/* The same with latency timing (lib/latency.h): a free tick of their own. */
+void hsw_light_free_timed(void *ptr);
+void hsw_light_free_with_nulls_timed(void *ptr);
+void *hsw_counted_malloc_timed(size_t size);
+void hsw_counted_free_timed(void *ptr);
 
 /* ---- lib/dispatch.c -------------------------------------------------- */
 

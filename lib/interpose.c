@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/internal.h"
+#include "lib/latency.h"
 #include "lib/sample.h"
 
 #define HSW_ALIAS(name) __attribute__((alias(#name), visibility("default")))
@@ -107,7 +108,27 @@ __attribute__((noinline)) static void *add_looked_up_usable(void *ptr)
     return ptr;
 }
 
-void *hsw_counted_malloc(size_t size)
+/* A wrap of the malloc tick on the exact level's path, which keeps its
+ * own checkpoints: the tick serves latency sampling alone. A timed call
+ * is the backend's own; call-site sampling's countdown and sample are
+ * made around it. */
+__attribute__((noinline, cold)) static void *counted_malloc_wrap(size_t size)
+{
+    bool timed, checkpoint, sample_due;
+    void *ptr;
+
+    hsw_latency_malloc_wrap(&timed, &checkpoint);
+    if (!timed)
+        return OP(malloc)(size);
+    sample_due = hsw_sample_count_down(size);
+    ptr = hsw_latency_timed_malloc(size);
+    if (sample_due)
+        hsw_sample_take(ptr, size);
+    return ptr;
+}
+
+/* timed: with latency sampling (a tick of its own). */
+static inline __attribute__((always_inline)) void *counted_malloc(size_t size, bool timed)
 {
     struct hsw_slot *slot = hsw_thread_slot;
     size_t usable; /* 0: ask once the block exists */
@@ -119,7 +140,10 @@ void *hsw_counted_malloc(size_t size)
     slot->calls[HSW_CALL_MALLOC]++;
     slot->bytes_requested += size;
     slot->size_classes[hsw_size_class(size)]++;
-    ptr = OP(malloc)(size);
+    if (timed && HSW_UNLIKELY(++hsw_thread.malloc_tick == 0))
+        ptr = counted_malloc_wrap(size);
+    else
+        ptr = OP(malloc)(size);
     /* The slot is read again rather than kept: one register less to save
      * around the call. A thread's slot does not change inside malloc. */
     slot = hsw_thread_slot;
@@ -136,6 +160,16 @@ void *hsw_counted_malloc(size_t size)
     return ptr;
 }
 
+void *hsw_counted_malloc(size_t size)
+{
+    return counted_malloc(size, false);
+}
+
+void *hsw_counted_malloc_timed(size_t size)
+{
+    return counted_malloc(size, true);
+}
+
 /* The default level's malloc: what the size alone tells (the call,
  * bytes requested, size class) is counted before the backend runs, so
  * nothing has to survive the call; only a failure looks at the slot
@@ -146,25 +180,52 @@ __attribute__((noinline, cold)) static void *light_malloc_failed(void)
     return NULL;
 }
 
-/* Every 256th malloc of a thread: the size-class histogram is sampled
- * there (that call's class, weighted 256: an estimate, said so), and the
- * checkpoint runs. */
-__attribute__((noinline, cold)) static void light_malloc_checkpoint(size_t size)
+/* At a wrap of the malloc tick (every 256th malloc, or with latency
+ * sampling the random interval lib/latency.c drew): the size-class
+ * histogram is sampled there (that call's class, weighted by the calls
+ * since the last wrap: an estimate, said so), and the checkpoint runs.
+ * Returns whether this call is to be timed. */
+static bool light_malloc_wrap(size_t size)
 {
-    hsw_thread_slot->size_classes[hsw_size_class(size)] += HSW_REFRESH_CALL_MASK + 1;
-    hsw_allocating_checkpoint();
+    bool timed, checkpoint;
+    unsigned weight = hsw_latency_malloc_wrap(&timed, &checkpoint);
+
+    hsw_thread_slot->size_classes[hsw_size_class(size)] += weight;
+    if (checkpoint)
+        hsw_allocating_checkpoint();
+    return timed;
+}
+
+/* sampled: the call-site sampling twin, whose backend is hsw_sample_inner's. */
+__attribute__((noinline, cold)) static void *light_malloc_checkpoint(size_t size, bool sampled)
+{
+    void *ptr;
+
+    if (light_malloc_wrap(size))
+        ptr = hsw_latency_timed_malloc(size);
+    else if (sampled)
+        ptr = __atomic_load_n(&hsw_sample_inner.malloc, __ATOMIC_RELAXED)(size);
+    else
+        ptr = OP(malloc)(size);
+    if (HSW_UNLIKELY(ptr == NULL))
+        return light_malloc_failed();
+    return ptr;
 }
 
 /* The rest of a sampled twin's call once its countdown went below zero:
  * everything that follows the countdown, out of the hot path, so that
- * the hot path keeps no register across the checkpoint. */
+ * the hot path keeps no register across the checkpoint. A timed call's
+ * time is the backend's alone: the sample is taken after it. */
 __attribute__((noinline, cold)) static void *light_malloc_sampling(size_t size)
 {
     void *ptr;
 
-    if (HSW_UNLIKELY(++hsw_thread.malloc_tick == 0))
-        light_malloc_checkpoint(size);
-    ptr = hsw_sample_malloc(size);
+    if (HSW_UNLIKELY(++hsw_thread.malloc_tick == 0) && light_malloc_wrap(size)) {
+        ptr = hsw_latency_timed_malloc(size);
+        hsw_sample_take(ptr, size);
+    } else {
+        ptr = hsw_sample_malloc(size);
+    }
     if (HSW_UNLIKELY(ptr == NULL))
         return light_malloc_failed();
     return ptr;
@@ -185,7 +246,7 @@ static inline __attribute__((always_inline)) void *light_malloc(size_t size, boo
     if (sampled && HSW_UNLIKELY((hsw_thread.sample_countdown -= (int64_t)size) < 0))
         return light_malloc_sampling(size);
     if (HSW_UNLIKELY(++hsw_thread.malloc_tick == 0))
-        light_malloc_checkpoint(size);
+        return light_malloc_checkpoint(size, sampled);
     if (sampled)
         ptr = __atomic_load_n(&hsw_sample_inner.malloc, __ATOMIC_RELAXED)(size);
     else
@@ -212,21 +273,50 @@ __attribute__((noinline)) static void light_free_slow(void *ptr)
     OP(free)(ptr);
 }
 
-/* The rest of a sampled twin's free whose filter bucket is set. */
-__attribute__((noinline, cold)) static void light_free_sampling(void *ptr, bool with_books)
+/* A wrap of the free tick: the books checkpoint, and maybe a timed free
+ * (lib/latency.c), which leaves a block call-site sampling took to it. */
+__attribute__((noinline, cold)) static void light_free_wrap(void *ptr, bool with_books)
 {
-    if (with_books && HSW_UNLIKELY(++hsw_thread.free_tick == 0))
+    bool timed, checkpoint;
+
+    hsw_latency_free_wrap(&timed, &checkpoint);
+    if (with_books && checkpoint)
         hsw_freeing_checkpoint();
-    hsw_sample_free(ptr);
+    if (timed)
+        hsw_latency_timed_free(ptr);
+    else
+        OP(free)(ptr);
+}
+
+/* The rest of a sampled twin's free whose filter bucket is set: the
+ * tick, then the block taken off its site and freed (a timed free times
+ * the backend's call alone). */
+__attribute__((noinline, cold)) static void light_free_sampling(void *ptr, bool with_books,
+                                                                bool ticks)
+{
+    bool timed = false, checkpoint;
+
+    if (ticks && HSW_UNLIKELY(++hsw_thread.free_tick == 0)) {
+        hsw_latency_free_wrap(&timed, &checkpoint);
+        if (with_books && checkpoint)
+            hsw_freeing_checkpoint();
+    }
+    if (timed)
+        hsw_latency_timed_free(ptr);
+    else
+        hsw_sample_free(ptr);
 }
 
 /* with_books: a backend with per-thread books, whose slot a thread that
  * only frees brings up to them every 256 frees. with_nulls: a backend
  * whose live figure needs the number of live blocks (live_block_header),
- * which free(NULL) does not change. Inlined into each entry point, so each
- * keeps only its own instructions. */
+ * which free(NULL) does not change. sampled: call-site sampling's twin,
+ * whose only addition is the filter. timed: latency sampling, which needs
+ * the free tick too. Inlined into each entry point, so each keeps only
+ * its own instructions. */
 static inline __attribute__((always_inline)) void light_free(void *ptr, bool with_books,
-                                                             bool with_nulls, bool sampled)
+                                                             bool with_nulls, bool sampled,
+                                                             bool timed)
 {
     struct hsw_slot *slot = hsw_thread_slot;
 
@@ -237,15 +327,16 @@ static inline __attribute__((always_inline)) void light_free(void *ptr, bool wit
     slot->calls[HSW_CALL_FREE]++;
     if (with_nulls)
         slot->null_frees += ptr == NULL;
-    /* The sampled twin's only addition: the filter. A set bucket
-     * tail-calls the rest of the call, out of line, so that the common
-     * path keeps no stack frame. */
+    /* The sampled twin's filter. A set bucket tail-calls the rest of the
+     * call, out of line, so that the common path keeps no stack frame. */
     if (sampled && hsw_sample_maybe_sampled(ptr)) {
-        light_free_sampling(ptr, with_books);
+        light_free_sampling(ptr, with_books, with_books || timed);
         return;
     }
-    if (with_books && HSW_UNLIKELY(++hsw_thread.free_tick == 0))
-        hsw_freeing_checkpoint();
+    if ((with_books || timed) && HSW_UNLIKELY(++hsw_thread.free_tick == 0)) {
+        light_free_wrap(ptr, with_books);
+        return;
+    }
     if (!sampled) {
         OP(free)(ptr);
         return;
@@ -255,32 +346,53 @@ static inline __attribute__((always_inline)) void light_free(void *ptr, bool wit
 
 void hsw_light_free(void *ptr)
 {
-    light_free(ptr, false, false, false);
+    light_free(ptr, false, false, false, false);
 }
 
 void hsw_light_free_with_books(void *ptr)
 {
-    light_free(ptr, true, false, false);
+    /* Its tick serves latency sampling too. */
+    light_free(ptr, true, false, false, true);
 }
 
 void hsw_light_free_with_nulls(void *ptr)
 {
-    light_free(ptr, false, true, false);
+    light_free(ptr, false, true, false, false);
+}
+
+void hsw_light_free_timed(void *ptr)
+{
+    light_free(ptr, false, false, false, true);
+}
+
+void hsw_light_free_with_nulls_timed(void *ptr)
+{
+    light_free(ptr, false, true, false, true);
 }
 
 void hsw_light_free_sampled(void *ptr)
 {
-    light_free(ptr, false, false, true);
+    light_free(ptr, false, false, true, false);
 }
 
 void hsw_light_free_with_books_sampled(void *ptr)
 {
-    light_free(ptr, true, false, true);
+    light_free(ptr, true, false, true, true);
 }
 
 void hsw_light_free_with_nulls_sampled(void *ptr)
 {
-    light_free(ptr, false, true, true);
+    light_free(ptr, false, true, true, false);
+}
+
+void hsw_light_free_timed_sampled(void *ptr)
+{
+    light_free(ptr, false, false, true, true);
+}
+
+void hsw_light_free_with_nulls_timed_sampled(void *ptr)
+{
+    light_free(ptr, false, true, true, true);
 }
 
 void *hsw_malloc(size_t size)
@@ -291,6 +403,32 @@ void *hsw_malloc(size_t size)
 void hsw_counted_free(void *ptr)
 {
     hsw_count_free(HSW_CALL_FREE, ptr != NULL ? OP(free_counted)(ptr) : 0);
+}
+
+/* With latency sampling: at a wrap of the free tick, maybe a timed free
+ * (free(NULL) too: the backend's own is timed, as the call's cost). */
+__attribute__((noinline, cold)) static size_t counted_free_wrap(void *ptr)
+{
+    bool timed, checkpoint;
+
+    hsw_latency_free_wrap(&timed, &checkpoint);
+    if (!timed)
+        return ptr != NULL ? OP(free_counted)(ptr) : 0;
+    if (ptr != NULL)
+        return hsw_latency_timed_free_counted(ptr);
+    hsw_latency_timed_free(NULL);
+    return 0;
+}
+
+void hsw_counted_free_timed(void *ptr)
+{
+    size_t usable;
+
+    if (HSW_UNLIKELY(++hsw_thread.free_tick == 0))
+        usable = counted_free_wrap(ptr);
+    else
+        usable = ptr != NULL ? OP(free_counted)(ptr) : 0;
+    hsw_count_free(HSW_CALL_FREE, usable);
 }
 
 void hsw_free(void *ptr)

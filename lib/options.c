@@ -30,6 +30,8 @@ static const char *const option_names[HSW_OPT_COUNT] = {
     [HSW_OPT_DIR] = HSW_ENV_DIR,
     [HSW_OPT_LABELS] = HSW_ENV_LABELS,
     [HSW_OPT_WARNED] = HSW_ENV_WARNED,
+    [HSW_OPT_LATENCY] = HSW_ENV_LATENCY,
+    [HSW_OPT_LATENCY_CLOCK] = HSW_ENV_LATENCY_CLOCK,
 };
 
 /* The process environment copied from /proc when `environ` is not set yet:

@@ -38,6 +38,7 @@
 #include "lib/lock_holders.h"
 #include "lib/procinfo.h"
 #include "lib/sections.h"
+#include "lib/reader_latency.h"
 #include "lib/segment_layout.h"
 #include "lib/segment_place.h"
 
@@ -446,6 +447,8 @@ static int read_segment(int directory, const char *name, bool remove_dead,
                (unsigned long long)file_size);
         goto done;
     }
+    if (hsw_read_latency(fd, &header, &out->latency, why, why_size) != 0)
+        goto done;
     if (out->pid != named_pid) {
         refuse(why, why_size, "records pid %d but is named for pid %d", out->pid, named_pid);
         goto done;

@@ -17,6 +17,7 @@
 
 #include "lib/figures.h"
 #include "lib/internal.h"
+#include "lib/latency.h"
 #include "lib/procinfo.h"
 #include "lib/report_keys.h"
 
@@ -159,9 +160,11 @@ void hsw_report_write(const char *path)
     append_format(&json, KEY(RSS_BYTES) "%llu," KEY(MAX_RSS_BYTES) "%llu,",
                   (unsigned long long)hsw_proc_rss_bytes(header->pid),
                   (unsigned long long)usage.ru_maxrss * 1024);
-    append_format(&json, KEY(USER_SECONDS) "%.6f," KEY(SYSTEM_SECONDS) "%.6f}\n",
+    append_format(&json, KEY(USER_SECONDS) "%.6f," KEY(SYSTEM_SECONDS) "%.6f,",
                   (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
                   (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
+    json.used += hsw_latency_report_json(json.text + json.used, sizeof json.text - json.used);
+    append_raw(&json, "}\n", 2);
 
     fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0 || write(fd, json.text, json.used) != (ssize_t)json.used)

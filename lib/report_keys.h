@@ -46,5 +46,16 @@
 #define HSW_REPORT_MAX_RSS_BYTES "max_rss_bytes"
 #define HSW_REPORT_USER_SECONDS "user_seconds"
 #define HSW_REPORT_SYSTEM_SECONDS "system_seconds"
+#define HSW_REPORT_LATENCY "latency" /* an object of the keys below, or null */
+#define HSW_REPORT_LATENCY_RATE "rate"
+#define HSW_REPORT_LATENCY_CLOCK "clock"
+#define HSW_REPORT_LATENCY_MALLOC "malloc" /* objects of the keys below */
+#define HSW_REPORT_LATENCY_FREE "free"
+#define HSW_REPORT_LATENCY_SAMPLES "samples"
+#define HSW_REPORT_LATENCY_MEAN "mean_ns"
+#define HSW_REPORT_LATENCY_P50 "p50_ns"
+#define HSW_REPORT_LATENCY_P99 "p99_ns"
+#define HSW_REPORT_LATENCY_P999 "p999_ns"
+#define HSW_REPORT_LATENCY_MAX "max_ns"
 
 #endif

@@ -62,6 +62,25 @@ static const struct key heap_keys[] = {
     {NULL, K_U64, -1, 0, 0, NULL},
 };
 
+#define LATENCY_KEYS(kind, KIND)                                                           \
+    FIELD(HSW_REPORT_LATENCY_SAMPLES, K_U64, KIND##_LATENCY_SAMPLES, latency[kind].samples), \
+    FIELD(HSW_REPORT_LATENCY_MEAN, K_DOUBLE, KIND##_LATENCY_MEAN, latency[kind].mean_ns),     \
+    FIELD(HSW_REPORT_LATENCY_P50, K_DOUBLE, KIND##_LATENCY_P50, latency[kind].p50_ns),        \
+    FIELD(HSW_REPORT_LATENCY_P99, K_DOUBLE, KIND##_LATENCY_P99, latency[kind].p99_ns),        \
+    FIELD(HSW_REPORT_LATENCY_P999, K_DOUBLE, KIND##_LATENCY_P999, latency[kind].p999_ns),     \
+    FIELD(HSW_REPORT_LATENCY_MAX, K_DOUBLE, KIND##_LATENCY_MAX, latency[kind].max_ns),        \
+    {NULL, K_U64, -1, 0, 0, NULL}
+
+static const struct key malloc_latency_keys[] = {LATENCY_KEYS(HEAPSWITCH_LATENCY_ALLOC, MALLOC)};
+static const struct key free_latency_keys[] = {LATENCY_KEYS(HEAPSWITCH_LATENCY_FREE, FREE)};
+
+static const struct key latency_keys[] = {
+    FIELD(HSW_REPORT_LATENCY_RATE, K_UINT, LATENCY_RATE, latency_rate),
+    {HSW_REPORT_LATENCY_MALLOC, K_OBJECT, -1, 0, 0, malloc_latency_keys},
+    {HSW_REPORT_LATENCY_FREE, K_OBJECT, -1, 0, 0, free_latency_keys},
+    {NULL, K_U64, -1, 0, 0, NULL},
+};
+
 static const struct key top_keys[] = {
     FIELD(HSW_REPORT_PID, K_PID, PID, pid),
     FIELD(HSW_REPORT_PPID, K_PID, PPID, ppid),
@@ -87,6 +106,7 @@ static const struct key top_keys[] = {
     FIELD(HSW_REPORT_MAX_RSS_BYTES, K_U64, MAX_RSS_BYTES, max_rss_bytes),
     FIELD(HSW_REPORT_USER_SECONDS, K_DOUBLE, USER_SECONDS, user_seconds),
     FIELD(HSW_REPORT_SYSTEM_SECONDS, K_DOUBLE, SYSTEM_SECONDS, system_seconds),
+    {HSW_REPORT_LATENCY, K_OBJECT, -1, 0, 0, latency_keys},
     {NULL, K_U64, -1, 0, 0, NULL},
 };
 

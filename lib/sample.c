@@ -202,6 +202,7 @@ __attribute__((noinline)) static void untrack(void *ptr)
 
 /* The operations the sampled variants call: the ones they replaced. */
 struct hsw_backend_ops hsw_sample_inner;
+bool hsw_sample_on;
 
 /* A thread's countdown went below zero at a `size`-byte request that
  * gave `ptr` (NULL: the call failed). */
@@ -260,6 +261,17 @@ __attribute__((noinline, cold)) void *hsw_sample_malloc(size_t size)
 
     take_sample(ptr, size);
     return ptr;
+}
+
+void hsw_sample_take(void *ptr, size_t size)
+{
+    take_sample(ptr, size);
+}
+
+void hsw_sample_untrack(void *ptr)
+{
+    if (hsw_sample_maybe_sampled(ptr))
+        untrack(ptr);
 }
 
 /* The cold half of the hsw_light_free*_sampled twins, whose filter
@@ -349,13 +361,16 @@ static void sampled_free_and_count(void *ptr)
  * (which is sampled already) rather than the backend's own path. */
 static bool counts_around_malloc(void *(*fn)(size_t))
 {
-    return fn == NULL || fn == hsw_light_malloc || fn == hsw_counted_malloc;
+    return fn == NULL || fn == hsw_light_malloc || fn == hsw_counted_malloc ||
+           fn == hsw_counted_malloc_timed;
 }
 
 static bool counts_around_free(void (*fn)(void *))
 {
     return fn == NULL || fn == hsw_light_free || fn == hsw_light_free_with_books ||
-           fn == hsw_light_free_with_nulls || fn == hsw_counted_free;
+           fn == hsw_light_free_with_nulls || fn == hsw_counted_free ||
+           fn == hsw_light_free_timed || fn == hsw_light_free_with_nulls_timed ||
+           fn == hsw_counted_free_timed;
 }
 
 /* The default level's counting paths have sampled twins that count down
@@ -374,6 +389,10 @@ static void (*sampled_twin_free(void (*fn)(void *)))(void *)
         return hsw_light_free_with_books_sampled;
     if (fn == hsw_light_free_with_nulls)
         return hsw_light_free_with_nulls_sampled;
+    if (fn == hsw_light_free_timed)
+        return hsw_light_free_timed_sampled;
+    if (fn == hsw_light_free_with_nulls_timed)
+        return hsw_light_free_with_nulls_timed_sampled;
     return fn;
 }
 
@@ -412,6 +431,7 @@ void hsw_sample_install(void)
     pthread_atfork(NULL, NULL, sample_fork_child);
 
     hsw_sample_inner = hsw_ops;
+    hsw_sample_on = true;
     __atomic_store_n(&hsw_ops.malloc, sampled_malloc, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.calloc, sampled_calloc, __ATOMIC_RELAXED);
     __atomic_store_n(&hsw_ops.realloc, sampled_realloc, __ATOMIC_RELAXED);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/backend_support.h"
+
 #pragma GCC visibility push(hidden)
 
 /* Entries of the sites section, the "other" row included: the section is
@@ -71,6 +73,22 @@ static inline bool hsw_sample_maybe_sampled(const void *ptr)
  * then frees it with hsw_sample_inner.free). */
 void *hsw_sample_malloc(size_t size);
 void hsw_sample_free(void *ptr);
+
+/* Whether the sampled variants are installed (set once, at start-up). */
+extern bool hsw_sample_on;
+
+/* For a call that latency sampling times (lib/latency.c times the
+ * backend's own operation, under the sampled variants): the countdown
+ * before the call, true when a sample is due, which hsw_sample_take then
+ * takes once the block exists; and hsw_sample_untrack before a free,
+ * which takes a sampled block off its site. So a timed call is sampled
+ * as any other, and its time is the backend's alone. */
+static inline bool hsw_sample_count_down(size_t size)
+{
+    return hsw_sample_on && (hsw_thread.sample_countdown -= (int64_t)size) < 0;
+}
+void hsw_sample_take(void *ptr, size_t size);
+void hsw_sample_untrack(void *ptr);
 
 /* ---- lib/sites.c ----------------------------------------------------- */
 

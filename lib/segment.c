@@ -25,6 +25,7 @@
 
 #include "lib/internal.h"
 #include "lib/labels.h"
+#include "lib/latency.h"
 #include "lib/procinfo.h"
 #include "lib/segment_place.h"
 
@@ -301,6 +302,7 @@ static bool create_segment(void)
     __atomic_store_n(&((struct hsw_segment_header *)mapping)->state, HSW_STATE_RUNNING,
                      __ATOMIC_RELEASE);
     hsw_segment = mapping;
+    hsw_latency_attach();
     return true;
 }
 
@@ -504,6 +506,7 @@ void hsw_segment_refresh(void)
     if (live_valid && live > header->peak_live_bytes)
         __atomic_store_n(&header->peak_live_bytes, live, __ATOMIC_RELAXED);
     __atomic_store_n(&header->heartbeat_ns, header->heap.refreshed_ns, __ATOMIC_RELEASE);
+    hsw_latency_calibrate();
 }
 
 void hsw_segment_finish(bool refresh_heap)
@@ -518,6 +521,7 @@ void hsw_segment_finish(bool refresh_heap)
         hsw_counters_flush_thread();
         hsw_segment_refresh();
     }
+    hsw_latency_calibrate();
     header->exited_unix_ns = clock_ns(CLOCK_REALTIME);
     __atomic_store_n(&header->state, HSW_STATE_EXITED, __ATOMIC_RELEASE);
     if (report_path[0] != '\0')

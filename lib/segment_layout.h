@@ -229,6 +229,113 @@ struct hsw_site {
 _Static_assert(sizeof(struct hsw_sites_header) % 64 == 0, "the sites header is whole cache lines");
 _Static_assert(sizeof(struct hsw_site) % 64 == 0, "a site entry is whole cache lines");
 
+/* ---- The latency section (HSW_SECTION_LATENCY, version 1) -----------
+ *
+ * Sampled call latency (HEAPSWITCH_LATENCY): a header, then
+ * `histograms` histogram slots of HSW_LATENCY_KINDS histograms each.
+ * A thread claims a free histogram slot at its first timed call (a
+ * compare-and-swap of the first histogram's owner_tid from 0, off the
+ * hot path), as it claims a counter slot; the slot of a thread that has
+ * exited is taken over by the next claimer, and keeps its counts. The
+ * last slot is shared by the threads that found none free (atomic adds,
+ * on timed calls only). Like the counter slots, a histogram has one
+ * writer, which uses plain stores, and only increases; readers sum.
+ *
+ * Durations are in clock ticks (header.clock): TSC ticks, or nanoseconds
+ * of CLOCK_MONOTONIC. A reader converts ticks to nanoseconds with the two
+ * (ticks, CLOCK_MONOTONIC ns) pairs of the header, taken at creation and
+ * at the latest refresh (under calibration_seq, odd while they change).
+ *
+ * Buckets are log-linear: 8 per power of two. Bucket 0 holds durations
+ * below 32 ticks; bucket 1 + 8 (e - 5) + s, for e in [5, 34] and s in
+ * [0, 7], holds [(8 + s) 2^(e-3), (9 + s) 2^(e-3)) ticks; the last one
+ * everything from 2^35 ticks (about 11 s of a 3 GHz TSC). A bucket's
+ * width is at most 1/8 of its lower bound, so its midpoint is within
+ * 1/16 (6.25%) of every duration in it. */
+#define HSW_LATENCY_VERSION 1
+#define HSW_LATENCY_SLOTS 17 /* 16 of their own, then the shared one */
+#define HSW_LATENCY_BUCKETS 242
+#define HSW_LATENCY_SUB_BITS 3 /* 8 buckets per power of two */
+#define HSW_LATENCY_MIN_EXPONENT 5
+#define HSW_LATENCY_MAX_EXPONENT 34
+
+enum hsw_latency_kind {
+    HSW_LATENCY_ALLOC, /* malloc (and C++ new), calloc, realloc, aligned */
+    HSW_LATENCY_FREE,  /* free (and delete), free(NULL) included */
+    HSW_LATENCY_KINDS
+};
+
+enum hsw_latency_clock {
+    HSW_LATENCY_CLOCK_NONE = 0,      /* not set up: readers show nothing */
+    HSW_LATENCY_CLOCK_TSC = 1,       /* rdtsc: invariant TSC (constant_tsc, nonstop_tsc) */
+    HSW_LATENCY_CLOCK_MONOTONIC = 2, /* clock_gettime(CLOCK_MONOTONIC): ticks are ns */
+};
+
+struct hsw_latency_header {
+    uint32_t histograms;     /* histogram slots that follow: HSW_LATENCY_SLOTS */
+    uint32_t kinds;          /* HSW_LATENCY_KINDS histograms per slot */
+    uint32_t buckets;        /* HSW_LATENCY_BUCKETS per histogram */
+    uint32_t histogram_size; /* sizeof(struct hsw_latency_histogram) */
+    uint32_t clock;          /* enum hsw_latency_clock */
+    uint32_t rate;           /* mean calls between two timed calls of a kind (HEAPSWITCH_LATENCY) */
+    uint64_t calibration_seq; /* odd while the pairs below change */
+    uint64_t start_ticks;    /* the clock at creation */
+    uint64_t start_ns;       /* CLOCK_MONOTONIC at the same moment */
+    uint64_t last_ticks;     /* the clock at the latest refresh */
+    uint64_t last_ns;        /* CLOCK_MONOTONIC at the same moment */
+    uint64_t spare[8];
+};
+
+struct hsw_latency_histogram {
+    uint64_t owner_tid; /* the first histogram of a slot: its thread's tid, 0 when free */
+    uint64_t samples;   /* timed calls: the sum of the buckets */
+    uint64_t sum_ticks; /* of the timed durations */
+    uint64_t max_ticks; /* the longest timed duration */
+    uint64_t spare[2];
+    uint64_t buckets[HSW_LATENCY_BUCKETS];
+};
+
+/* The section's size (version 1). */
+#define HSW_LATENCY_SECTION_SIZE                                                  \
+    (sizeof(struct hsw_latency_header) +                                           \
+     (size_t)HSW_LATENCY_SLOTS * HSW_LATENCY_KINDS * sizeof(struct hsw_latency_histogram))
+
+/* The bucket of a duration of `ticks`, for writer and reader alike. */
+static inline unsigned hsw_latency_bucket(uint64_t ticks)
+{
+    unsigned exponent;
+
+    if (ticks < (UINT64_C(1) << HSW_LATENCY_MIN_EXPONENT))
+        return 0;
+    exponent = 63 - (unsigned)__builtin_clzll(ticks);
+    if (exponent > HSW_LATENCY_MAX_EXPONENT)
+        return HSW_LATENCY_BUCKETS - 1;
+    return 1 + ((exponent - HSW_LATENCY_MIN_EXPONENT) << HSW_LATENCY_SUB_BITS) +
+           (unsigned)((ticks >> (exponent - HSW_LATENCY_SUB_BITS)) &
+                      ((1u << HSW_LATENCY_SUB_BITS) - 1));
+}
+
+/* The lowest duration in ticks of bucket `bucket` (0 for the first). */
+static inline uint64_t hsw_latency_bucket_low(unsigned bucket)
+{
+    unsigned exponent, sub;
+
+    if (bucket == 0)
+        return 0;
+    if (bucket >= HSW_LATENCY_BUCKETS - 1)
+        return UINT64_C(1) << (HSW_LATENCY_MAX_EXPONENT + 1);
+    exponent = HSW_LATENCY_MIN_EXPONENT + ((bucket - 1) >> HSW_LATENCY_SUB_BITS);
+    sub = (bucket - 1) & ((1u << HSW_LATENCY_SUB_BITS) - 1);
+    return (uint64_t)((1u << HSW_LATENCY_SUB_BITS) + sub) << (exponent - HSW_LATENCY_SUB_BITS);
+}
+
+_Static_assert(sizeof(struct hsw_latency_header) % 64 == 0, "the latency header is whole cache lines");
+_Static_assert(sizeof(struct hsw_latency_histogram) % 64 == 0, "a histogram is whole cache lines");
+_Static_assert(1 + ((HSW_LATENCY_MAX_EXPONENT - HSW_LATENCY_MIN_EXPONENT + 1) << HSW_LATENCY_SUB_BITS) ==
+                   HSW_LATENCY_BUCKETS - 1,
+               "the buckets cover the exponents, then one for the longest durations");
+_Static_assert(HSW_LATENCY_SECTION_SIZE == 67584, "the latency section is 66 KiB (17 pages)");
+
 /* The fragmentation definition (docs/fragmentation.md), for writer and
  * reader alike: 1 - live / resident, in [0, 1]; -1 when resident is 0. */
 static inline double hsw_fragmentation(uint64_t live, uint64_t resident)

@@ -7,7 +7,8 @@
 # tests/dashboard/*.sh, tests/cli/*.sh, tests/containers/*.sh and
 # tests/siteview/*.sh from that copy against its sanitized heapswitch, and
 # tests/unit/rates, tests/unit/stats, tests/unit/ab_model,
-# tests/unit/report_parse, tests/unit/metrics and tests/unit/containers. Any
+# tests/unit/report_parse, tests/unit/metrics and tests/unit/containers,
+# and the latency views' tests/latency/top.sh and tests/unit/latency. Any
 # sanitizer report fails.
 #
 # Usage (from the top build directory): check-sanitize.sh SRCDIR
@@ -49,13 +50,13 @@ make -j"$jobs" lib/libheapswitch.la tests/segment/hold examples/workload example
 # nothing built above is rebuilt here.
 sanitized="lib/libheapswitch-reader.la dashboard/heapswitch tests/unit/rates tests/unit/stats
     tests/unit/ab_model tests/unit/report_parse tests/tools/reportread tests/unit/metrics
-    tests/tools/segread tests/unit/containers"
+    tests/tools/segread tests/unit/containers tests/unit/latency"
 # Rebuild them whenever this runs, so that they surely carry the flags.
 rm -f lib/libheapswitch_reader_la-*.lo lib/libheapswitch_reader_la-*.o \
     lib/.libs/libheapswitch_reader_la-*.o dashboard/*.o tests/unit/rates.o tests/unit/stats.o \
     tests/unit/ab_model.o tests/unit/report_parse.o tests/tools/reportread.o \
     tests/unit/metrics.o tests/tools/segread.o tests/unit/containers.o lib/labels.o \
-    lib/segment_place.o lib/lock_holders.o lib/procinfo.o
+    lib/segment_place.o lib/lock_holders.o lib/procinfo.o tests/unit/latency.o
 make -j"$jobs" CFLAGS="-g -O1 $SAN" LDFLAGS="$SAN" $sanitized >>"$log" 2>&1 ||
     { tail -30 "$log"; echo "check-sanitize: sanitized build failed"; exit 1; }
 real=dashboard/.libs/heapswitch
@@ -98,7 +99,7 @@ passed=0 failed=0 skipped=0 failed_names=
 for script in "$dir"/tests/dashboard/*.sh "$dir"/tests/cli/*.sh "$dir"/tests/containers/*.sh \
     "$dir"/tests/siteview/*.sh \
     tests/unit/rates tests/unit/stats tests/unit/ab_model tests/unit/report_parse tests/unit/metrics \
-    tests/unit/containers; do
+    tests/unit/containers "$dir"/tests/latency/top.sh tests/unit/latency; do
     case $script in */common.sh | */*_common.sh) continue ;; esac
     name=${script#"$dir"/}
     out=$dir/logs/$(echo "$name" | tr / _).log

@@ -176,7 +176,7 @@ import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 summary = [r for r in rows if r["row"] == "summary"]
 runs = [r for r in rows if r["row"] == "run"]
-assert len(summary) == 2 * 12, len(summary)
+assert len(summary) == 2 * 16, len(summary)  # 12 figures and 4 latency percentiles
 wall = {r["backend"]: r for r in summary if r["metric"] == "wall_seconds"}
 assert wall["system"]["source"] == "timed" and float(wall["system"]["ratio"]) == 1.0
 assert wall["jemalloc"]["n"] == "5" and float(wall["jemalloc"]["median"]) > 0

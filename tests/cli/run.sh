@@ -41,8 +41,9 @@ check "not added twice when preloaded by another name ($(cat "$work/preload"))" 
 for backend in system jemalloc mimalloc; do
     hsw_backend_built "$backend" || continue
     rm -f "$work/report"
+    # Every call timed (HEAPSWITCH_LATENCY=1): the latency figures are given too.
     expect_status 5 "run -b $backend --report: status 5" \
-        "$HSW" run -b "$backend" -t "$TAG" --report "$work/report" -- "$HOLD" run 25 5
+        env HEAPSWITCH_LATENCY=1 "$HSW" run -b "$backend" -t "$TAG" --report "$work/report" -- "$HOLD" run 25 5
     # Read back with the library's own parser (heapswitch_report_parse):
     # the writer's keys are the parser's. At the default level the bytes
     # allocated and freed (fields 14, 15) may be null by design; at the
@@ -55,7 +56,7 @@ for backend in system jemalloc mimalloc; do
         *) fail "the report of -b $backend: $read / $(cat "$work/report" 2>/dev/null)" ;;
     esac
     rm -f "$work/report"
-    HEAPSWITCH_STATS=exact "$HSW" run -b "$backend" -t "$TAG" --report "$work/report" -- \
+    HEAPSWITCH_STATS=exact HEAPSWITCH_LATENCY=1 "$HSW" run -b "$backend" -t "$TAG" --report "$work/report" -- \
         "$HOLD" run 25 0 >/dev/null 2>&1
     read=$("$REPORTREAD" "$work/report" 2>&1)
     case $read in

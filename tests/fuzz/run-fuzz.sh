@@ -16,6 +16,8 @@
 #   FUZZ_TARGET   segment (default: heapswitch_parse), report
 #                 (heapswitch_report_parse; tests/fuzz/run-report-fuzz.sh)
 #                 or sites (heapswitch_parse_sites; run-sites-fuzz.sh)
+#                 latency: the latency section's parser
+#                 (heapswitch_parse_latency; tests/fuzz/run-latency-fuzz.sh)
 set -u
 
 case ${FUZZ_TARGET:-segment} in
@@ -28,8 +30,11 @@ report)
 sites)
     fuzzer=tests/fuzz/sites-fuzzer make_seeds=tests/fuzz/sites-mutate
     seeds_option=--seeds parser=heapswitch_parse_sites found=tests/fuzz/found-sites- ;;
+latency)
+    fuzzer=tests/fuzz/latency-fuzzer make_seeds=tests/fuzz/latency-mutate
+    seeds_option=--seeds parser=heapswitch_parse_latency found=tests/fuzz/found-latency- ;;
 *)
-    echo "ERROR: FUZZ_TARGET must be segment, report or sites, not '$FUZZ_TARGET'" >&2
+    echo "ERROR: FUZZ_TARGET must be segment, report, sites or latency, not '$FUZZ_TARGET'" >&2
     exit 99 ;;
 esac
 seconds=${FUZZ_SECONDS:-20}
@@ -81,7 +86,7 @@ timeout -k 10 $((seconds + 120)) "$fuzzer" \
 
 grep -E '^INFO: Seed:|INITED|DONE|^Done [0-9]+ runs|^stat::' "$log"
 
-report='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|segment fuzzer:|report fuzzer:|sites fuzzer:|deadly signal'
+report='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|segment fuzzer:|report fuzzer:|sites fuzzer:|latency fuzzer:|deadly signal'
 if [ "$status" -eq 0 ] && ! grep -Eq "$report" "$log" && grep -q '^Done [0-9]* runs' "$log"; then
     echo "PASS: no crash, no sanitizer report"
     exit 0

@@ -390,9 +390,49 @@ static void test_labels_key(void)
     hsw_ab_free(&ab);
 }
 
+/* Per-interval malloc latency: the percentiles of the calls timed
+ * between two snapshots (the histograms' difference), NAN with too few. */
+static void test_interval_latency(void)
+{
+    static struct heapswitch_snapshot earlier, later;
+    struct hsw_ab_sample sample;
+    unsigned fast = 0, slow = 0;
+
+    memset(&earlier, 0, sizeof earlier);
+    earlier.latency.present = 1;
+    earlier.latency.rate = 256;
+    earlier.latency.ticks_per_ns = 1;
+    while (heapswitch_latency_bucket_ns(&earlier.latency, fast + 1) <= 100)
+        fast++;
+    while (heapswitch_latency_bucket_ns(&earlier.latency, slow + 1) <= 50000)
+        slow++;
+    /* Before: 5000 fast calls. In the interval: 2000 fast, 40 slow. */
+    earlier.latency.kinds[0].buckets[fast] = 5000;
+    earlier.latency.kinds[0].samples = 5000;
+    earlier.latency.kinds[0].max_ns = 100;
+    earlier.taken = 1;
+    later = earlier;
+    later.taken = 2;
+    later.latency.kinds[0].buckets[fast] += 2000;
+    later.latency.kinds[0].buckets[slow] += 40;
+    later.latency.kinds[0].samples += 2040;
+    later.latency.kinds[0].max_ns = 50000;
+    hsw_ab_sample_between(&earlier, &later, &sample);
+    CHECK(sample.value[HSW_AB_MALLOC_P50] > 90 && sample.value[HSW_AB_MALLOC_P50] < 110,
+          "interval p50 %f", sample.value[HSW_AB_MALLOC_P50]);
+    /* 40 of 2040 slow: p99 is a slow call, though overall it would not be. */
+    CHECK(sample.value[HSW_AB_MALLOC_P99] > 45000, "interval p99 %f",
+          sample.value[HSW_AB_MALLOC_P99]);
+    CHECK(isnan(sample.value[HSW_AB_MALLOC_P999]), "p99.9 needs 10000 calls timed");
+    later.latency.present = 0;
+    hsw_ab_sample_between(&earlier, &later, &sample);
+    CHECK(isnan(sample.value[HSW_AB_MALLOC_P50]), "no latency, no figure");
+}
+
 int main(void)
 {
     test_labels_key();
+    test_interval_latency();
     test_programs_apart();
     test_updates();
     test_window();

@@ -77,8 +77,12 @@ static void check_structure(const char *page)
                   family);
         } else if (line[0] != '#') {
             size_t name_length = strcspn(line, "{ ");
-            CHECK(name_length == strlen(family) &&
-                      strncmp(line, family, name_length) == 0,
+            bool histogram = strstr(page, "# TYPE ") != NULL && strncmp(line, family, strlen(family)) == 0 &&
+                             (strncmp(line + strlen(family), "_bucket{", 8) == 0 ||
+                              strncmp(line + strlen(family), "_sum{", 5) == 0 ||
+                              strncmp(line + strlen(family), "_count{", 7) == 0);
+            CHECK(histogram || (name_length == strlen(family) &&
+                                strncmp(line, family, name_length) == 0),
                   "sample under its own family: %.*s (family %s)", (int)length, line,
                   family);
             CHECK(memchr(line, ' ', length) != NULL, "a value: %.*s", (int)length, line);
@@ -117,6 +121,27 @@ static void fill(struct heapswitch_snapshot *s)
     s->estimated = 0;
     s->heap_overhead_bytes = 3388608;
     s->cpu_seconds = 12.5;
+}
+
+/* A process that timed its calls: 99 mallocs of 80 ns and one of 30 us
+ * (a clock of 1 tick per ns), no free: a cumulative histogram. */
+static void fill_latency(struct heapswitch_snapshot *s)
+{
+    struct heapswitch_latency *l = &s->latency;
+    unsigned fast = 0, slow = 0;
+
+    l->present = 1;
+    l->rate = 256;
+    l->ticks_per_ns = 1;
+    while (heapswitch_latency_bucket_ns(l, fast + 1) <= 80)
+        fast++;
+    while (heapswitch_latency_bucket_ns(l, slow + 1) <= 30000)
+        slow++;
+    l->kinds[HEAPSWITCH_LATENCY_ALLOC].buckets[fast] = 99;
+    l->kinds[HEAPSWITCH_LATENCY_ALLOC].buckets[slow] = 1;
+    l->kinds[HEAPSWITCH_LATENCY_ALLOC].samples = 100;
+    l->kinds[HEAPSWITCH_LATENCY_ALLOC].sum_ns = 99 * 80 + 30000;
+    l->kinds[HEAPSWITCH_LATENCY_ALLOC].max_ns = 30000;
 }
 
 #define LABELS                                                                           \
@@ -297,6 +322,40 @@ static void test_values(void)
     free(page);
 }
 
+static void test_latency(void)
+{
+    struct heapswitch_snapshot s;
+    const struct heapswitch_snapshot *list[] = {&s};
+    struct heapswitch_latency *l = &s.latency;
+    char *page;
+
+    fill(&s);
+    fill_latency(&s);
+    page = render(list, 1, 0, -1);
+    check_structure(page);
+    CHECK(has_line(page, "# TYPE heapswitch_call_latency_seconds histogram"), "histogram type");
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"malloc\",le=\"5e-08\"} 0"),
+          "below the fast calls: 0\n%s", page);
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"malloc\",le=\"1e-07\"} 99"),
+          "the fast calls under 100 ns");
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"malloc\",le=\"2.5e-05\"} 99"),
+          "still 99 under 25 us");
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"malloc\",le=\"5e-05\"} 100"),
+          "all under 50 us");
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"malloc\",le=\"+Inf\"} 100"),
+          "+Inf");
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_count{" LABELS ",kind=\"malloc\"} 100"), "count");
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_sum{" LABELS ",kind=\"malloc\"} 3.792e-05"),
+          "sum in seconds");
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_count{" LABELS ",kind=\"free\"} 0"), "free count");
+    CHECK(lines_starting(page, "heapswitch_call_latency_seconds_bucket{") == 2 * 28, "28 buckets a kind");
+    free(page);
+    l->present = 0;
+    page = render(list, 1, 0, -1);
+    CHECK(lines_starting(page, "heapswitch_call_latency_seconds_") == 0, "no latency, no sample");
+    free(page);
+}
+
 static void test_no_process(void)
 {
     char *page = render(NULL, 0, 3, 0.25);
@@ -323,6 +382,8 @@ static void write_sample_page(const char *path)
     strcpy(s.exe, "/opt/we\"ird\\dir/new\nline/caf\xc3\xa9\xff");
     s.fragmentation = 1.0 / 3.0;
     s.cpu_seconds = 0.1;
+    fill_latency(&s);
+    fill_latency(&s);
     fill(&t);
     t.pid = 7;
     t.stats_level = HEAPSWITCH_STATS_DEFAULT;
@@ -345,5 +406,6 @@ int main(int argc, char **argv)
     test_escaping();
     test_values();
     test_no_process();
+    test_latency();
     return test_finish("metrics");
 }

@@ -23,7 +23,11 @@ static const char written[] =
     "\"active\":32768,\"mapped\":131072,\"retained\":0,\"committed\":0,\"live\":8192,"
     "\"overhead\":57344},"
     "\"fragmentation\":0.8750,\"rss_bytes\":4194304,\"max_rss_bytes\":5242880,"
-    "\"user_seconds\":0.012000,\"system_seconds\":0.003000}\n";
+    "\"user_seconds\":0.012000,\"system_seconds\":0.003000,"
+    "\"latency\":{\"rate\":256,\"clock\":\"tsc\",\"malloc\":{\"samples\":39,\"mean_ns\":120.5,"
+    "\"p50_ns\":84.0,\"p99_ns\":11776.0,\"p999_ns\":21504.0,\"max_ns\":22295.0},"
+    "\"free\":{\"samples\":40,\"mean_ns\":92.0,\"p50_ns\":76.0,\"p99_ns\":110592.0,"
+    "\"p999_ns\":148645.0,\"max_ns\":148645.0}}}\n";
 
 static int parse(const char *line, struct heapswitch_report *out, char *why, size_t size)
 {
@@ -56,6 +60,11 @@ static void test_written_line(void)
     CHECK(r.fragmentation == 0.875 && r.rss_bytes == 4194304 && r.max_rss_bytes == 5242880,
           "fragmentation, rss");
     CHECK(r.user_seconds == 0.012 && r.system_seconds == 0.003, "cpu");
+    CHECK(r.latency_rate == 256 && r.latency[HEAPSWITCH_LATENCY_ALLOC].samples == 39 &&
+              r.latency[HEAPSWITCH_LATENCY_ALLOC].p99_ns == 11776.0 &&
+              r.latency[HEAPSWITCH_LATENCY_FREE].p999_ns == 148645.0 &&
+              r.latency[HEAPSWITCH_LATENCY_FREE].mean_ns == 92.0,
+          "latency");
     for (int f = 0; f < HEAPSWITCH_REPORT_FIELDS; f++)
         CHECK(HEAPSWITCH_REPORT_HAS(&r, f), "field %d present", f);
     CHECK(strcmp(r.stats, "default") == 0, "the counting level");

@@ -206,7 +206,11 @@ static void forms(void)
     hsw_table_csv(out, rows, 2, true, 12.5);
     fclose(out);
     second = strchr(buffer, '\n') + 1;
-    CHECK(count_of(buffer, ',') == 29, "csv header: 30 fields (%d commas)", count_of(buffer, ','));
+    CHECK(count_of(buffer, ',') == 37, "csv header: 38 fields (%d commas)", count_of(buffer, ','));
+    CHECK(strstr(buffer, ",cpu_seconds,alloc_p50_ns,alloc_p99_ns,alloc_p999_ns,alloc_max_ns,"
+                         "free_p50_ns,free_p99_ns,free_p999_ns,free_max_ns,command,labels\n") != NULL,
+          "csv header: the latency fields before the command: %s", buffer);
+    CHECK(strstr(second, ",,,,,,,,,\"a, ") != NULL, "csv: no latency, empty fields: %s", second);
     CHECK(starts_with(second, "12.500,10,running,mimalloc,,9000.0,4500.0,576000.0,300,600,0,"
                               "-1.0000,-1.0,123456789012,0,0,5,0,0,0,0,0,0,0,"),
           "csv row: %.120s", second);
@@ -258,6 +262,67 @@ static void labels(void)
     procs[1].now.labels[0] = '\0';
 }
 
+/* A process that timed its mallocs: `count` calls of `ns` each, and one
+ * of 1 ms (a clock of 1 tick per ns). */
+static void give_latency(struct hsw_proc *proc, double ns, uint64_t count)
+{
+    struct heapswitch_latency *l = &proc->now.latency;
+    unsigned fast = 0, slow = 0;
+
+    memset(l, 0, sizeof *l);
+    l->present = 1;
+    l->rate = 256;
+    l->ticks_per_ns = 1;
+    while (fast + 1 < HEAPSWITCH_LATENCY_BUCKETS && heapswitch_latency_bucket_ns(l, fast + 1) <= ns)
+        fast++;
+    while (slow + 1 < HEAPSWITCH_LATENCY_BUCKETS && heapswitch_latency_bucket_ns(l, slow + 1) <= 1e6)
+        slow++;
+    l->kinds[HEAPSWITCH_LATENCY_ALLOC].buckets[fast] = count;
+    l->kinds[HEAPSWITCH_LATENCY_ALLOC].buckets[slow] = 1;
+    l->kinds[HEAPSWITCH_LATENCY_ALLOC].samples = count + 1;
+    l->kinds[HEAPSWITCH_LATENCY_ALLOC].sum_ns = ns * (double)count + 1e6;
+    l->kinds[HEAPSWITCH_LATENCY_ALLOC].max_ns = 1e6;
+}
+
+/* The latency columns: cells, sorting, and the three forms. */
+static void latency(void)
+{
+    const struct hsw_proc *rows[2] = {&procs[0], &procs[1]};
+    char cell[64];
+    FILE *out;
+
+    make(&procs[0], 10, "mimalloc", 9000, 300);
+    make(&procs[1], 40, "jemalloc", -1, 200);
+    EXPECT_CELL(&procs[0], HSW_COL_LAT_P99, "-");
+    give_latency(&procs[0], 80, 999);
+    give_latency(&procs[1], 3000, 99);
+    /* 80 ns lies in the bucket [80, 88): its midpoint. */
+    EXPECT_CELL(&procs[0], HSW_COL_LAT_P50, "84ns");
+    EXPECT_CELL(&procs[0], HSW_COL_LAT_MAX, "1.0ms");
+    /* 3000 ns lies in [2816, 3072). */
+    EXPECT_CELL(&procs[1], HSW_COL_LAT_P50, "2.9us");
+    CHECK(strstr(hsw_cell(&procs[1], HSW_COL_LAT_P999, cell, sizeof cell), "ms") != NULL,
+          "p99.9 of 99 fast and 1 slow is the slow one: %s", cell);
+    CHECK(hsw_column_by_key("p99") == HSW_COL_LAT_P99 && hsw_column_by_key("p999") == HSW_COL_LAT_P999,
+          "latency keys");
+    hsw_sort(rows, 2, HSW_COL_LAT_P50, false);
+    CHECK(rows[0]->now.pid == 40, "sorted by p50: the slowest first");
+
+    out = open_buffer();
+    hsw_table_text(out, rows, 2, 0);
+    fclose(out);
+    CHECK(strstr(buffer, "    P50    P99  P99.9 MAXLAT COMMAND") != NULL,
+          "text: latency columns when a process has figures: %s", buffer);
+    out = open_buffer();
+    hsw_table_json(out, rows, 2, 1.0);
+    fclose(out);
+    CHECK(strstr(buffer, ",\"latency\":{\"rate\":256,\"clock\":\"monotonic\",\"alloc\":{\"samples\":1000,") != NULL,
+          "json latency: %s", buffer);
+    CHECK(strstr(buffer, "\"max_ns\":1000000.0}") != NULL, "json max: %s", buffer);
+    CHECK(strstr(buffer, "\"free\":{\"samples\":0,\"mean_ns\":null,\"p50_ns\":null") != NULL,
+          "json: no frees timed, nulls: %s", buffer);
+}
+
 int main(void)
 {
     columns();
@@ -265,5 +330,6 @@ int main(void)
     sorting();
     forms();
     labels();
+    latency();
     return test_finish("unit/table");
 }
