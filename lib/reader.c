@@ -41,26 +41,13 @@
 #include "lib/reader_latency.h"
 #include "lib/segment_layout.h"
 #include "lib/segment_place.h"
+#include "lib/reader_io.h"
 
 static char chosen_directory[HSW_SEGMENT_DIR_MAX];
 #define SEQLOCK_TRIES 16
 
 _Static_assert(HEAPSWITCH_SIZE_CLASSES == HSW_SIZE_CLASSES, "one size-class count");
 
-static int refuse(char *why, size_t why_size, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int refuse(char *why, size_t why_size, const char *format, ...)
-{
-    va_list arguments;
-
-    if (why != NULL && why_size > 0) {
-        va_start(arguments, format);
-        vsnprintf(why, why_size, format, arguments);
-        va_end(arguments);
-    }
-    return -1;
-}
 
 static double monotonic_seconds(void)
 {
@@ -170,20 +157,20 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
     out->heap_overhead_bytes = -1;
     out->stats_level = HEAPSWITCH_STATS_EXACT;
     if (image == NULL || size < HSW_SEGMENT_HEADER_MIN_SIZE)
-        return refuse(why, why_size, "too small for a segment (%zu bytes)", size);
+        return hsw_refuse(why, why_size, "too small for a segment (%zu bytes)", size);
     if (size > HSW_SEGMENT_MAX_SIZE)
-        return refuse(why, why_size, "too large for a segment (%zu bytes)", size);
+        return hsw_refuse(why, why_size, "too large for a segment (%zu bytes)", size);
     /* An older writer's header is smaller: the fields it lacks read as 0. */
     memset(&header, 0, sizeof header);
     memcpy(&header, image, HSW_SEGMENT_HEADER_MIN_SIZE);
     if (header.magic != HSW_SEGMENT_MAGIC)
-        return refuse(why, why_size, "not a heapswitch segment (bad magic)");
+        return hsw_refuse(why, why_size, "not a heapswitch segment (bad magic)");
     if (header.layout_major != HSW_SEGMENT_LAYOUT_MAJOR)
-        return refuse(why, why_size, "segment layout %u.%u, this reader reads %u.x",
+        return hsw_refuse(why, why_size, "segment layout %u.%u, this reader reads %u.x",
                       header.layout_major, header.layout_minor, HSW_SEGMENT_LAYOUT_MAJOR);
     if (header.header_size < HSW_SEGMENT_HEADER_MIN_SIZE || header.header_size > size ||
         header.header_size % 64 != 0)
-        return refuse(why, why_size, "bad header size %u", header.header_size);
+        return hsw_refuse(why, why_size, "bad header size %u", header.header_size);
     memcpy(&header, image,
            header.header_size < sizeof header ? header.header_size : sizeof header);
     /* Minor-3 fields exist only in a minor-3 header that holds them whole. */
@@ -194,44 +181,44 @@ HSW_EXPORT int heapswitch_parse(const void *image, size_t size, uid_t owner,
     }
     if (header.slot_size < sizeof(struct hsw_slot) || header.slot_size % 64 != 0 ||
         header.slot_size > HSW_SEGMENT_MAX_SIZE)
-        return refuse(why, why_size, "bad slot size %u", header.slot_size);
+        return hsw_refuse(why, why_size, "bad slot size %u", header.slot_size);
     if (header.slot_count < 1 || header.slot_count > HSW_SEGMENT_MAX_SIZE / 64)
-        return refuse(why, why_size, "bad slot count %u", header.slot_count);
+        return hsw_refuse(why, why_size, "bad slot count %u", header.slot_count);
     if (header.size_classes != HSW_SIZE_CLASSES)
-        return refuse(why, why_size, "bad size-class count %u", header.size_classes);
+        return hsw_refuse(why, why_size, "bad size-class count %u", header.size_classes);
     needed = (uint64_t)header.header_size + (uint64_t)header.slot_count * header.slot_size;
     if (needed > size || header.segment_size != size)
-        return refuse(why, why_size, "size %zu does not match its layout (%llu needed, %llu recorded)",
+        return hsw_refuse(why, why_size, "size %zu does not match its layout (%llu needed, %llu recorded)",
                       size, (unsigned long long)needed,
                       (unsigned long long)header.segment_size);
     if (header.state != HSW_STATE_RUNNING && header.state != HSW_STATE_EXITED)
-        return refuse(why, why_size, header.state == HSW_STATE_STARTING
+        return hsw_refuse(why, why_size, header.state == HSW_STATE_STARTING
                                          ? "still being created"
                                          : "bad state %u", header.state);
     if (header.pid <= 0)
-        return refuse(why, why_size, "bad pid %d", header.pid);
+        return hsw_refuse(why, why_size, "bad pid %d", header.pid);
     if (header.uid != owner)
-        return refuse(why, why_size, "claims uid %u but is owned by uid %u", header.uid,
+        return hsw_refuse(why, why_size, "claims uid %u but is owned by uid %u", header.uid,
                       (unsigned)owner);
     if (!copy_field(out->backend, sizeof out->backend, header.backend, sizeof header.backend) ||
         !copy_field(out->tag, sizeof out->tag, header.tag, sizeof header.tag) ||
         !copy_field(out->exe, sizeof out->exe, header.exe, sizeof header.exe) ||
         !copy_field(out->cmdline, sizeof out->cmdline, header.cmdline, sizeof header.cmdline))
-        return refuse(why, why_size, "a text field is not terminated");
+        return hsw_refuse(why, why_size, "a text field is not terminated");
     if (header.heap.seq % 2 != 0)
-        return refuse(why, why_size, "heap figures in the middle of an update");
+        return hsw_refuse(why, why_size, "heap figures in the middle of an update");
     if (memchr(header.labels, '\0', sizeof header.labels) == NULL)
-        return refuse(why, why_size, "the labels field is not terminated");
+        return hsw_refuse(why, why_size, "the labels field is not terminated");
     {
         /* Checked as written, not as copied: the copy replaces control bytes. */
         size_t culprit_at, culprit_length;
         const char *problem = hsw_labels_check(header.labels, &culprit_at, &culprit_length);
         if (problem != NULL)
-            return refuse(why, why_size, "bad labels: %s", problem);
+            return hsw_refuse(why, why_size, "bad labels: %s", problem);
     }
     copy_field(out->labels, sizeof out->labels, header.labels, sizeof header.labels);
     if (!sections_fit(&header))
-        return refuse(why, why_size, "a section lies outside the file (file size %llu)",
+        return hsw_refuse(why, why_size, "a section lies outside the file (file size %llu)",
                       (unsigned long long)header_file_size(&header));
 
     out->pid = header.pid; /* until the reader finds the process as it sees it */
@@ -320,23 +307,23 @@ static int find_process(int fd, const struct stat *info, const struct hsw_lock_h
     }
     if (!other) {
         if (holder != 0 && holder != out->namespace_pid)
-            return refuse(why, why_size, "records pid %d but its lock is held by pid %d",
+            return hsw_refuse(why, why_size, "records pid %d but its lock is held by pid %d",
                           out->namespace_pid, holder);
         return 0; /* without /proc/locks, as before: the recorded pid */
     }
     if (holder == 0)
-        return refuse(why, why_size,
+        return hsw_refuse(why, why_size,
                       "unresolved: pid %d of pid namespace %llu, whose lock holder this "
                       "reader's /proc cannot see (read from the host or the same namespace)",
                       out->namespace_pid, (unsigned long long)out->pid_namespace);
     if (hsw_pid_namespace_of(holder) != out->pid_namespace)
-        return refuse(why, why_size,
+        return hsw_refuse(why, why_size,
                       "records pid namespace %llu but its lock is held by pid %d, which is "
                       "not in it",
                       (unsigned long long)out->pid_namespace, holder);
     if (out->start_time != 0 &&
         (hsw_proc_start_time(holder, &start_time) != 0 || start_time != out->start_time))
-        return refuse(why, why_size,
+        return hsw_refuse(why, why_size,
                       "records start time %llu but its lock holder, pid %d, started at "
                       "another time",
                       (unsigned long long)out->start_time, holder);
@@ -376,36 +363,36 @@ static int read_segment(int directory, const char *name, bool remove_dead,
     int fd, result = -1;
 
     if (!hsw_segment_parse_name(name, &named_uid, &named_pid, &named_namespace))
-        return refuse(why, why_size, "not a segment name");
+        return hsw_refuse(why, why_size, "not a segment name");
     fd = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return refuse(why, why_size, errno == ELOOP ? "is a symbolic link" : "cannot open: %s",
+        return hsw_refuse(why, why_size, errno == ELOOP ? "is a symbolic link" : "cannot open: %s",
                       strerror(errno));
     if (fstat(fd, &info) != 0) {
-        refuse(why, why_size, "cannot stat: %s", strerror(errno));
+        hsw_refuse(why, why_size, "cannot stat: %s", strerror(errno));
         goto done;
     }
     if (!S_ISREG(info.st_mode)) {
-        refuse(why, why_size, "not a regular file");
+        hsw_refuse(why, why_size, "not a regular file");
         goto done;
     }
     if (info.st_uid != named_uid) {
-        refuse(why, why_size, "owned by uid %u, named for uid %u", (unsigned)info.st_uid,
+        hsw_refuse(why, why_size, "owned by uid %u, named for uid %u", (unsigned)info.st_uid,
                (unsigned)named_uid);
         goto done;
     }
     if (getuid() != 0 && info.st_uid != getuid()) {
-        refuse(why, why_size, "belongs to another user (uid %u)", (unsigned)info.st_uid);
+        hsw_refuse(why, why_size, "belongs to another user (uid %u)", (unsigned)info.st_uid);
         goto done;
     }
     if ((info.st_mode & 077) != 0) {
-        refuse(why, why_size, "readable by others (mode %03o): not a private segment",
+        hsw_refuse(why, why_size, "readable by others (mode %03o): not a private segment",
                (unsigned)(info.st_mode & 0777));
         goto done;
     }
     if (info.st_size < (off_t)HSW_SEGMENT_HEADER_MIN_SIZE ||
         info.st_size > HSW_SEGMENT_FILE_MAX_SIZE) {
-        refuse(why, why_size, "implausible size %lld", (long long)info.st_size);
+        hsw_refuse(why, why_size, "implausible size %lld", (long long)info.st_size);
         goto done;
     }
     /* The core (header and slots) is read here; sections, by whoever reads them. */
@@ -413,7 +400,7 @@ static int read_segment(int directory, const char *name, bool remove_dead,
               (off_t)offsetof(struct hsw_segment_header, segment_size)) != sizeof core_size ||
         core_size < HSW_SEGMENT_HEADER_MIN_SIZE || core_size > HSW_SEGMENT_MAX_SIZE ||
         core_size > (uint64_t)info.st_size) {
-        refuse(why, why_size, "implausible core size %llu in a file of %lld bytes",
+        hsw_refuse(why, why_size, "implausible core size %llu in a file of %lld bytes",
                (unsigned long long)core_size, (long long)info.st_size);
         goto done;
     }
@@ -422,7 +409,7 @@ static int read_segment(int directory, const char *name, bool remove_dead,
         uint64_t seq_before, seq_after;
 
         if (read_image(fd, image, size) != (ssize_t)size) {
-            refuse(why, why_size, "shorter than its size (truncated while read)");
+            hsw_refuse(why, why_size, "shorter than its size (truncated while read)");
             goto done;
         }
         memcpy(&seq_before, image + offsetof(struct hsw_segment_header, heap.seq),
@@ -433,7 +420,7 @@ static int read_segment(int directory, const char *name, bool remove_dead,
         if (seq_before == seq_after && seq_before % 2 == 0)
             break;
         if (attempt == SEQLOCK_TRIES) {
-            refuse(why, why_size, "heap figures kept changing while read");
+            hsw_refuse(why, why_size, "heap figures kept changing while read");
             goto done;
         }
     }
@@ -443,20 +430,20 @@ static int read_segment(int directory, const char *name, bool remove_dead,
     memcpy(&header, image, HSW_SEGMENT_HEADER_MIN_SIZE); /* the fields used here */
     file_size = header_file_size(&header);
     if (file_size != (uint64_t)info.st_size) {
-        refuse(why, why_size, "is %lld bytes but records %llu", (long long)info.st_size,
+        hsw_refuse(why, why_size, "is %lld bytes but records %llu", (long long)info.st_size,
                (unsigned long long)file_size);
         goto done;
     }
     if (hsw_read_latency(fd, &header, &out->latency, why, why_size) != 0)
         goto done;
     if (out->pid != named_pid) {
-        refuse(why, why_size, "records pid %d but is named for pid %d", out->pid, named_pid);
+        hsw_refuse(why, why_size, "records pid %d but is named for pid %d", out->pid, named_pid);
         goto done;
     }
     if (named_namespace != 0 ? out->pid_namespace != named_namespace
                              : out->pid_namespace != 0 &&
                                    out->pid_namespace != HSW_INITIAL_PID_NAMESPACE) {
-        refuse(why, why_size, "records pid namespace %llu but is named for %llu",
+        hsw_refuse(why, why_size, "records pid namespace %llu but is named for %llu",
                (unsigned long long)out->pid_namespace,
                (unsigned long long)(named_namespace != 0 ? named_namespace
                                                          : HSW_INITIAL_PID_NAMESPACE));
@@ -469,7 +456,7 @@ static int read_segment(int directory, const char *name, bool remove_dead,
         unlinkat(directory, name, 0);
     if (out->state != HEAPSWITCH_PROCESS_RUNNING && from_other_namespace(out)) {
         /* Its pid here is unknown once it is gone: never shown under another's. */
-        refuse(why, why_size, "%s: pid %d of pid namespace %llu%s",
+        hsw_refuse(why, why_size, "%s: pid %d of pid namespace %llu%s",
                out->state == HEAPSWITCH_PROCESS_DEAD ? "killed" : "exited", out->namespace_pid,
                (unsigned long long)out->pid_namespace,
                out->state == HEAPSWITCH_PROCESS_DEAD && remove_dead ? " (removed)" : "");
@@ -509,22 +496,22 @@ static int open_directory(const char *path, char *why, size_t why_size)
     int directory;
 
     if (problem != NULL)
-        return refuse(why, why_size, "segment directory '%s' %s", path, problem);
+        return hsw_refuse(why, why_size, "segment directory '%s' %s", path, problem);
     directory = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (directory < 0) {
         int error = errno;
         if ((error == ENOTDIR || error == ELOOP) && lstat(path, &info) == 0)
-            return refuse(why, why_size, "the segment directory %s %s", path,
+            return hsw_refuse(why, why_size, "the segment directory %s %s", path,
                           S_ISLNK(info.st_mode) ? "is a symbolic link (name its target)"
                                                 : "is not a directory");
-        return refuse(why, why_size, "cannot open the segment directory %s: %s", path,
+        return hsw_refuse(why, why_size, "cannot open the segment directory %s: %s", path,
                       strerror(error));
     }
     problem = fstat(directory, &info) != 0 ? "cannot be examined"
                                            : hsw_segment_dir_problem(&info, getuid());
     if (problem != NULL) {
         close(directory);
-        return refuse(why, why_size, "the segment directory %s %s", path, problem);
+        return hsw_refuse(why, why_size, "the segment directory %s %s", path, problem);
     }
     return directory;
 }
@@ -534,7 +521,7 @@ HSW_EXPORT int heapswitch_set_directory(const char *path, char *why, size_t why_
     int directory;
 
     if (path == NULL || path[0] == '\0')
-        return refuse(why, why_size, "the segment directory is empty");
+        return hsw_refuse(why, why_size, "the segment directory is empty");
     directory = open_directory(path, why, why_size);
     if (directory < 0)
         return -1;
@@ -609,7 +596,7 @@ int hsw_read_pid_segment(pid_t pid, struct heapswitch_snapshot *out, char *why,
     int directory, result;
 
     if (pid <= 0)
-        return refuse(why, why_size, "bad pid %d", (int)pid);
+        return hsw_refuse(why, why_size, "bad pid %d", (int)pid);
     hsw_segment_format_name(name, getuid(), pid, 0);
     directory = open_directory(heapswitch_directory(), why, why_size);
     if (directory < 0)
@@ -622,7 +609,7 @@ int hsw_read_pid_segment(pid_t pid, struct heapswitch_snapshot *out, char *why,
     else if (find_namespaced(directory, pid, out, keep_fd, keep_header) == 0)
         result = 0;
     else
-        result = refuse(why, why_size, "process %d publishes no segment (not running under "
+        result = hsw_refuse(why, why_size, "process %d publishes no segment (not running under "
                                        "libheapswitch, or with HEAPSWITCH_STATS=0)",
                         (int)pid);
     close(directory);

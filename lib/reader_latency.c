@@ -20,6 +20,7 @@
 
 #include "lib/export.h"
 #include "lib/reader_latency.h"
+#include "lib/reader_io.h"
 
 /* At most this many histogram slots: far more than a writer makes. */
 #define MAX_HISTOGRAMS 4096
@@ -29,20 +30,6 @@
 /* The shortest span of time that calibrates the TSC well enough. */
 #define MIN_CALIBRATION_NS 1000000u
 
-static int refuse(char *why, size_t why_size, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int refuse(char *why, size_t why_size, const char *format, ...)
-{
-    va_list arguments;
-
-    if (why != NULL && why_size > 0) {
-        va_start(arguments, format);
-        vsnprintf(why, why_size, format, arguments);
-        va_end(arguments);
-    }
-    return -1;
-}
 
 static uint64_t saturating_add(uint64_t a, uint64_t b)
 {
@@ -103,24 +90,13 @@ struct source {
  * all there. */
 static bool fetch(const struct source *source, size_t at, void *out, size_t length)
 {
-    size_t done = 0;
-
     if (at > source->size || length > source->size - at)
         return false;
     if (source->image != NULL) {
         memcpy(out, source->image + at, length);
         return true;
     }
-    while (done < length) {
-        ssize_t got = pread(source->fd, (char *)out + done, length - done,
-                            (off_t)(source->offset + at + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return false;
-        done += (size_t)got;
-    }
-    return true;
+    return hsw_pread_exactly(source->fd, out, length, source->offset + at);
 }
 
 static int parse(const struct source *source, struct heapswitch_latency *out, char *why,
@@ -133,29 +109,29 @@ static int parse(const struct source *source, struct heapswitch_latency *out, ch
 
     memset(out, 0, sizeof *out);
     if (!fetch(source, 0, &header, sizeof header))
-        return refuse(why, why_size, "latency section too small (%zu bytes)", source->size);
+        return hsw_refuse(why, why_size, "latency section too small (%zu bytes)", source->size);
     if (header.clock == HSW_LATENCY_CLOCK_NONE)
         return 0; /* being set up: nothing to show yet */
     if (header.clock != HSW_LATENCY_CLOCK_TSC && header.clock != HSW_LATENCY_CLOCK_MONOTONIC)
-        return refuse(why, why_size, "latency section: bad clock %u", header.clock);
+        return hsw_refuse(why, why_size, "latency section: bad clock %u", header.clock);
     if (header.kinds != HSW_LATENCY_KINDS)
-        return refuse(why, why_size, "latency section: %u kinds, expected %u", header.kinds,
+        return hsw_refuse(why, why_size, "latency section: %u kinds, expected %u", header.kinds,
                       HSW_LATENCY_KINDS);
     if (header.buckets != HSW_LATENCY_BUCKETS)
-        return refuse(why, why_size, "latency section: %u buckets, expected %u", header.buckets,
+        return hsw_refuse(why, why_size, "latency section: %u buckets, expected %u", header.buckets,
                       HSW_LATENCY_BUCKETS);
     if (header.histogram_size != sizeof(struct hsw_latency_histogram))
-        return refuse(why, why_size, "latency section: bad histogram size %u",
+        return hsw_refuse(why, why_size, "latency section: bad histogram size %u",
                       header.histogram_size);
     if (header.histograms < 1 || header.histograms > MAX_HISTOGRAMS)
-        return refuse(why, why_size, "latency section: bad histogram count %u",
+        return hsw_refuse(why, why_size, "latency section: bad histogram count %u",
                       header.histograms);
     if (header.rate < 1)
-        return refuse(why, why_size, "latency section: bad rate %u", header.rate);
+        return hsw_refuse(why, why_size, "latency section: bad rate %u", header.rate);
     needed = sizeof header +
              (uint64_t)header.histograms * header.kinds * header.histogram_size;
     if (needed > source->size)
-        return refuse(why, why_size, "latency section: %llu bytes needed, %zu there",
+        return hsw_refuse(why, why_size, "latency section: %llu bytes needed, %zu there",
                       (unsigned long long)needed, source->size);
 
     for (uint32_t i = 0; i < header.histograms * header.kinds; i++) {
@@ -165,7 +141,7 @@ static int parse(const struct source *source, struct heapswitch_latency *out, ch
         if (!fetch(source, sizeof header + (size_t)i * sizeof histogram, &histogram,
                    sizeof histogram)) {
             memset(out, 0, sizeof *out);
-            return refuse(why, why_size, "latency section shorter than recorded");
+            return hsw_refuse(why, why_size, "latency section shorter than recorded");
         }
         for (unsigned b = 0; b < HSW_LATENCY_BUCKETS; b++) {
             total->buckets[b] = saturating_add(total->buckets[b], histogram.buckets[b]);
@@ -209,7 +185,7 @@ HSW_EXPORT int heapswitch_parse_latency(const void *image, size_t size,
 
     if (image == NULL) {
         memset(out, 0, sizeof *out);
-        return refuse(why, why_size, "no latency section");
+        return hsw_refuse(why, why_size, "no latency section");
     }
     return parse(&source, out, why, why_size);
 }

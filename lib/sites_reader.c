@@ -28,6 +28,7 @@
 #include "lib/export.h"
 #include "lib/sections.h"
 #include "lib/segment_layout.h"
+#include "lib/reader_io.h"
 
 _Static_assert(HEAPSWITCH_SITE_FRAMES == HSW_SITE_FRAMES, "one frame count");
 
@@ -204,20 +205,6 @@ HSW_EXPORT void heapswitch_sites_free(struct heapswitch_sites *sites)
     sites->count = 0;
 }
 
-static bool read_exactly(int fd, unsigned char *buffer, size_t size, uint64_t offset)
-{
-    size_t done = 0;
-
-    while (done < size) {
-        ssize_t got = pread(fd, buffer + done, size - done, (off_t)(offset + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return false;
-        done += (size_t)got;
-    }
-    return true;
-}
 
 /* The sites section named in a validated header, or NULL. */
 static const struct hsw_section *find_section(const struct hsw_segment_header *header)
@@ -267,8 +254,8 @@ HSW_EXPORT int heapswitch_read_sites(pid_t pid, struct heapswitch_snapshot *snap
                               (unsigned long long)section->size);
         goto done;
     }
-    if (!read_exactly(fd, first, section->size, section->offset) ||
-        !read_exactly(fd, second, section->size, section->offset)) {
+    if (!hsw_pread_exactly(fd, first, section->size, section->offset) ||
+        !hsw_pread_exactly(fd, second, section->size, section->offset)) {
         status = sites_refuse(HEAPSWITCH_SITES_CORRUPT, why, why_size,
                               "sites section shorter than recorded (truncated while read)");
         goto done;
