@@ -32,7 +32,7 @@ enum ab_metric {
     AB_PEAK_LIVE,
     AB_FRAGMENTATION,
     AB_PROCESSES,
-    AB_MALLOC_P50, /* sampled malloc latency of the root process (HEAPSWITCH_LATENCY) */
+    AB_MALLOC_P50, /* sampled allocating-call latency of the root process (HEAPSWITCH_LATENCY) */
     AB_MALLOC_P99,
     AB_MALLOC_P999,
     AB_FREE_P99,

@@ -17,9 +17,9 @@ const struct hsw_ab_metric_info hsw_ab_metrics[HSW_AB_METRIC_KINDS] = {
     [HSW_AB_RSS] = {"RSS", true, true},
     [HSW_AB_HEAP_RESIDENT] = {"heap resident", true, true},
     [HSW_AB_FRAGMENTATION] = {"fragmentation", true, true},
-    [HSW_AB_MALLOC_P50] = {"malloc p50", true, true},
-    [HSW_AB_MALLOC_P99] = {"malloc p99", true, true},
-    [HSW_AB_MALLOC_P999] = {"malloc p99.9", true, true},
+    [HSW_AB_MALLOC_P50] = {"alloc p50", true, true},
+    [HSW_AB_MALLOC_P99] = {"alloc p99", true, true},
+    [HSW_AB_MALLOC_P999] = {"alloc p99.9", true, true},
 };
 
 /* The fewest calls timed in an interval for each percentile to say
@@ -34,7 +34,7 @@ static const struct {
     {HSW_AB_MALLOC_P999, 0.999, 10000},
 };
 
-/* The malloc latency percentiles of the calls timed between two
+/* The allocating calls' latency percentiles of the calls timed between two
  * snapshots: the histograms' difference (buckets only increase). */
 static void interval_latency(const struct heapswitch_snapshot *earlier,
                              const struct heapswitch_snapshot *later, struct hsw_ab_sample *out)

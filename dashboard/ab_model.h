@@ -44,7 +44,7 @@ enum hsw_ab_metric {
     HSW_AB_RSS,                 /* bytes at the end of the interval */
     HSW_AB_HEAP_RESIDENT,       /* the backend's resident bytes */
     HSW_AB_FRAGMENTATION,       /* in [0, 1] */
-    HSW_AB_MALLOC_P50,          /* ns: sampled malloc latency of the calls timed in the interval */
+    HSW_AB_MALLOC_P50,          /* ns: sampled latency of the allocating calls timed in the interval */
     HSW_AB_MALLOC_P99,
     HSW_AB_MALLOC_P999,
     HSW_AB_METRIC_KINDS

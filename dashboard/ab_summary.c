@@ -29,9 +29,9 @@ const struct ab_metric_info ab_metrics[AB_METRIC_COUNT] = {
     [AB_FRAGMENTATION] = {"fragmentation", "fragmentation (root)", AB_UNIT_FRACTION,
                           AB_COUNTED},
     [AB_PROCESSES] = {"processes", "processes", AB_UNIT_COUNT, AB_COUNTED},
-    [AB_MALLOC_P50] = {"malloc_p50_ns", "malloc latency p50 (root)", AB_UNIT_NANOSECONDS, AB_COUNTED},
-    [AB_MALLOC_P99] = {"malloc_p99_ns", "malloc latency p99 (root)", AB_UNIT_NANOSECONDS, AB_COUNTED},
-    [AB_MALLOC_P999] = {"malloc_p999_ns", "malloc latency p99.9 (root)", AB_UNIT_NANOSECONDS,
+    [AB_MALLOC_P50] = {"alloc_p50_ns", "alloc latency p50 (root)", AB_UNIT_NANOSECONDS, AB_COUNTED},
+    [AB_MALLOC_P99] = {"alloc_p99_ns", "alloc latency p99 (root)", AB_UNIT_NANOSECONDS, AB_COUNTED},
+    [AB_MALLOC_P999] = {"alloc_p999_ns", "alloc latency p99.9 (root)", AB_UNIT_NANOSECONDS,
                         AB_COUNTED},
     [AB_FREE_P99] = {"free_p99_ns", "free latency p99 (root)", AB_UNIT_NANOSECONDS, AB_COUNTED},
 };

@@ -1,5 +1,5 @@
 /* Sampled call latency as a Prometheus histogram:
- * heapswitch_call_latency_seconds{kind="malloc"|"free", le=...} with the
+ * heapswitch_call_latency_seconds{kind="alloc"|"free", le=...} with the
  * usual cumulative _bucket series (and +Inf), _sum and _count, so that
  * histogram_quantile() works on one process and on sums across a fleet by
  * backend and tag. The buckets are the same for every process (1, 2.5 and
@@ -29,7 +29,7 @@ _Static_assert(sizeof bounds_seconds / sizeof bounds_seconds[0] ==
                    sizeof bound_labels / sizeof bound_labels[0],
                "a label per bound");
 
-static const char *const kind_names[HEAPSWITCH_LATENCY_KINDS] = {"malloc", "free"};
+static const char *const kind_names[HEAPSWITCH_LATENCY_KINDS] = {"alloc", "free"};
 
 void hsw_metrics_latency_write(FILE *out, const struct heapswitch_snapshot *const *snapshots,
                                size_t count, hsw_metrics_labels_fn labels)
@@ -37,7 +37,7 @@ void hsw_metrics_latency_write(FILE *out, const struct heapswitch_snapshot *cons
     const char *name = "heapswitch_call_latency_seconds";
 
     fprintf(out,
-            "# HELP %s Duration of the backend's own malloc and free, timed for one call "
+            "# HELP %s Duration of the backend's own allocating calls and frees, timed for one call "
             "in HEAPSWITCH_LATENCY (the count is of timed calls).\n# TYPE %s histogram\n",
             name, name);
     for (size_t i = 0; i < count; i++) {

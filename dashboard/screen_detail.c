@@ -133,7 +133,7 @@ static int draw_latency(int y, const struct hsw_proc *proc, int histogram)
         return y + 1;
     }
     tui_printf(y++, 0, TUI_NORMAL,
-               "latency: malloc p50 %s p99 %s p99.9 %s max %s  free p50 %s p99 %s p99.9 %s max %s",
+               "latency: alloc p50 %s p99 %s p99.9 %s max %s  free p50 %s p99 %s p99.9 %s max %s",
                hsw_format_ns(a, sizeof a, heapswitch_latency_quantile(latency, 0, 0.5)),
                hsw_format_ns(b, sizeof b, heapswitch_latency_quantile(latency, 0, 0.99)),
                hsw_format_ns(c, sizeof c, heapswitch_latency_quantile(latency, 0, 0.999)),
@@ -146,7 +146,7 @@ static int draw_latency(int y, const struct hsw_proc *proc, int histogram)
         return y;
     tui_printf(y, 0, TUI_LABEL,
                "%s latency (%llu calls timed, 1 in %u; %s; each bucket within 6.25%%; l: next)",
-               kind == HEAPSWITCH_LATENCY_FREE ? "free" : "malloc",
+               kind == HEAPSWITCH_LATENCY_FREE ? "free" : "alloc",
                (unsigned long long)latency->kinds[kind].samples, latency->rate,
                latency->tsc ? "TSC" : "CLOCK_MONOTONIC");
     if (latency->kinds[kind].samples == 0)
@@ -259,7 +259,7 @@ static int key(struct top_state *state, int key_code)
         top_sites_leave();
         return TOP_REDRAW;
     }
-    if (key_code == 'l') { /* size classes, malloc latency, free latency */
+    if (key_code == 'l') { /* size classes, alloc latency, free latency */
         state->detail_histogram = (state->detail_histogram + 1) % 3;
         return TOP_REDRAW;
     }

@@ -21,7 +21,7 @@ static const char *const lines[] = {
     "  F S B T C    sort by fragmentation, RSS, backend, tag, command",
     "  R            reverse the sort order",
     "  L            latency columns: malloc's P50 P99 P99.9 MAXLAT (sampled)",
-    "  l            details: size classes, malloc latency, free latency histogram",
+    "  l            details: size classes, alloc latency, free latency histogram",
     "  / F4         filter by text (command, backend, tag, labels); Enter keeps, Esc clears",
     "  space p      pause / resume refreshing",
     "  h ? F1       this help",

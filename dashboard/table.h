@@ -22,7 +22,7 @@ enum hsw_column {
     HSW_COL_FRAG,
     HSW_COL_FRAG_BYTES, /* bytes the backend holds beyond the live ones */
     HSW_COL_PER_REQUEST, /* allocations per request */
-    HSW_COL_LAT_P50,     /* sampled malloc latency (dashboard/latency.c) */
+    HSW_COL_LAT_P50,     /* sampled latency of allocating calls (dashboard/latency.c) */
     HSW_COL_LAT_P99,
     HSW_COL_LAT_P999,
     HSW_COL_LAT_MAX,

@@ -56,7 +56,7 @@ struct top_state {
     int ab_scroll;             /* A/B view: first line shown */
     double last_scan;          /* Unix time of the last scan */
     bool latency_columns;      /* list: P50 P99 P99.9 MAXLAT shown ('L', or sorted by one) */
-    int detail_histogram;      /* detail: 0 size classes, 1 malloc latency, 2 free latency ('l') */
+    int detail_histogram;      /* detail: 0 size classes, 1 alloc latency, 2 free latency ('l') */
 };
 
 struct top_screen {

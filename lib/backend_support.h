@@ -39,13 +39,15 @@ bool hsw_parse_size(const char *text, uint64_t *out);
 
 /* This thread's counting state, one TLS block (one address to find):
  * its counter slot, NULL until its first counted call; for the default
- * level, two ticks that wrap every 256 calls (a checkpoint); and, with
- * call-site sampling on, the bytes left before its next sample (0 in a
- * new thread; lib/sample.c). */
+ * level, two ticks that wrap every 256 calls (a checkpoint), and a third
+ * for the other allocating calls (calloc, realloc, aligned), which serves
+ * latency sampling alone; and, with call-site sampling on, the bytes left
+ * before its next sample (0 in a new thread; lib/sample.c). */
 struct hsw_thread_state {
     struct hsw_slot *slot;
     uint8_t malloc_tick;
     uint8_t free_tick;
+    uint8_t other_tick;
     int64_t sample_countdown;
 };
 extern __thread struct hsw_thread_state hsw_thread __attribute__((tls_model("initial-exec")));

@@ -441,6 +441,14 @@ void hsw_free(void *ptr)
     __atomic_load_n(&hsw_entries.free, __ATOMIC_RELAXED)(ptr);
 }
 
+/* Whether this calloc, realloc or aligned call is timed (a counted call:
+ * latency is published with the counts). Their tick is their own, so
+ * that every allocating call is timed at the same rate whatever its kind. */
+static inline bool other_call_timed(void)
+{
+    return HSW_UNLIKELY(++hsw_thread.other_tick == 0) && hsw_latency_other_wrap();
+}
+
 void *hsw_calloc(size_t count, size_t size)
 {
     size_t total;
@@ -449,6 +457,8 @@ void *hsw_calloc(size_t count, size_t size)
         return OP(calloc)(count, size);
     if (__builtin_mul_overflow(count, size, &total))
         total = SIZE_MAX;
+    if (other_call_timed())
+        return counted(HSW_CALL_CALLOC, total, hsw_latency_timed_calloc(count, size));
     return counted(HSW_CALL_CALLOC, total, OP(calloc)(count, size));
 }
 
@@ -488,7 +498,7 @@ void *hsw_realloc(void *ptr, size_t size)
     }
     if (!counting())
         return OP(realloc)(ptr, size);
-    fresh = OP(realloc)(ptr, size);
+    fresh = other_call_timed() ? hsw_latency_timed_realloc(ptr, size) : OP(realloc)(ptr, size);
     if (HSW_UNLIKELY(fresh == NULL))
         hsw_count_failure(HSW_CALL_REALLOC, size);
     else
@@ -524,6 +534,8 @@ static void *aligned(size_t alignment, size_t size)
 {
     if (!counting())
         return OP(aligned_alloc)(alignment, size);
+    if (other_call_timed())
+        return counted(HSW_CALL_ALIGNED, size, hsw_latency_timed_aligned_alloc(alignment, size));
     return counted(HSW_CALL_ALIGNED, size, OP(aligned_alloc)(alignment, size));
 }
 

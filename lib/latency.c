@@ -38,6 +38,7 @@
 
 #include "lib/internal.h"
 #include "lib/latency.h"
+#include "lib/report_keys.h"
 #include "lib/sample.h"
 
 unsigned hsw_latency_rate;
@@ -59,7 +60,7 @@ struct ticker {
 };
 
 struct latency_thread {
-    struct ticker malloc, free;
+    struct ticker malloc, free, other;
     uint64_t random;
     struct hsw_latency_histogram *histograms; /* its slot's first; NULL: the shared slot */
     unsigned generation; /* of the segment `histograms` lies in */
@@ -298,6 +299,8 @@ void hsw_latency_thread_start(void)
         arm(&here.malloc, &hsw_thread.malloc_tick);
     if (!here.free.armed)
         arm(&here.free, &hsw_thread.free_tick);
+    if (!here.other.armed)
+        arm(&here.other, &hsw_thread.other_tick);
 }
 
 unsigned hsw_latency_malloc_wrap(bool *timed, bool *checkpoint)
@@ -308,6 +311,14 @@ unsigned hsw_latency_malloc_wrap(bool *timed, bool *checkpoint)
 void hsw_latency_free_wrap(bool *timed, bool *checkpoint)
 {
     wrap(&here.free, &hsw_thread.free_tick, timed, checkpoint);
+}
+
+bool hsw_latency_other_wrap(void)
+{
+    bool timed, checkpoint;
+
+    wrap(&here.other, &hsw_thread.other_tick, &timed, &checkpoint);
+    return timed;
 }
 
 static struct hsw_latency_histogram *histogram_slot(unsigned index)
@@ -404,6 +415,59 @@ void *hsw_latency_timed_malloc(size_t size)
     return ptr;
 }
 
+/* Call-site sampling's countdown is made before the clock starts and its
+ * sample taken after it stops, as for malloc. */
+void *hsw_latency_timed_calloc(size_t count, size_t size)
+{
+    void *(*backend_calloc)(size_t, size_t) = __atomic_load_n(&backend_ops()->calloc, __ATOMIC_RELAXED);
+    size_t total;
+    bool sample_due = !__builtin_mul_overflow(count, size, &total) && hsw_sample_count_down(total);
+    uint64_t start = clock_ticks();
+    void *ptr = backend_calloc(count, size);
+    uint64_t end = clock_ticks();
+
+    hsw_latency_record(HSW_LATENCY_ALLOC, end - start);
+    if (sample_due)
+        hsw_sample_take(ptr, total);
+    return ptr;
+}
+
+void *hsw_latency_timed_aligned_alloc(size_t alignment, size_t size)
+{
+    void *(*backend_aligned)(size_t, size_t) =
+        __atomic_load_n(&backend_ops()->aligned_alloc, __ATOMIC_RELAXED);
+    bool sample_due = hsw_sample_count_down(size);
+    uint64_t start = clock_ticks();
+    void *ptr = backend_aligned(alignment, size);
+    uint64_t end = clock_ticks();
+
+    hsw_latency_record(HSW_LATENCY_ALLOC, end - start);
+    if (sample_due)
+        hsw_sample_take(ptr, size);
+    return ptr;
+}
+
+/* The old block leaves its site first (the backend may free it). */
+void *hsw_latency_timed_realloc(void *ptr, size_t size)
+{
+    void *(*backend_realloc)(void *, size_t) =
+        __atomic_load_n(&backend_ops()->realloc, __ATOMIC_RELAXED);
+    bool sample_due;
+    uint64_t start, end;
+    void *fresh;
+
+    if (hsw_sample_on && ptr != NULL)
+        hsw_sample_untrack(ptr);
+    sample_due = hsw_sample_count_down(size);
+    start = clock_ticks();
+    fresh = backend_realloc(ptr, size);
+    end = clock_ticks();
+    hsw_latency_record(HSW_LATENCY_ALLOC, end - start);
+    if (sample_due)
+        hsw_sample_take(fresh, size);
+    return fresh;
+}
+
 /* A block call-site sampling may have sampled is taken off its site
  * first, out of the timed part. */
 void hsw_latency_timed_free(void *ptr)
@@ -494,12 +558,12 @@ size_t hsw_latency_report_json(char *out, size_t size)
 
         if (h->samples == 0)
             written = snprintf(out + used, size - used, ",\"%s\":{\"samples\":0}",
-                               kind == HSW_LATENCY_ALLOC ? "malloc" : "free");
+                               kind == HSW_LATENCY_ALLOC ? HSW_REPORT_LATENCY_ALLOC : HSW_REPORT_LATENCY_FREE);
         else
             written = snprintf(out + used, size - used,
                                ",\"%s\":{\"samples\":%llu,\"mean_ns\":%.1f,\"p50_ns\":%.1f,"
                                "\"p99_ns\":%.1f,\"p999_ns\":%.1f,\"max_ns\":%.1f}",
-                               kind == HSW_LATENCY_ALLOC ? "malloc" : "free",
+                               kind == HSW_LATENCY_ALLOC ? HSW_REPORT_LATENCY_ALLOC : HSW_REPORT_LATENCY_FREE,
                                (unsigned long long)h->samples,
                                (double)h->sum_ticks / (double)h->samples / ticks_per_ns,
                                quantile_ticks(h, 0.5) / ticks_per_ns,

@@ -46,10 +46,17 @@ void hsw_latency_thread_start(void);
 unsigned hsw_latency_malloc_wrap(bool *timed, bool *checkpoint);
 /* The same at a wrap of hsw_thread.free_tick. */
 void hsw_latency_free_wrap(bool *timed, bool *checkpoint);
+/* The same at a wrap of hsw_thread.other_tick (calloc, realloc and the
+ * aligned calls, which keep no checkpoint): whether to time this call. */
+bool hsw_latency_other_wrap(void);
 
 /* The backend's malloc, free and free_counted, timed into this thread's
- * histograms. */
+ * histograms; and calloc, realloc and aligned_alloc, which also make
+ * call-site sampling's steps, outside the timed part, when it is on. */
 void *hsw_latency_timed_malloc(size_t size);
+void *hsw_latency_timed_calloc(size_t count, size_t size);
+void *hsw_latency_timed_realloc(void *ptr, size_t size);
+void *hsw_latency_timed_aligned_alloc(size_t alignment, size_t size);
 void hsw_latency_timed_free(void *ptr);
 size_t hsw_latency_timed_free_counted(void *ptr);
 

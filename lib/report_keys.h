@@ -49,7 +49,7 @@
 #define HSW_REPORT_LATENCY "latency" /* an object of the keys below, or null */
 #define HSW_REPORT_LATENCY_RATE "rate"
 #define HSW_REPORT_LATENCY_CLOCK "clock"
-#define HSW_REPORT_LATENCY_MALLOC "malloc" /* objects of the keys below */
+#define HSW_REPORT_LATENCY_ALLOC "alloc" /* objects of the keys below */
 #define HSW_REPORT_LATENCY_FREE "free"
 #define HSW_REPORT_LATENCY_SAMPLES "samples"
 #define HSW_REPORT_LATENCY_MEAN "mean_ns"

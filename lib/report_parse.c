@@ -76,7 +76,7 @@ static const struct key free_latency_keys[] = {LATENCY_KEYS(HEAPSWITCH_LATENCY_F
 
 static const struct key latency_keys[] = {
     FIELD(HSW_REPORT_LATENCY_RATE, K_UINT, LATENCY_RATE, latency_rate),
-    {HSW_REPORT_LATENCY_MALLOC, K_OBJECT, -1, 0, 0, malloc_latency_keys},
+    {HSW_REPORT_LATENCY_ALLOC, K_OBJECT, -1, 0, 0, malloc_latency_keys},
     {HSW_REPORT_LATENCY_FREE, K_OBJECT, -1, 0, 0, free_latency_keys},
     {NULL, K_U64, -1, 0, 0, NULL},
 };

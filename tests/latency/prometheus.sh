@@ -78,7 +78,7 @@ for series in answer["data"]["result"]:
     print(labels.get("backend", labels.get("tag", "all")), series["value"][1])'
 }
 
-selector="heapswitch_call_latency_seconds_bucket{kind=\"malloc\",tag=~\"$TAG-.*\"}"
+selector="heapswitch_call_latency_seconds_bucket{kind=\"alloc\",tag=~\"$TAG-.*\"}"
 by_backend() { # Q: the quantile by backend
     query "histogram_quantile($1, sum by (backend, le) ($selector))"
 }
@@ -107,5 +107,5 @@ fleet=$(sed -n 's/^all //p' "$work/fleet")
 check "the fleet's p99 is a slow call (${fleet}s >= 1 us)" \
     python3 -c "import sys; sys.exit(not float('$fleet') >= 1e-6)"
 # _count and _sum beside the buckets.
-check "_count and _sum per process" test "$(query "count(heapswitch_call_latency_seconds_count{kind=\"malloc\",tag=~\"$TAG-.*\"}) + count(heapswitch_call_latency_seconds_sum{kind=\"malloc\",tag=~\"$TAG-.*\"})" | sed -n 's/^all //p')" = "$(($(echo $backends | wc -w) * 2))"
+check "_count and _sum per process" test "$(query "count(heapswitch_call_latency_seconds_count{kind=\"alloc\",tag=~\"$TAG-.*\"}) + count(heapswitch_call_latency_seconds_sum{kind=\"alloc\",tag=~\"$TAG-.*\"})" | sed -n 's/^all //p')" = "$(($(echo $backends | wc -w) * 2))"
 finish

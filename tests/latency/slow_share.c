@@ -12,8 +12,13 @@
  * samples, for the script to judge. Nothing is timed here: the times are
  * heapswitch's.
  *
- * usage: slow_share [MALLOCS [hold]]   (prints "key=value" lines; hold: then
- * waits, its segment published, until a signal ends it) */
+ * The allocating calls are mallocs, or with KIND calloc, realloc (small
+ * blocks from realloc(NULL), large ones by growing a fresh 16-byte block)
+ * or aligned (posix_memalign): allocating calls of every kind are timed
+ * alike.
+ *
+ * usage: slow_share [MALLOCS [hold|KIND]]   (prints "key=value" lines;
+ * hold: then waits, its segment published, until a signal ends it) */
 #include "config.h"
 
 #include <signal.h>
@@ -32,6 +37,35 @@
 
 static volatile sig_atomic_t stopped;
 
+enum call { CALL_MALLOC, CALL_CALLOC, CALL_REALLOC, CALL_ALIGNED };
+
+/* A block of `size` in place of *slot, by the kind of call asked for. */
+static void *replace(enum call call, unsigned char *old, size_t size, int large)
+{
+    void *fresh = NULL;
+
+    switch (call) {
+    case CALL_CALLOC:
+        free(old);
+        return calloc(1, size);
+    case CALL_REALLOC:
+        /* Small: realloc(NULL), as fast as a malloc (resizing a small
+         * block is slow under some backends, which would blur the share).
+         * Large: a small block grown into a large one. */
+        free(old);
+        if (!large)
+            return realloc(NULL, size);
+        fresh = malloc(16);
+        return fresh != NULL ? realloc(fresh, size) : NULL;
+    case CALL_ALIGNED:
+        free(old);
+        return posix_memalign(&fresh, 64, size) == 0 ? fresh : NULL;
+    default:
+        free(old);
+        return malloc(size);
+    }
+}
+
 static void on_signal(int signal_number)
 {
     (void)signal_number;
@@ -43,6 +77,11 @@ int main(int argc, char **argv)
     static unsigned char *pool[POOL];
     unsigned char *large[LIVE_LARGE] = {NULL};
     unsigned long mallocs = argc > 1 ? strtoul(argv[1], NULL, 10) : 600000;
+    const char *mode = argc > 2 ? argv[2] : "";
+    enum call call = strcmp(mode, "calloc") == 0    ? CALL_CALLOC
+                     : strcmp(mode, "realloc") == 0 ? CALL_REALLOC
+                     : strcmp(mode, "aligned") == 0 ? CALL_ALIGNED
+                                                    : CALL_MALLOC;
     unsigned long sum = 0;
     struct heapswitch_snapshot snapshot;
     char why[256];
@@ -52,8 +91,7 @@ int main(int argc, char **argv)
             unsigned char **slot = &large[(i / SLOW_EVERY) % LIVE_LARGE];
             size_t size = LARGE_SIZE + (i / SLOW_EVERY % 64) * PAGE;
 
-            free(*slot);
-            *slot = malloc(size);
+            *slot = replace(call, *slot, size, 1);
             if (*slot == NULL)
                 return 1;
             for (size_t at = 0; at < size; at += 64 * PAGE)
@@ -61,8 +99,7 @@ int main(int argc, char **argv)
         } else {
             unsigned char **slot = &pool[(i * 7919) % POOL];
 
-            free(*slot);
-            *slot = malloc(16 + (i * 37) % 240);
+            *slot = replace(call, *slot, 16 + (i * 37) % 240, 0);
             if (*slot == NULL)
                 return 1;
             (*slot)[0] = (unsigned char)i;

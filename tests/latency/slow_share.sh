@@ -7,7 +7,10 @@
 # at least 4 times apart, for allocations and frees alike. Run at the
 # default counting level and at the exact one (the other counted paths),
 # with the TSC where the machine has an invariant one and with
-# CLOCK_MONOTONIC, and with the expected number of samples.
+# CLOCK_MONOTONIC, and with the expected number of samples. The same with
+# the allocating calls made by calloc, realloc or posix_memalign, which are
+# timed as mallocs are (under realloc, each large block comes from growing
+# a 16-byte one: the slow share is 1 call in 51).
 set -u
 . ./tests/testenv.sh
 
@@ -27,7 +30,7 @@ value() {
     sed -n "s/^$1=//p" "$2"
 }
 
-# check LABEL FILE: the figures of one run.
+# check LABEL FILE [KINDS]: the figures of one run.
 check() {
     label=$1
     out=$2
@@ -35,7 +38,7 @@ check() {
         fail "$label: no latency figures"
         return
     fi
-    for kind in alloc free; do
+    for kind in ${3:-alloc free}; do
         samples=$(value ${kind}_samples "$out")
         below=$(value ${kind}_below "$out")
         above=$(value ${kind}_above "$out")
@@ -52,24 +55,32 @@ check() {
     done
 }
 
+# run LABEL [CALL [KINDS]] -- VARIABLE=VALUE...: slow_share with its
+# allocating calls made by CALL (malloc by default).
 run() {
     label=$1
-    shift
+    call=${2:-malloc}
+    kinds=${3:-alloc free}
+    shift 3
     out=$(mktemp)
-    if ! env "$@" HEAPSWITCH_LATENCY=$rate LD_PRELOAD="$HSW_PRELOAD" "$program" $mallocs >"$out"; then
+    if ! env "$@" HEAPSWITCH_LATENCY=$rate LD_PRELOAD="$HSW_PRELOAD" "$program" $mallocs "$call" >"$out"; then
         fail "$label: slow_share failed"
     else
-        check "$label" "$out"
+        check "$label" "$out" "$kinds"
     fi
     rm -f "$out"
 }
 
-run "default level" HEAPSWITCH_STATS=default
-run "exact level, CLOCK_MONOTONIC" HEAPSWITCH_STATS=exact HEAPSWITCH_LATENCY_CLOCK=monotonic
+run "default level" "" "" HEAPSWITCH_STATS=default
+run "exact level, CLOCK_MONOTONIC" "" "" HEAPSWITCH_STATS=exact HEAPSWITCH_LATENCY_CLOCK=monotonic
 # With call sites sampled too: the 64 MiB blocks are always sampled, and
 # must still be timed (the stack is taken outside the timed part).
-run "default level, call sites sampled" HEAPSWITCH_STATS=default HEAPSWITCH_SAMPLE=64k
-run "exact level, call sites sampled" HEAPSWITCH_STATS=exact HEAPSWITCH_SAMPLE=64k
+run "default level, call sites sampled" "" "" HEAPSWITCH_STATS=default HEAPSWITCH_SAMPLE=64k
+run "exact level, call sites sampled" "" "" HEAPSWITCH_STATS=exact HEAPSWITCH_SAMPLE=64k
+run "calloc" calloc "" HEAPSWITCH_STATS=default
+run "realloc" realloc "" HEAPSWITCH_STATS=default
+run "posix_memalign" aligned "" HEAPSWITCH_STATS=default
+run "realloc, exact level, call sites sampled" realloc "" HEAPSWITCH_STATS=exact HEAPSWITCH_SAMPLE=64k
 if [ "$failures" -ne 0 ]; then
     echo "slow_share under $HEAPSWITCH_BACKEND: $failures failure(s)"
     exit 1

@@ -2,8 +2,8 @@
 # workloads under two backends (latency sampled by default); L adds the
 # P50 P99 P99.9 MAXLAT columns (durations in every row) and takes them
 # away; sorting by p99 shows them; the detail view's latency line and l
-# cycling the histogram through malloc latency, free latency and the size
-# classes; the A/B view's malloc p50 and p99 rows; stat --json and --csv.
+# cycling the histogram through alloc latency, free latency and the size
+# classes; the A/B view's alloc p50 and p99 rows; stat --json and --csv.
 . ./tests/testenv.sh || exit 99
 . "$abs_top_srcdir/tests/dashboard/common.sh"
 
@@ -71,10 +71,10 @@ expect "--sort p99: the latency columns shown" both_durations
 
 # The detail view: the latency line, then l through the histograms.
 keys Home Enter
-expect "detail: the latency line" has 'latency: malloc p50 [0-9.]*[nu]s p99 '
+expect "detail: the latency line" has 'latency: alloc p50 [0-9.]*[nu]s p99 '
 expect "detail: size classes first" has 'Size classes'
 keys l
-expect "l: the malloc latency histogram" has 'malloc latency ([0-9]* calls timed, 1 in 1024'
+expect "l: the alloc latency histogram" has 'alloc latency ([0-9]* calls timed, 1 in 1024'
 expect "l: its rows (range, share, bar)" sh -c "grep -Eq '^ +[0-9.]+(ns|us)- *[0-9.]+(ns|us) +[0-9.]+% #' '$work/screen'"
 keys l
 expect "l again: the free latency histogram" has 'free latency ([0-9]* calls timed'
@@ -84,9 +84,9 @@ keys Escape
 
 # The A/B view: the two backends' arms of one program, with latency rows.
 keys a
-expect "A/B view: the malloc p50 row" has 'malloc p50'
-expect "A/B view: a malloc p50 figure for both arms" sh -c "grep 'malloc p50' '$work/screen' | grep -Eq '[0-9.]+ ns.*[0-9.]+ ns'"
-expect "A/B view: the malloc p99 row" has 'malloc p99 '
+expect "A/B view: the alloc p50 row" has 'alloc p50'
+expect "A/B view: an alloc p50 figure for both arms" sh -c "grep 'alloc p50' '$work/screen' | grep -Eq '[0-9.]+ ns.*[0-9.]+ ns'"
+expect "A/B view: the alloc p99 row" has 'alloc p99 '
 keys q
 expect "q quits" has 'top-exited:0'
 

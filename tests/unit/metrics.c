@@ -334,18 +334,18 @@ static void test_latency(void)
     page = render(list, 1, 0, -1);
     check_structure(page);
     CHECK(has_line(page, "# TYPE heapswitch_call_latency_seconds histogram"), "histogram type");
-    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"malloc\",le=\"5e-08\"} 0"),
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"alloc\",le=\"5e-08\"} 0"),
           "below the fast calls: 0\n%s", page);
-    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"malloc\",le=\"1e-07\"} 99"),
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"alloc\",le=\"1e-07\"} 99"),
           "the fast calls under 100 ns");
-    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"malloc\",le=\"2.5e-05\"} 99"),
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"alloc\",le=\"2.5e-05\"} 99"),
           "still 99 under 25 us");
-    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"malloc\",le=\"5e-05\"} 100"),
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"alloc\",le=\"5e-05\"} 100"),
           "all under 50 us");
-    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"malloc\",le=\"+Inf\"} 100"),
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_bucket{" LABELS ",kind=\"alloc\",le=\"+Inf\"} 100"),
           "+Inf");
-    CHECK(has_line(page, "heapswitch_call_latency_seconds_count{" LABELS ",kind=\"malloc\"} 100"), "count");
-    CHECK(has_line(page, "heapswitch_call_latency_seconds_sum{" LABELS ",kind=\"malloc\"} 3.792e-05"),
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_count{" LABELS ",kind=\"alloc\"} 100"), "count");
+    CHECK(has_line(page, "heapswitch_call_latency_seconds_sum{" LABELS ",kind=\"alloc\"} 3.792e-05"),
           "sum in seconds");
     CHECK(has_line(page, "heapswitch_call_latency_seconds_count{" LABELS ",kind=\"free\"} 0"), "free count");
     CHECK(lines_starting(page, "heapswitch_call_latency_seconds_bucket{") == 2 * 28, "28 buckets a kind");

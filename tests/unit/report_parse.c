@@ -24,7 +24,7 @@ static const char written[] =
     "\"overhead\":57344},"
     "\"fragmentation\":0.8750,\"rss_bytes\":4194304,\"max_rss_bytes\":5242880,"
     "\"user_seconds\":0.012000,\"system_seconds\":0.003000,"
-    "\"latency\":{\"rate\":256,\"clock\":\"tsc\",\"malloc\":{\"samples\":39,\"mean_ns\":120.5,"
+    "\"latency\":{\"rate\":256,\"clock\":\"tsc\",\"alloc\":{\"samples\":39,\"mean_ns\":120.5,"
     "\"p50_ns\":84.0,\"p99_ns\":11776.0,\"p999_ns\":21504.0,\"max_ns\":22295.0},"
     "\"free\":{\"samples\":40,\"mean_ns\":92.0,\"p50_ns\":76.0,\"p99_ns\":110592.0,"
     "\"p999_ns\":148645.0,\"max_ns\":148645.0}}}\n";
