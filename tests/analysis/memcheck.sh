@@ -112,10 +112,10 @@ memcheck stat stat
 # export --once: one request (curl, or python3), then it exits.
 get() {
     if command -v curl >/dev/null 2>&1; then
-        curl -s -m 20 -o "$2" "http://127.0.0.1:$1/metrics"
+        curl -s -m 120 -o "$2" "http://127.0.0.1:$1/metrics"
     elif command -v python3 >/dev/null 2>&1; then
         python3 -c 'import sys, urllib.request
-open(sys.argv[2], "wb").write(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=20).read())' "$1" "$2"
+open(sys.argv[2], "wb").write(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=120).read())' "$1" "$2"
     else
         return 2
     fi

@@ -67,7 +67,7 @@ for i in range(count):
     sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
 closed, min_seconds, results = 0, None, {"complete": 0, "refused": 0, "broken": 0}
 connected = False
-while state and time.monotonic() - started < 120:
+while state and time.monotonic() - started < 300:
     if mode == "idle" and not connected and all(st["connected"] for st in state.values()):
         connected = True
         open(output + ".connected", "w").close()
