@@ -35,18 +35,21 @@ has() { grep -q -- "$1" "$work/screen"; }
 has_ere() { grep -Eq -- "$1" "$work/screen"; }
 lacks() { ! grep -q -- "$1" "$work/screen"; }
 
-# until_screen SECONDS COMMAND...: captures the screen until COMMAND
-# (which reads it) succeeds, or SECONDS pass.
+# screen_holds COMMAND...: captures the screen; COMMAND reads it.
+screen_holds() {
+    capture_screen
+    "$@"
+}
+# until_screen SECONDS COMMAND...: captures the screen every 0.1 s until
+# COMMAND holds on it (status 0), or SECONDS pass (status 1).
 until_screen() {
-    tmux_tries=$(($1 * 10))
+    tmux_captures_left=$(($1 * 10))
     shift
-    while [ "$tmux_tries" -gt 0 ]; do
-        capture_screen
-        "$@" && return 0
+    until screen_holds "$@"; do
+        tmux_captures_left=$((tmux_captures_left - 1))
+        [ "$tmux_captures_left" -gt 0 ] || return 1
         sleep 0.1
-        tmux_tries=$((tmux_tries - 1))
     done
-    return 1
 }
 
 # fail_with_screen DESCRIPTION: a failed check, and the screen it saw.
