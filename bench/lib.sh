@@ -139,7 +139,9 @@ callgrind_ir() {
 # units (LOW) and one of 2N (HIGH): start-up and warm-up cancel out. Dies
 # naming WHAT when either count is missing.
 ir_per_unit() {
-    case $2$3 in '' | *[!0-9]*) die "no instruction count from callgrind ($5)" ;; esac
+    for bench_ir in "$2" "$3"; do
+        case $bench_ir in '' | *[!0-9]*) die "no instruction count from callgrind ($5)" ;; esac
+    done
     eval "$1=\$(awk -v a=\"\$2\" -v b=\"\$3\" -v n=\"\$4\" 'BEGIN { printf \"%.2f\", (b - a) / n }')"
 }
 
