@@ -30,47 +30,21 @@ Environment:
 EOF2
 }
 
-die() {
-    echo "$me: $*" >&2
-    exit 1
-}
+. "$(dirname "$0")/lib.sh"
 
-is_count() {
-    case $1 in '' | *[!0-9]*) return 1 ;; esac
-    [ "$1" -gt 0 ] 2>/dev/null
-}
-
-callgrind=${BENCH_CALLGRIND:-0}
-for arg in "$@"; do
-    case $arg in
-        --callgrind) callgrind=1 ;;
-        -h | --help) usage; exit 0 ;;
-        *) echo "$me: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
-    esac
-done
-case $callgrind in
-    '' | 0 | no | false) callgrind=0 ;;
-    1 | yes | true) callgrind=1 ;;
-    *) echo "$me: BENCH_CALLGRIND='$callgrind': expected 1 or 0" >&2; exit 2 ;;
-esac
+bench_options "$@"
 rounds=${BENCH_ROUNDS:-9}
 iterations=${BENCH_ITERATIONS:-10000000}
 cg_iterations=${BENCH_CG_ITERATIONS:-200000}
-is_count "$rounds" || { echo "$me: BENCH_ROUNDS='$rounds': expected a positive integer" >&2; exit 2; }
-is_count "$iterations" || { echo "$me: BENCH_ITERATIONS='$iterations': expected a positive integer" >&2; exit 2; }
-is_count "$cg_iterations" || { echo "$me: BENCH_CG_ITERATIONS='$cg_iterations': expected a positive integer" >&2; exit 2; }
+require_count BENCH_ROUNDS "$rounds"
+require_count BENCH_ITERATIONS "$iterations"
+require_count BENCH_CG_ITERATIONS "$cg_iterations"
 
-[ -f ./tests/testenv.sh ] ||
-    die "./tests/testenv.sh not found: run this from the top build directory, after ./configure"
-. ./tests/testenv.sh
+bench_load_build
 program=./bench/malloc_pairs
-[ -f "$LIBHEAPSWITCH" ] || die "$LIBHEAPSWITCH not found: run make first"
 [ -x "$program" ] || die "$program not built: run make bench (or make bench/malloc_pairs) first"
 
-unset LD_PRELOAD
-for name in $(env | sed -n 's/^\(HEAPSWITCH_[A-Za-z0-9_]*\)=.*/\1/p'); do
-    unset "$name"
-done
+bench_clean_environment
 backends=
 for backend in ${BENCH_BACKENDS:-system jemalloc mimalloc arena}; do
     if hsw_backend_built "$backend"; then
@@ -94,27 +68,12 @@ command_line() { # BACKEND CONFIG then malloc_pairs arguments
     echo "LD_PRELOAD=$LIBHEAPSWITCH HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1${rate:+ HEAPSWITCH_LATENCY=$rate} $program $*"
 }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hsw-latency-bench.XXXXXX") || die "cannot create a temporary directory"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-set -f
-
-run_line() {
-    # shellcheck disable=SC2086
-    env $1 >"$tmp/out" 2>"$tmp/err"
-    status=$?
-    if [ $status -ne 0 ]; then
-        echo "$me: FAILED (exit $status): $1" >&2
-        cat "$tmp/err" >&2
-        exit 1
-    fi
-}
+bench_temporary hsw-latency-bench
 
 echo "heapswitch latency sampling: cost per malloc+free pair (bench/malloc_pairs, 1 thread)"
-echo "  cpu:      $(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | sed -n 1p) ($(nproc) cpus)"
+echo "  cpu:      $(cpu_model) ($(nproc) cpus)"
 echo "  clock:    $(grep -q ' constant_tsc' /proc/cpuinfo && grep -q ' nonstop_tsc' /proc/cpuinfo && echo 'invariant TSC: rdtsc' || echo 'CLOCK_MONOTONIC')"
-echo "  load avg: $(cut -d' ' -f1-3 /proc/loadavg) (at start)"
+echo "  load avg: $(load_average) (at start)"
 echo "  configurations: off = HEAPSWITCH_LATENCY=0, default = unset ($(sed -n 's/^#define HSW_LATENCY_DEFAULT_RATE //p' "$abs_top_srcdir/lib/latency.h" 2>/dev/null || echo '?')), r256/r16/r1 = HEAPSWITCH_LATENCY=256/16/1"
 
 if [ "$callgrind" = 1 ]; then
@@ -126,14 +85,9 @@ if [ "$callgrind" = 1 ]; then
     printf '%-9s %10s %10s %8s %10s %8s %10s %8s\n' backend off default added r16 added r1 added
     for backend in $backends; do
         for config in $configs; do
-            for n in $n1 $n2; do
-                line=$(command_line "$backend" "$config" -t 1 -n "$n" -w 10000 -r 1)
-                assignments=${line%%"$program"*}
-                arguments=${line#*"$program"}
-                run_line "${assignments}valgrind --tool=callgrind --callgrind-out-file=$tmp/cg.out $program$arguments"
-                eval "ir_$n=$(awk '/^(summary|totals):/ { print $2; exit }' "$tmp/cg.out")"
-            done
-            eval "ir_$config=\$(awk -v a=\$ir_$n1 -v b=\$ir_$n2 -v n=$n1 'BEGIN { printf \"%.2f\", (b - a) / n }')"
+            low=$(callgrind_ir "$(command_line "$backend" "$config" -t 1 -n "$n1" -w 10000 -r 1)" "$program")
+            high=$(callgrind_ir "$(command_line "$backend" "$config" -t 1 -n "$n2" -w 10000 -r 1)" "$program")
+            ir_per_unit "ir_$config" "$low" "$high" "$n1" "$backend, $config"
         done
         # shellcheck disable=SC2154
         awk -v b="$backend" -v o="$ir_off" -v d="$ir_default" -v s="$ir_r16" -v e="$ir_r1" 'BEGIN {
@@ -163,35 +117,25 @@ for backend in $backends; do
         jobs="$jobs $backend:$config"
     done
 done
-reversed=
-for job in $jobs; do
-    reversed="$job $reversed"
-done
 for job in $jobs; do
     run_line "$(command_line "${job%%:*}" "${job#*:}" -t 1 -n $((iterations / 10 + 1)) -r 1)"
 done
+# One sample of JOB (BACKEND:CONFIG) in ROUND: wall and CPU ns per pair.
+sample() { # JOB ROUND
+    line=$(command_line "${1%%:*}" "${1#*:}" -t 1 -n "$iterations" -r 1 -w 0)
+    # shellcheck disable=SC2086
+    python3 -c "$cpu_wrapper" $line >"$tmp/out" 2>"$tmp/err" ||
+        { cat "$tmp/err" >&2; die "FAILED: $line"; }
+    ns=$(sed -n 's/.*ns_per_pair=\([0-9.]*\).*/\1/p' "$tmp/out")
+    cpu=$(sed -n 's/.*cpu_seconds=\([0-9.]*\).*/\1/p' "$tmp/out")
+    [ -n "$ns" ] && [ -n "$cpu" ] || die "no ns_per_pair or cpu_seconds in: $(cat "$tmp/out")"
+    echo "${1%%:*} ${1#*:} $2 $ns $(awk -v c="$cpu" -v n="$iterations" 'BEGIN { printf "%.3f", c * 1e9 / n }')" >>"$tmp/samples"
+}
 : >"$tmp/samples"
-round=1
-while [ $round -le "$rounds" ]; do
-    if [ $((round % 2)) -eq 1 ]; then order=$jobs; else order=$reversed; fi
-    for job in $order; do
-        line=$(command_line "${job%%:*}" "${job#*:}" -t 1 -n "$iterations" -r 1 -w 0)
-        # shellcheck disable=SC2086
-        python3 -c "$cpu_wrapper" $line >"$tmp/out" 2>"$tmp/err" ||
-            { cat "$tmp/err" >&2; die "FAILED: $line"; }
-        ns=$(sed -n 's/.*ns_per_pair=\([0-9.]*\).*/\1/p' "$tmp/out")
-        cpu=$(sed -n 's/.*cpu_seconds=\([0-9.]*\).*/\1/p' "$tmp/out")
-        [ -n "$ns" ] && [ -n "$cpu" ] || die "no ns_per_pair or cpu_seconds in: $(cat "$tmp/out")"
-        echo "${job%%:*} ${job#*:} $round $ns $(awk -v c="$cpu" -v n="$iterations" 'BEGIN { printf "%.3f", c * 1e9 / n }')" >>"$tmp/samples"
-    done
-    round=$((round + 1))
-done
+interleaved_rounds "$rounds" "$jobs" sample
 
 summary() { # BACKEND CONFIG [FIELD]: "median min max" of wall (4) or CPU (5) ns per pair
-    awk -v b="$1" -v c="$2" -v f="${3:-4}" '$1 == b && $2 == c { print $f }' "$tmp/samples" | sort -n |
-        awk '{ v[NR] = $1 } END {
-                 m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-                 printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }'
+    awk -v b="$1" -v c="$2" -v f="${3:-4}" '$1 == b && $2 == c { print $f }' "$tmp/samples" | median_min_max
 }
 
 for measure in "4 wall" "5 CPU"; do
@@ -217,4 +161,4 @@ for backend in $backends; do
             "$(awk -v b="$backend" -v c="$config" '$1 == b && $2 == c { printf " %s/%s", $4, $5 }' "$tmp/samples")"
     done
 done
-echo "  load avg at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  load avg at end: $(load_average)"

@@ -41,56 +41,28 @@ Environment:
 EOF
 }
 
-die() {
-    echo "$me: $*" >&2
-    exit 1
-}
+. "$(dirname "$0")/lib.sh"
 
-# Whether $1 is a positive decimal integer.
-is_count() {
-    case $1 in '' | *[!0-9]*) return 1 ;; esac
-    [ "$1" -gt 0 ] 2>/dev/null
-}
-
-callgrind=${BENCH_CALLGRIND:-0}
-for arg in "$@"; do
-    case $arg in
-        --callgrind) callgrind=1 ;;
-        -h | --help) usage; exit 0 ;;
-        *) echo "$me: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
-    esac
-done
-case $callgrind in
-    '' | 0 | no | false) callgrind=0 ;;
-    1 | yes | true) callgrind=1 ;;
-    *) echo "$me: BENCH_CALLGRIND='$callgrind': expected 1 or 0" >&2; exit 2 ;;
-esac
+bench_options "$@"
 
 rounds=${BENCH_ROUNDS:-7}
 iterations=${BENCH_ITERATIONS:-40000000}
 threads_list=${BENCH_THREADS:-1 2}
 cg_iterations=${BENCH_CG_ITERATIONS:-200000}
-is_count "$rounds" || { echo "$me: BENCH_ROUNDS='$rounds': expected a positive integer" >&2; exit 2; }
-is_count "$iterations" || { echo "$me: BENCH_ITERATIONS='$iterations': expected a positive integer" >&2; exit 2; }
-is_count "$cg_iterations" || { echo "$me: BENCH_CG_ITERATIONS='$cg_iterations': expected a positive integer" >&2; exit 2; }
+require_count BENCH_ROUNDS "$rounds"
+require_count BENCH_ITERATIONS "$iterations"
+require_count BENCH_CG_ITERATIONS "$cg_iterations"
 [ -n "$threads_list" ] || { echo "$me: BENCH_THREADS is empty" >&2; exit 2; }
 for t in $threads_list; do
     is_count "$t" || { echo "$me: BENCH_THREADS='$threads_list': '$t' is not a positive integer" >&2; exit 2; }
 done
 
 # ---- The build ------------------------------------------------------------
-[ -f ./tests/testenv.sh ] ||
-    die "./tests/testenv.sh not found: run this from the top build directory, after ./configure"
-. ./tests/testenv.sh
+bench_load_build
 program=./bench/malloc_pairs
-[ -f "$LIBHEAPSWITCH" ] || die "$LIBHEAPSWITCH not found: run make first"
 [ -x "$program" ] || die "$program not built: run make bench (or make bench/malloc_pairs) first"
 
-# Only what each configuration sets may reach the benchmark.
-unset LD_PRELOAD
-for name in $(env | sed -n 's/^\(HEAPSWITCH_[A-Za-z0-9_]*\)=.*/\1/p'); do
-    unset "$name"
-done
+bench_clean_environment
 
 backends=system
 skipped=
@@ -142,23 +114,7 @@ command_line() { # BACKEND CONFIG then malloc_pairs arguments
     echo "$prefix$program $*"
 }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hsw-bench.XXXXXX") || die "cannot create a temporary directory"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-set -f # commands are split on blanks, never globbed
-
-# Runs a command line; its stdout goes to $tmp/out. Exits on failure.
-run_line() {
-    # shellcheck disable=SC2086
-    env $1 >"$tmp/out" 2>"$tmp/err"
-    status=$?
-    if [ $status -ne 0 ]; then
-        echo "$me: FAILED (exit $status): $1" >&2
-        cat "$tmp/err" >&2
-        exit 1
-    fi
-}
+bench_temporary hsw-bench
 
 # Checks, before any measurement, that each configuration really gets the
 # allocator it is meant to (malloc_pairs -v names the library serving
@@ -193,7 +149,7 @@ package_of() {
 }
 
 print_details() {
-    cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | sed -n 1p)
+    cpu=$(cpu_model)
     governor=$(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor 2>/dev/null || echo "n/a")
     glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null || echo unknown)
     libc_so=$(ldd "$program" 2>/dev/null | sed -n 's/^[[:space:]]*libc\.so\.[0-9]* => \([^ ]*\) .*/\1/p')
@@ -209,7 +165,7 @@ print_details() {
             mimalloc) echo "  mimalloc:   $(package_of "$MIMALLOC_SO")  $MIMALLOC_SO" ;;
         esac
     done
-    echo "  load avg:   $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) (at start)"
+    echo "  load avg:   $(load_average) (at start)"
     tuning=$(env | grep -E '^(MALLOC_|GLIBC_TUNABLES=|MIMALLOC_|JE_MALLOC_CONF=|_RJEM_MALLOC_CONF=)' | tr '\n' ' ')
     [ -z "$tuning" ] || echo "  NOTE: allocator tuning in the environment: $tuning"
     echo "== build"
@@ -221,17 +177,6 @@ print_details() {
 }
 
 # ---- Callgrind mode ---------------------------------------------------------
-# Total instructions (Ir) of one run under callgrind.
-callgrind_ir() { # COMMAND-LINE
-    rm -f "$tmp/cg.out"
-    line=$1
-    # valgrind goes between the environment assignments and the program.
-    assignments=${line%%"$program"*}
-    arguments=${line#*"$program"}
-    run_line "${assignments}valgrind --tool=callgrind --callgrind-out-file=$tmp/cg.out $program$arguments"
-    awk '/^(summary|totals):/ { print $2; exit }' "$tmp/cg.out"
-}
-
 if [ "$callgrind" = 1 ]; then
     if ! command -v valgrind >/dev/null 2>&1; then
         echo "$me: valgrind not found: skipping the callgrind benchmark (Debian: apt-get install valgrind)"
@@ -258,10 +203,9 @@ if [ "$callgrind" = 1 ]; then
     printf '%-9s %12s %12s %9s %12s %9s %12s %9s\n' backend direct heapswitch added "hsw exact" added "hsw stats=0" added
     for backend in $backends; do
         for config in $(configs_of "$backend"); do
-            low=$(callgrind_ir "$(command_line "$backend" "$config" -t 1 -n "$n1" -w $warmup -r 1)")
-            high=$(callgrind_ir "$(command_line "$backend" "$config" -t 1 -n "$n2" -w $warmup -r 1)")
-            case $low$high in '' | *[!0-9]*) die "no instruction count from callgrind ($backend, $config)" ;; esac
-            eval "ir_$config=\$(awk -v a=$low -v b=$high -v n=$((n2 - n1)) 'BEGIN { printf \"%.2f\", (b - a) / n }')"
+            low=$(callgrind_ir "$(command_line "$backend" "$config" -t 1 -n "$n1" -w $warmup -r 1)" "$program")
+            high=$(callgrind_ir "$(command_line "$backend" "$config" -t 1 -n "$n2" -w $warmup -r 1)" "$program")
+            ir_per_unit "ir_$config" "$low" "$high" $((n2 - n1)) "$backend, $config"
         done
         if [ "$backend" = arena ]; then
             # No direct run: "added" is what counting adds to the arena.
@@ -286,10 +230,6 @@ for t in $threads_list; do
             jobs="$jobs $t:$backend:$config"
         done
     done
-done
-reversed=
-for job in $jobs; do
-    reversed="$job $reversed"
 done
 
 echo "heapswitch microbenchmark: ns per malloc+free pair (bench/malloc_pairs)"
@@ -321,34 +261,27 @@ for job in $jobs; do
     run_line "$(command_line "${rest%%:*}" "${rest#*:}" -t "$t" -n $((iterations / 10 + 1)) -r 1)"
 done
 echo "  warm-up pass done ($(($(date +%s) - started)) s)"
+# One sample of JOB (THREADS:BACKEND:CONFIG) in ROUND: ns per pair.
+sample() { # JOB ROUND
+    t=${1%%:*}
+    rest=${1#*:}
+    backend=${rest%%:*}
+    config=${rest#*:}
+    run_line "$(command_line "$backend" "$config" -t "$t" -n "$iterations" -r 1)"
+    ns=$(sed -n 's/.*ns_per_pair=\([0-9.]*\).*/\1/p' "$tmp/out")
+    [ -n "$ns" ] || die "no ns_per_pair in the output of $(command_line "$backend" "$config" -t "$t" -n "$iterations" -r 1): $(cat "$tmp/out")"
+    echo "$t $backend $config $2 $ns" >>"$tmp/samples"
+}
+round_done() { # ROUND
+    echo "  round $1/$rounds done ($(($(date +%s) - started)) s)"
+}
 : >"$tmp/samples"
-round=1
-while [ $round -le "$rounds" ]; do
-    if [ $((round % 2)) -eq 1 ]; then order=$jobs; else order=$reversed; fi
-    for job in $order; do
-        t=${job%%:*}
-        rest=${job#*:}
-        backend=${rest%%:*}
-        config=${rest#*:}
-        run_line "$(command_line "$backend" "$config" -t "$t" -n "$iterations" -r 1)"
-        ns=$(sed -n 's/.*ns_per_pair=\([0-9.]*\).*/\1/p' "$tmp/out")
-        [ -n "$ns" ] || die "no ns_per_pair in the output of $(command_line "$backend" "$config" -t "$t" -n "$iterations" -r 1): $(cat "$tmp/out")"
-        echo "$t $backend $config $round $ns" >>"$tmp/samples"
-    done
-    echo "  round $round/$rounds done ($(($(date +%s) - started)) s)"
-    round=$((round + 1))
-done
+interleaved_rounds "$rounds" "$jobs" sample round_done
 
 # "median min max" of one configuration's samples.
 summary() { # THREADS BACKEND CONFIG
     awk -v t="$1" -v b="$2" -v c="$3" '$1 == t && $2 == b && $3 == c { print $5 }' "$tmp/samples" |
-        sort -n |
-        awk '{ v[NR] = $1 }
-             END {
-                 if (NR == 0) { print "nan nan nan"; exit }
-                 m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-                 printf "%.2f %.2f %.2f\n", m, v[1], v[NR]
-             }'
+        median_min_max
 }
 
 echo
@@ -386,4 +319,4 @@ for t in $threads_list; do
         done
     done
 done
-echo "  load avg at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null); total $(($(date +%s) - started)) s"
+echo "  load avg at end: $(load_average); total $(($(date +%s) - started)) s"

@@ -25,15 +25,7 @@
 set -u
 me=run-sample.sh
 
-die() {
-    echo "$me: $*" >&2
-    exit 1
-}
-
-is_count() {
-    case $1 in '' | *[!0-9]*) return 1 ;; esac
-    [ "$1" -gt 0 ] 2>/dev/null
-}
+. "$(dirname "$0")/lib.sh"
 
 rounds=${BENCH_ROUNDS:-7}
 iterations=${BENCH_ITERATIONS:-20000000}
@@ -43,34 +35,23 @@ configs=${BENCH_SAMPLE_CONFIGS:-off 512k 64k 8k}
 callgrind=${BENCH_CALLGRIND:-1}
 cg_iterations=${BENCH_CG_ITERATIONS:-200000}
 cg_requests=${BENCH_CG_REQUESTS:-100}
-is_count "$rounds" || die "BENCH_ROUNDS='$rounds': expected a positive integer"
-is_count "$iterations" || die "BENCH_ITERATIONS='$iterations': expected a positive integer"
-is_count "$requests" || die "BENCH_REQUESTS='$requests': expected a positive integer"
-is_count "$cg_iterations" || die "BENCH_CG_ITERATIONS='$cg_iterations': expected a positive integer"
-is_count "$cg_requests" || die "BENCH_CG_REQUESTS='$cg_requests': expected a positive integer"
+require_count BENCH_ROUNDS "$rounds" 1
+require_count BENCH_ITERATIONS "$iterations" 1
+require_count BENCH_REQUESTS "$requests" 1
+require_count BENCH_CG_ITERATIONS "$cg_iterations" 1
+require_count BENCH_CG_REQUESTS "$cg_requests" 1
 for config in $configs; do
     case $config in off | *[0-9]k | *[0-9]M | *[0-9]G | *[0-9]) ;; *) die "BENCH_SAMPLE_CONFIGS: '$config' is not off or a size" ;; esac
 done
 
-[ -f ./tests/testenv.sh ] ||
-    die "./tests/testenv.sh not found: run this from the top build directory, after ./configure"
-. ./tests/testenv.sh
-[ -f "$LIBHEAPSWITCH" ] || die "$LIBHEAPSWITCH not found: run make first"
+bench_load_build
 for program in ./bench/malloc_pairs ./bench/request_scoped; do
     [ -x "$program" ] || die "$program not built: run make bench first"
 done
 hsw_backend_built "$backend" || die "BENCH_BACKEND='$backend': not in this build"
 
-unset LD_PRELOAD
-for name in $(env | sed -n 's/^\(HEAPSWITCH_[A-Za-z0-9_]*\)=.*/\1/p'); do
-    unset "$name"
-done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hsw-bench-sample.XXXXXX") || die "cannot create a temporary directory"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-set -f
+bench_clean_environment
+bench_temporary hsw-bench-sample
 
 # The environment of a configuration, as env(1) arguments.
 environment() { # CONFIG [LIBRARY]
@@ -79,13 +60,6 @@ environment() { # CONFIG [LIBRARY]
         off) echo "LD_PRELOAD=$library HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 HEAPSWITCH_SAMPLE=0" ;;
         *) echo "LD_PRELOAD=$library HEAPSWITCH_BACKEND=$backend HEAPSWITCH_STRICT=1 HEAPSWITCH_SAMPLE=$1" ;;
     esac
-}
-
-run_line() {
-    # shellcheck disable=SC2086
-    env $1 >"$tmp/out" 2>"$tmp/err"
-    status=$?
-    [ $status -eq 0 ] || { echo "$me: FAILED (exit $status): $1" >&2; cat "$tmp/err" >&2; exit 1; }
 }
 
 pairs_line() { echo "$(environment "$1") ./bench/malloc_pairs -t 1 -n $iterations -r 1"; }
@@ -116,7 +90,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 
 echo "heapswitch call-site sampling cost (HEAPSWITCH_SAMPLE), backend $backend, default counting level"
 echo "== machine"
-echo "  cpu: $(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | sed -n 1p), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  cpu: $(cpu_model), $(nproc) cores, load $(load_average)"
 echo "== command lines"
 for config in $configs; do
     echo "  $(pairs_line "$config")"
@@ -127,22 +101,16 @@ echo "  $rounds rounds, each configuration once per round per benchmark, interle
 echo "  even rounds reversed); medians over the rounds; added = median / median(off) - 1;"
 echo "  wall time as each benchmark prints it, and the run's CPU time from /usr/bin/time"
 
-reversed=
-for config in $configs; do reversed="$config $reversed"; done
-round=1
-while [ $round -le "$rounds" ]; do
-    order=$configs
-    [ $((round % 2)) -eq 0 ] && order=$reversed
-    for config in $order; do
-        for bench in pairs request; do
-            value=$(measure $bench "$config")
-            case $value in *[0-9]' '*[0-9]) ;; *) die "no figure from $bench ($config)" ;; esac
-            echo "${value% *}" >>"$tmp/$bench.$config"
-            echo "${value#* }" >>"$tmp/$bench-cpu.$config"
-        done
+# One round's samples of a configuration, of both benchmarks.
+sample() { # CONFIG ROUND
+    for bench in pairs request; do
+        value=$(measure $bench "$1")
+        case $value in *[0-9]' '*[0-9]) ;; *) die "no figure from $bench ($1)" ;; esac
+        echo "${value% *}" >>"$tmp/$bench.$1"
+        echo "${value#* }" >>"$tmp/$bench-cpu.$1"
     done
-    round=$((round + 1))
-done
+}
+interleaved_rounds "$rounds" "$configs" sample
 
 # table SUFFIX TITLE: medians and added figures of one kind of sample.
 table() {
@@ -175,42 +143,40 @@ if ! command -v valgrind >/dev/null 2>&1; then
     exit 0
 fi
 
-# Instructions (Ir) of one run under callgrind: malloc_pairs with COUNT
-# pairs, or request_scoped with COUNT requests.
-callgrind_ir() { # BENCH CONFIG COUNT [LIBRARY]
-    rm -f "$tmp/cg.out"
+# The command line of one callgrind run: malloc_pairs with COUNT pairs,
+# or request_scoped with COUNT requests.
+callgrind_line() { # BENCH CONFIG COUNT [LIBRARY]
     case $1 in
-        pairs) program="./bench/malloc_pairs -t 1 -n $3 -w 10000 -r 1" ;;
-        request) program="./bench/request_scoped -t 1 -r $3" ;;
+        pairs) echo "$(environment "$2" "${4:-}") ./bench/malloc_pairs -t 1 -n $3 -w 10000 -r 1" ;;
+        request) echo "$(environment "$2" "${4:-}") ./bench/request_scoped -t 1 -r $3" ;;
     esac
-    run_line "$(environment "$2" "${4:-}") valgrind --tool=callgrind --callgrind-out-file=$tmp/cg.out $program"
-    awk '/^(summary|totals):/ { print $2; exit }' "$tmp/cg.out"
 }
 
-# Instructions per pair or per request: the difference of a run of twice
-# the count and one of the count, so that start-up cancels out.
-per_unit() { # BENCH CONFIG [LIBRARY]
+# Sets VARIABLE to the instructions per pair or per request: the
+# difference of a run of twice the count and one of the count, so that
+# start-up cancels out.
+per_unit() { # VARIABLE BENCH CONFIG [LIBRARY]
     count=$cg_iterations
-    [ "$1" = request ] && count=$cg_requests
-    low=$(callgrind_ir "$1" "$2" "$count" "${3:-}")
-    high=$(callgrind_ir "$1" "$2" $((2 * count)) "${3:-}")
-    case $low$high in '' | *[!0-9]*) die "no instruction count from callgrind ($1, $2)" ;; esac
-    awk -v a="$low" -v b="$high" -v n="$count" 'BEGIN { printf "%.2f", (b - a) / n }'
+    program=./bench/malloc_pairs
+    [ "$2" = request ] && count=$cg_requests program=./bench/request_scoped
+    low=$(callgrind_ir "$(callgrind_line "$2" "$3" "$count" "${4:-}")" $program)
+    high=$(callgrind_ir "$(callgrind_line "$2" "$3" $((2 * count)) "${4:-}")" $program)
+    ir_per_unit "$1" "$low" "$high" "$count" "$2, $3"
 }
 
 # ir_table BENCH TITLE
 ir_table() {
     echo
     echo "== $2"
-    off_ir=$(per_unit "$1" off)
+    per_unit off_ir "$1" off
     if [ -n "${BENCH_BASE_LIBRARY:-}" ]; then
         [ -f "$BENCH_BASE_LIBRARY" ] || die "BENCH_BASE_LIBRARY='$BENCH_BASE_LIBRARY': no such file"
-        base_ir=$(per_unit "$1" off "$BENCH_BASE_LIBRARY")
+        per_unit base_ir "$1" off "$BENCH_BASE_LIBRARY"
         awk -v i="$base_ir" -v o="$off_ir" 'BEGIN { printf "  %-28s %12.2f %+10.2f %+8.3f%%\n", "BENCH_BASE_LIBRARY, unset", i, i - o, (i / o - 1) * 100 }'
     fi
     for config in $configs; do
         ir=$off_ir
-        [ "$config" = off ] || ir=$(per_unit "$1" "$config")
+        [ "$config" = off ] || per_unit ir "$1" "$config"
         awk -v c="$config" -v i="$ir" -v o="$off_ir" 'BEGIN { printf "  %-28s %12.2f %+10.2f %+8.3f%%\n", "HEAPSWITCH_SAMPLE=" c, i, i - o, (i / o - 1) * 100 }'
     done
 }

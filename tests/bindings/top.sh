@@ -20,11 +20,10 @@ second=arena
 hsw_backend_built mimalloc && second=mimalloc
 
 work=$(mktemp -d)
-socket=hswbind$$
-tmux_() { tmux -u -L "$socket" -f /dev/null "$@"; }
+. "$abs_top_srcdir/tests/tmux.sh"
 pids=
 cleanup() {
-    tmux_ kill-server >/dev/null 2>&1
+    tmux_stop
     [ -n "$pids" ] && kill $pids 2>/dev/null
     rm -rf "$work"
 }
@@ -51,7 +50,7 @@ export PYTHONPATH PYTHONDONTWRITEBYTECODE
 start "$third" "$python" "$abs_top_srcdir/tests/bindings/python_marks.py" 100000000 0
 py=$last_pid
 
-tmux_ new-session -d -s top -x 140 -y 20 \
+tmux_session 140 20 \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen-256color $abs_top_builddir/dashboard/heapswitch top -d 0.5 -p $naive,$tuned,$py; sleep 60"
 
 # per_request PID: the ALLOC/REQ cell of PID's row, read under its heading.
@@ -60,27 +59,14 @@ per_request() {
         /ALLOC\/REQ/ { end = index($0, "ALLOC/REQ") + 8 }
         end && $1 == pid { cell = substr($0, end - 9, 10); gsub(/ /, "", cell); print cell; exit }' "$work/screen"
 }
-# wait_cell PID PATTERN: until PID's cell matches PATTERN (20 s at most).
-wait_cell() {
-    tries=200
-    while [ "$tries" -gt 0 ]; do
-        tmux_ capture-pane -p -t top >"$work/screen" 2>/dev/null
-        per_request "$1" | grep -Eq "$2" && return 0
-        sleep 0.1
-        tries=$((tries - 1))
-    done
-    return 1
-}
+# cell_matches PID PATTERN: PID's cell matches PATTERN (ERE).
+cell_matches() { per_request "$1" | grep -Eq "$2"; }
 # Naive: 11,207 allocations per request at 120 lines ("11.2k").
-check "top: Rust naive handler under system, thousands of allocations per request" \
-    wait_cell "$naive" '^[0-9.]+k$'
+expect_within 20 "top: Rust naive handler under system, thousands of allocations per request" \
+    cell_matches "$naive" '^[0-9.]+k$'
 echo "    ALLOC/REQ: $(per_request "$naive")"
-check "top: Rust tuned handler under $second, 0 allocations per request" wait_cell "$tuned" '^0$'
-check "top: Python program under $third, a few allocations per request" \
-    wait_cell "$py" '^[0-9]+(\.[0-9]+)?$'
+expect_within 20 "top: Rust tuned handler under $second, 0 allocations per request" cell_matches "$tuned" '^0$'
+expect_within 20 "top: Python program under $third, a few allocations per request" \
+    cell_matches "$py" '^[0-9]+(\.[0-9]+)?$'
 echo "    ALLOC/REQ: $(per_request "$py")"
-if [ "$failures" -gt 0 ]; then
-    echo "the screen:"
-    sed 's/^/    | /' "$work/screen"
-fi
 [ "$failures" -eq 0 ]

@@ -16,11 +16,10 @@ TOP=$abs_top_builddir/dashboard/heapswitch
 work=$(mktemp -d /tmp/hsw-top-labels.XXXXXX)
 dir=$work/segments
 mkdir -m 700 "$dir"
-socket=hswlabels$$
-tmux_() { tmux -u -L "$socket" -f /dev/null "$@"; }
+. "$abs_top_srcdir/tests/tmux.sh"
 pids=
 cleanup() {
-    tmux_ kill-server >/dev/null 2>&1
+    tmux_stop
     for p in $pids; do kill "$p" 2>/dev/null; done
     rm -rf "$work"
 }
@@ -46,29 +45,7 @@ pid_b=$pid
 start c
 pid_c=$pid
 
-screen() { tmux_ capture-pane -p -t top >"$work/screen" 2>/dev/null; }
-# expect LABEL COMMAND...: ok as soon as COMMAND holds on the screen (10 s).
-expect() {
-    label=$1
-    shift
-    tries=100
-    while [ $tries -gt 0 ]; do
-        screen
-        if "$@"; then
-            ok "$label"
-            return
-        fi
-        sleep 0.1
-        tries=$((tries - 1))
-    done
-    fail "$label; the screen:"
-    sed 's/^/    | /' "$work/screen"
-}
-has() { grep -q -- "$1" "$work/screen"; }
-lacks() { ! grep -q -- "$1" "$work/screen"; }
-keys() { tmux_ send-keys -t top "$@"; }
-
-tmux_ new-session -d -s top -x 160 -y 30 \
+tmux_session 160 30 \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen-256color $TOP top --dir $dir -d 0.5; echo top-exited:\$?; sleep 60"
 expect "three rows" eval 'has "^ *$pid_a " && has "^ *$pid_b " && has "^ *$pid_c "'
 expect "a LABELS column" has " LABELS "
@@ -90,10 +67,9 @@ expect "k reaches executable + labels" has "executable + labels"
 keys q
 keys q
 expect "top exits 0" has "top-exited:0"
-tmux_ kill-session -t top >/dev/null 2>&1
 
 # --filter from the command line, and a terminal too narrow for LABELS.
-tmux_ new-session -d -s top -x 80 -y 24 \
+tmux_session 80 24 \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen-256color $TOP top --dir=$dir --filter namespace=shop -d 0.5; echo top-exited:\$?; sleep 60"
 expect "--filter namespace=shop: a and b, not c" \
     eval 'has "^ *$pid_a " && has "^ *$pid_b " && lacks "^ *$pid_c "'

@@ -8,6 +8,7 @@
 # check, never a verdict; the keys g, k and w change the arms, the
 # program key and the window.
 . "$(dirname "$0")/common.sh"
+. "$abs_top_srcdir/tests/tmux.sh"
 
 command -v tmux >/dev/null 2>&1 || { echo "SKIP: no tmux"; exit 77; }
 SERVER=$abs_top_builddir/examples/request_server
@@ -15,9 +16,7 @@ SERVER=$abs_top_builddir/examples/request_server
 backend_b=$(other_backend)
 [ -n "$backend_b" ] || backend_b=system
 
-socket=hswab$$
-tmux_() { tmux -u -L "$socket" -f /dev/null "$@"; }
-cleanup_hook() { tmux_ kill-server >/dev/null 2>&1; }
+cleanup_hook() { tmux_stop; }
 
 tag_a=A$$
 tag_b=B$$
@@ -41,83 +40,69 @@ pid_b=$last_pid
 start "$backend_b" "$tag_b" sleep 600
 pid_other=$last_pid
 
-screen() { tmux_ capture-pane -p -t top; }
-# wait_screen PATTERN SECONDS: until the screen has a line matching (ERE)
-wait_screen() {
-    tries=$(($2 * 10))
-    while [ "$tries" -gt 0 ]; do
-        screen >"$work/screen" 2>/dev/null
-        grep -Eq -- "$1" "$work/screen" && return 0
-        sleep 0.1
-        tries=$((tries - 1))
-    done
-    return 1
-}
-# expect DESCRIPTION PATTERN SECONDS: a check that waits for the screen
-expect() {
-    if wait_screen "$2" "$3"; then ok "$1"; else fail "$1: $(cat "$work/screen")"; fi
-}
-key() { tmux_ send-keys -t top "$@"; }
+# expect_line DESCRIPTION PATTERN SECONDS: the screen has a line matching
+# PATTERN (ERE) within SECONDS.
+expect_line() { expect_within "$3" "$1" has_ere "$2"; }
 
 # 1.5 s between refreshes: the first verdict needs several intervals, so
 # "not enough data" stays on the screen for several seconds.
-tmux_ new-session -d -s top -x 130 -y 45 \
+tmux_session 130 45 \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen-256color $TOP top -d 1.5 -p $pid_a,$pid_b,$pid_other; echo top-exited:\$?; sleep 60"
-expect "top shows the three processes" "processes: 3 \(3 running\)" 10
-key a
-expect "a: the A/B view, by program" "^A/B within each program \(k: executable\), arms by backend" 5
-expect "the request servers compared: 2 arms, 2 processes, per request" \
+expect_line "top shows the three processes" "processes: 3 \(3 running\)" 10
+keys a
+expect_line "a: the A/B view, by program" "^A/B within each program \(k: executable\), arms by backend" 5
+expect_line "the request servers compared: 2 arms, 2 processes, per request" \
     "^request_server: 2 arms, 2 processes; per request \(marked\)" 5
-expect "not enough data at first, and how many more samples" \
+expect_line "not enough data at first, and how many more samples" \
     "^CPU/request .*not enough data: [0-9]+ more" 5
 
 if [ "$backend_b" != system ]; then
-    check "arms: the two backends" grep -Eq "^METRIC +system +$backend_b +$backend_b vs system" "$work/screen"
-    check "the unrelated process listed apart" grep -Eq "^  sleep: $backend_b only, 1 process$" "$work/screen"
+    expect "arms: the two backends" grep -Eq "^METRIC +system +$backend_b +$backend_b vs system" "$work/screen"
+    expect "the unrelated process listed apart" grep -Eq "^  sleep: $backend_b only, 1 process$" "$work/screen"
 fi
-check "only the two servers in the comparison: one process per arm" \
+expect "only the two servers in the comparison: one process per arm" \
     grep -Eq "^processes +1 +1 *$" "$work/screen"
-check "the unrelated process under 'Not compared'" \
+expect "the unrelated process under 'Not compared'" \
     sh -c "sed -n '/^Not compared/,\$p' '$work/screen' | grep -q '^  sleep: '"
-check "per request: no CPU per 1,000 calls row" sh -c "! grep -q '^CPU/1k allocs' '$work/screen'"
-check "the window shown" grep -q "window 60 s" "$work/screen"
+expect "per request: no CPU per 1,000 calls row" sh -c "! grep -q '^CPU/1k allocs' '$work/screen'"
+expect "the window shown" grep -q "window 60 s" "$work/screen"
 
-expect "a verdict with its interval, on CPU per request" \
+expect_line "a verdict with its interval, on CPU per request" \
     "^CPU/request .* [0-9.]+x \[[0-9.]+-[0-9.]+\] ([^ ]+ better|no difference)" 90
 # The comparison as drawn, for the log.
 sed -n '/^request_server:/,/^samples/p' "$work/screen"
-check "requests/s compared too" grep -Eq "^requests/s .*(x \[|not enough data)" "$work/screen"
-check "RSS, heap resident, fragmentation per arm" \
+expect "requests/s compared too" grep -Eq "^requests/s .*(x \[|not enough data)" "$work/screen"
+expect "RSS, heap resident, fragmentation per arm" \
     sh -c "grep -q '^RSS ' '$work/screen' && grep -q '^heap resident ' '$work/screen' && grep -q '^fragmentation ' '$work/screen'"
-check "the allocation rate: a balance check" grep -Eq "^allocs/s .*balance: " "$work/screen"
-check "the allocation rate: never better or worse" sh -c "! grep -Eq '^allocs/s .*better' '$work/screen'"
-check "sample counts shown" grep -Eq "^samples +[1-9][0-9]* +[1-9][0-9]*" "$work/screen"
+expect "the allocation rate: a balance check" grep -Eq "^allocs/s .*balance: " "$work/screen"
+expect "the allocation rate: never better or worse" sh -c "! grep -Eq '^allocs/s .*better' '$work/screen'"
+expect "sample counts shown" grep -Eq "^samples +[1-9][0-9]* +[1-9][0-9]*" "$work/screen"
 
-key g
-expect "g: arms by tag" "^METRIC +$tag_a +$tag_b +$tag_b vs $tag_a" 5
-check "g: the unrelated process still apart" grep -Eq "^  sleep: $tag_b only, 1 process$" "$work/screen"
-check "g: still one process per arm" grep -Eq "^processes +1 +1 *$" "$work/screen"
+keys g
+expect_line "g: arms by tag" "^METRIC +$tag_a +$tag_b +$tag_b vs $tag_a" 5
+expect "g: the unrelated process still apart" grep -Eq "^  sleep: $tag_b only, 1 process$" "$work/screen"
+expect "g: still one process per arm" grep -Eq "^processes +1 +1 *$" "$work/screen"
 
-key w
-expect "w: a longer window" "window 120 s" 5
-key k
+keys w
+expect_line "w: a longer window" "window 120 s" 5
+keys k
 # Tags without a separator are their own prefixes: every program has one arm.
-expect "k: by executable and tag prefix, nothing left to compare" \
+expect_line "k: by executable and tag prefix, nothing left to compare" \
     "No program runs under two arms" 5
-check "k: the servers listed apart by tag prefix" \
+expect "k: the servers listed apart by tag prefix" \
     sh -c "grep -q '^  request_server \[$tag_a\]: $tag_a only' '$work/screen' && grep -q '^  request_server \[$tag_b\]: $tag_b only' '$work/screen'"
-key k
-expect "k: by command line, the servers compared again" \
+keys k
+expect_line "k: by command line, the servers compared again" \
     "request_server --naive -s 600: 2 arms, 2 processes" 5
-check "k: the sleep's command line apart" grep -q "^  sleep 600: $tag_b only" "$work/screen"
+expect "k: the sleep's command line apart" grep -q "^  sleep 600: $tag_b only" "$work/screen"
 
-key h
-expect "h: the help names the A/B keys" "^  k .*program" 5
-key x
-expect "back from help to the A/B view" "^A/B within each program" 5
-key a
-expect "a again: back to the table" "COMMAND" 5
-key q
-expect "q quits (exit 0)" "top-exited:0" 5
+keys h
+expect_line "h: the help names the A/B keys" "^  k .*program" 5
+keys x
+expect_line "back from help to the A/B view" "^A/B within each program" 5
+keys a
+expect_line "a again: back to the table" "COMMAND" 5
+keys q
+expect_line "q quits (exit 0)" "top-exited:0" 5
 
 finish

@@ -3,14 +3,13 @@
 # the detail, A/B (more in ab_view.sh) and help views, resize to 80x24,
 # quitting, and the ASCII fallback of a non-UTF-8 locale.
 . "$(dirname "$0")/common.sh"
+. "$abs_top_srcdir/tests/tmux.sh"
 
 command -v tmux >/dev/null 2>&1 || { echo "SKIP: no tmux"; exit 77; }
 backend_b=$(other_backend)
 [ -n "$backend_b" ] || { echo "SKIP: neither jemalloc nor mimalloc built"; exit 77; }
 
-socket=hswtop$$
-tmux_() { tmux -u -L "$socket" -f /dev/null "$@"; }
-cleanup_hook() { tmux_ kill-server >/dev/null 2>&1; }
+cleanup_hook() { tmux_stop; }
 
 tag_a=A$$
 tag_b=B$$
@@ -19,38 +18,6 @@ pid_a=$last_pid
 start_workload "$backend_b" "$tag_b"
 pid_b=$last_pid
 
-screen() { tmux_ capture-pane -p -t top; }
-# until_screen SECONDS COMMAND...: captures the screen into $work/screen
-# until COMMAND (which reads it) succeeds, or SECONDS pass.
-until_screen() {
-    tries=$(($1 * 10))
-    shift
-    while [ "$tries" -gt 0 ]; do
-        screen >"$work/screen" 2>/dev/null
-        "$@" && return 0
-        sleep 0.1
-        tries=$((tries - 1))
-    done
-    return 1
-}
-# until the screen has a line matching PATTERN (up to SECONDS, default 5)
-wait_screen() { until_screen "${2:-5}" has "$1"; }
-has() { grep -q -- "$1" "$work/screen"; }
-lacks() { ! grep -q -- "$1" "$work/screen"; }
-# expect DESCRIPTION COMMAND...: ok as soon as COMMAND holds on the screen
-# (within 10 s: no fixed delay after a key, however loaded the machine).
-# The first check after a key must be one that did not hold before it.
-expect() {
-    expect_label=$1
-    shift
-    if until_screen 10 "$@"; then
-        ok "$expect_label"
-    else
-        fail "$expect_label; the screen:"
-        sed 's/^/    | /' "$work/screen"
-    fi
-}
-keys() { tmux_ send-keys -t top "$@"; }
 line_of() { grep -n "^ *$1 " "$work/screen" | head -n 1 | cut -d: -f1; }
 # The ALLOC/s cell (5th column at 120 columns) of a pid's row.
 rate_of() { awk -v pid="$1" '$1 == pid { print $5; exit }' "$work/screen"; }
@@ -66,18 +33,16 @@ both_rows() { has "^ *$pid_a " && has "^ *$pid_b "; }
 # The whole screen fits COLUMNSxLINES.
 fits() { [ "$(wc -l <"$work/screen")" -le "$2" ] && awk -v w="$1" 'length > w { bad = 1 } END { exit bad }' "$work/screen"; }
 
+# Both processes listed, each with a figure.
+both_listed() { has "^ *$pid_a .*[1-9]" && has "^ *$pid_b .*[1-9]"; }
+
 # The pane runs top, then says how it ended and stays open.
 start_top() {
-    tmux_ new-session -d -s top -x "$1" -y "$2" \
-        "env $3 TERM=screen-256color $TOP top -d 0.5 -p $pid_a,$pid_b; echo top-exited:\$?; sleep 60"
+    tmux_session "$1" "$2" "env $3 TERM=screen-256color $TOP top -d 0.5 -p $pid_a,$pid_b; echo top-exited:\$?; sleep 60"
 }
 
 start_top 120 40 "LANG=C.UTF-8 LC_ALL=C.UTF-8"
-if wait_screen "^ *$pid_a .*[1-9]" 10 && wait_screen "^ *$pid_b .*[1-9]" 10; then
-    ok "both processes listed"
-else
-    fail "both processes listed: $(cat "$work/screen")"
-fi
+expect_within 20 "both processes listed" both_listed
 expect "header with the totals" has 'processes: 2 .*allocs/s: .*live: '
 expect "status line with the sort column" has 'sort: ALLOC/s'
 expect "non-zero allocs/s for both" rates_known
@@ -154,7 +119,6 @@ keys x
 expect "any key: back from help" has 'COMMAND'
 keys q
 expect "q quits (exit 0)" has 'top-exited:0'
-tmux_ kill-session -t top 2>/dev/null
 
 # ASCII fallback: a C locale, the views with bars and sparklines
 start_top 120 40 "LANG=C LC_ALL=C"
@@ -173,14 +137,8 @@ keys q
 expect "C locale: q quits" has 'top-exited:0'
 
 # A dumb terminal cannot draw the UI: a clear message and exit 2.
-tmux_ kill-session -t top 2>/dev/null
-tmux_ new-session -d -s top -x 100 -y 20 \
-    "env TERM=dumb $TOP top -d 0.5 -p $pid_a; echo top-exited:\$?; sleep 60"
-if wait_screen 'top-exited:' 5 && grep -q 'top-exited:2' "$work/screen" &&
-    grep -q "cannot move the cursor: use -b" "$work/screen"; then
-    ok "TERM=dumb: refused with a message, exit 2"
-else
-    fail "TERM=dumb: $(cat "$work/screen")"
-fi
+tmux_session 100 20 "env TERM=dumb $TOP top -d 0.5 -p $pid_a; echo top-exited:\$?; sleep 60"
+expect "TERM=dumb: refused with a message, exit 2" \
+    eval 'has "top-exited:2" && has "cannot move the cursor: use -b"'
 
 finish

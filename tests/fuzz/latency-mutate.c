@@ -27,24 +27,10 @@
 
 #include "include/heapswitch.h"
 #include "lib/segment_layout.h"
+#include "tests/fuzz/mutations.h"
 
 #define DEFAULT_ITERATIONS 20000
 #define MAX_PROBLEMS 10
-
-static uint64_t random_state;
-
-static uint64_t next_random(void)
-{
-    random_state ^= random_state >> 12;
-    random_state ^= random_state << 25;
-    random_state ^= random_state >> 27;
-    return random_state * UINT64_C(0x2545f4914f6cdd1d);
-}
-
-static uint64_t below(uint64_t bound)
-{
-    return bound == 0 ? 0 : next_random() % bound;
-}
 
 static const uint64_t extremes[] = {0, 1, 2, 31, 32, 241, 242, 243, 4096, 0x7fffffff,
                                     0xffffffff, UINT64_C(0x100000000), UINT64_MAX / 2,

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "include/heapswitch.h"
+#include "tests/fuzz/mutations.h"
 #include "tests/fuzz/seed-image.h"
 #include "tests/fuzz/snapshot-check.h"
 
@@ -58,32 +59,6 @@
 #define WHY_GUARD 64
 /* Room for extending an image past the largest segment. */
 #define WORK_SIZE (HSW_SEGMENT_MAX_SIZE + 8192)
-
-static uint64_t random_state;
-
-/* xorshift64*, after a splitmix64 step to spread the seed. */
-static void seed_random(uint64_t seed)
-{
-    uint64_t z = seed + UINT64_C(0x9e3779b97f4a7c15);
-
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    random_state = (z ^ (z >> 31)) | 1;
-}
-
-static uint64_t next_random(void)
-{
-    random_state ^= random_state >> 12;
-    random_state ^= random_state << 25;
-    random_state ^= random_state >> 27;
-    return random_state * UINT64_C(0x2545f4914f6cdd1d);
-}
-
-/* A number in [0, bound). */
-static uint64_t below(uint64_t bound)
-{
-    return bound == 0 ? 0 : next_random() % bound;
-}
 
 struct field {
     const char *name;
@@ -190,29 +165,6 @@ static void note(struct variant *v, const char *format, ...)
     va_start(arguments, format);
     vsnprintf(v->done + used, sizeof v->done - used, format, arguments);
     va_end(arguments);
-}
-
-static uint64_t read_field(const unsigned char *at, size_t size)
-{
-    uint32_t u32;
-    uint64_t u64;
-
-    if (size == 4) {
-        memcpy(&u32, at, 4);
-        return u32;
-    }
-    memcpy(&u64, at, 8);
-    return u64;
-}
-
-static void write_field(unsigned char *at, size_t size, uint64_t value)
-{
-    uint32_t u32 = (uint32_t)value;
-
-    if (size == 4)
-        memcpy(at, &u32, 4);
-    else
-        memcpy(at, &value, 8);
 }
 
 static uint64_t header_value(const struct variant *v, size_t offset, size_t size)

@@ -17,44 +17,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/mutations.h"
 #include "tests/fuzz/report-check.h"
-
-static uint64_t next(uint64_t *state)
-{
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    return *state * 0x2545f4914f6cdd1dULL;
-}
 
 static size_t mutate(uint64_t *state, char *text, size_t length, size_t capacity)
 {
     static const char significant[] = "{}[]\",:\\0-.eE+ \ntfnu\x01\x7f\xff";
-    size_t at = length ? next(state) % length : 0, span;
+    size_t at = length ? xorshift64star(state) % length : 0, span;
 
-    switch (next(state) % 6) {
+    switch (xorshift64star(state) % 6) {
     case 0: /* a random byte */
         if (length)
-            text[at] = (char)next(state);
+            text[at] = (char)xorshift64star(state);
         break;
     case 1: /* a byte JSON cares about */
         if (length)
-            text[at] = significant[next(state) % (sizeof significant - 1)];
+            text[at] = significant[xorshift64star(state) % (sizeof significant - 1)];
         break;
     case 2: /* inserted */
         if (length < capacity) {
             memmove(text + at + 1, text + at, length - at);
-            text[at] = significant[next(state) % (sizeof significant - 1)];
+            text[at] = significant[xorshift64star(state) % (sizeof significant - 1)];
             length++;
         }
         break;
     case 3: /* a span deleted */
-        span = length - at ? next(state) % (length - at) % 16 : 0;
+        span = length - at ? xorshift64star(state) % (length - at) % 16 : 0;
         memmove(text + at, text + at + span, length - at - span);
         length -= span;
         break;
     case 4: /* a span duplicated */
-        span = length - at ? next(state) % (length - at) % 32 : 0;
+        span = length - at ? xorshift64star(state) % (length - at) % 32 : 0;
         if (length + span <= capacity) {
             memmove(text + at + span, text + at, length - at);
             length += span;
@@ -106,7 +99,7 @@ int main(int argc, char **argv)
     for (unsigned long n = 0; n < iterations; n++) {
         uint64_t state = 0x9e3779b97f4a7c15ULL ^ (n + 1) * 0x100000001b3ULL;
         const char *seed = report_seeds[n % REPORT_SEED_COUNT];
-        size_t length = strlen(seed), rounds = 1 + next(&state) % 4;
+        size_t length = strlen(seed), rounds = 1 + xorshift64star(&state) % 4;
         struct heapswitch_report first, second;
         const char *problem;
         char *exact;

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "include/heapswitch.h"
+#include "tests/fuzz/mutations.h"
 #include "tests/fuzz/seed-image.h"
 #include "tests/fuzz/own-segment.h"
 
@@ -42,30 +43,6 @@
 #define MAX_PROBLEMS 10
 #define WHY_SIZE 256
 #define MAX_CAPACITY 48
-
-static uint64_t random_state;
-
-static void seed_random(uint64_t seed)
-{
-    uint64_t z = seed + UINT64_C(0x9e3779b97f4a7c15);
-
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    random_state = (z ^ (z >> 31)) | 1;
-}
-
-static uint64_t next_random(void)
-{
-    random_state ^= random_state >> 12;
-    random_state ^= random_state << 25;
-    random_state ^= random_state >> 27;
-    return random_state * UINT64_C(0x2545f4914f6cdd1d);
-}
-
-static uint64_t below(uint64_t bound)
-{
-    return bound == 0 ? 0 : next_random() % bound;
-}
 
 static uint64_t extreme(size_t size)
 {
@@ -82,16 +59,6 @@ static uint64_t extreme(size_t size)
     case 7: return UINT64_C(1) << below(size * 8);
     default: return next_random() & all;
     }
-}
-
-static void write_field(unsigned char *at, size_t size, uint64_t value)
-{
-    uint32_t u32 = (uint32_t)value;
-
-    if (size == 4)
-        memcpy(at, &u32, 4);
-    else
-        memcpy(at, &value, 8);
 }
 
 struct section {

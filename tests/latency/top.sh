@@ -6,14 +6,14 @@
 # classes; the A/B view's alloc p50 and p99 rows; stat --json and --csv.
 . ./tests/testenv.sh || exit 99
 . "$abs_top_srcdir/tests/dashboard/common.sh"
+. "$abs_top_srcdir/tests/tmux.sh"
+expect_seconds=15
 
 command -v tmux >/dev/null 2>&1 || { echo "SKIP: no tmux"; exit 77; }
 backend_b=$(other_backend)
 [ -n "$backend_b" ] || { echo "SKIP: neither jemalloc nor mimalloc built"; exit 77; }
 
-socket=hswlat$$
-tmux_() { tmux -u -L "$socket" -f /dev/null "$@"; }
-cleanup_hook() { tmux_ kill-server >/dev/null 2>&1; }
+cleanup_hook() { tmux_stop; }
 
 tag=L$$
 start_workload system "$tag"
@@ -21,38 +21,13 @@ pid_a=$last_pid
 start_workload "$backend_b" "$tag"
 pid_b=$last_pid
 
-screen() { tmux_ capture-pane -p -t top; }
-until_screen() {
-    tries=$(($1 * 10))
-    shift
-    while [ "$tries" -gt 0 ]; do
-        screen >"$work/screen" 2>/dev/null
-        "$@" && return 0
-        sleep 0.1
-        tries=$((tries - 1))
-    done
-    return 1
-}
-has() { grep -q -- "$1" "$work/screen"; }
-lacks() { ! grep -q -- "$1" "$work/screen"; }
-expect() {
-    expect_label=$1
-    shift
-    if until_screen 15 "$@"; then
-        ok "$expect_label"
-    else
-        fail "$expect_label; the screen:"
-        sed 's/^/    | /' "$work/screen"
-    fi
-}
-keys() { tmux_ send-keys -t top "$@"; }
 # A pid's row has three durations (P50 P99 P99.9) and a maximum.
 durations_in_row() {
     grep "^ *$1 " "$work/screen" | grep -Eq '[0-9.]+(ns|us|ms) +[0-9.]+(ns|us|ms) +[0-9.]+(ns|us|ms) +[0-9.]+(ns|us|ms|s)'
 }
 both_durations() { durations_in_row "$pid_a" && durations_in_row "$pid_b"; }
 
-tmux_ new-session -d -s top -x 180 -y 45 \
+tmux_session 180 45 \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen-256color $TOP top -d 0.5 -p $pid_a,$pid_b; echo top-exited:\$?; sleep 60"
 expect "both processes listed" sh -c "grep -q '^ *$pid_a ' '$work/screen' && grep -q '^ *$pid_b ' '$work/screen'"
 expect "no latency columns at first" lacks 'P99.9'
@@ -61,10 +36,9 @@ expect "L: the latency columns" has 'P50    P99  P99.9 MAXLAT COMMAND'
 expect "L: durations in both rows" both_durations
 keys L
 expect "L again: the columns go" lacks 'P99.9'
-tmux_ kill-session -t top
 
 # Sorted by p99 from the start: the columns are there without L.
-tmux_ new-session -d -s top -x 180 -y 45 \
+tmux_session 180 45 \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen-256color $TOP top -d 0.5 --sort p99 -p $pid_a,$pid_b; echo top-exited:\$?; sleep 60"
 expect "--sort p99: status names it" has 'sort: P99'
 expect "--sort p99: the latency columns shown" both_durations

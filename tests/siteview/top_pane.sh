@@ -6,12 +6,11 @@
 # view and 's' again bring back the size classes.
 . ./tests/testenv.sh || exit 99
 . "$abs_top_srcdir/tests/cli/common.sh"
+. "$abs_top_srcdir/tests/tmux.sh"
 
 command -v tmux >/dev/null 2>&1 || { echo "SKIP: no tmux"; exit 77; }
 SITEGEN=$abs_top_builddir/tests/siteview/sitegen
-socket=hswsites$$
-tmux_() { tmux -u -L "$socket" -f /dev/null "$@"; }
-trap 'tmux_ kill-server >/dev/null 2>&1; cleanup' EXIT
+trap 'tmux_stop; cleanup' EXIT
 
 start_sitegen() {
     name=$1
@@ -24,31 +23,6 @@ start_sitegen() {
     fi
     pid=$(sed -n 's/^pid //p' "$work/$name.out")
 }
-screen() { tmux_ capture-pane -p -t top; }
-until_screen() {
-    tries=$(($1 * 10))
-    shift
-    while [ "$tries" -gt 0 ]; do
-        screen >"$work/screen" 2>/dev/null
-        "$@" && return 0
-        sleep 0.1
-        tries=$((tries - 1))
-    done
-    return 1
-}
-has() { grep -q -- "$1" "$work/screen"; }
-lacks() { ! grep -q -- "$1" "$work/screen"; }
-expect() {
-    expect_label=$1
-    shift
-    if until_screen 10 "$@"; then
-        ok "$expect_label"
-    else
-        fail "$expect_label; the screen:"
-        sed 's/^/    | /' "$work/screen"
-    fi
-}
-keys() { tmux_ send-keys -t top "$@"; }
 # The first row under the pane's column titles.
 first_site() { sed -n '/ALLOCS.*SITE$/{n;p;q}' "$work/screen"; }
 first_site_has() { first_site | grep -q -- "$1"; }
@@ -57,7 +31,7 @@ start_sitegen growing "$SITEGEN" --grow
 growing=$pid
 start_sitegen quiet "$SITEGEN" --no-sites
 quiet=$pid
-tmux_ new-session -d -s top -x 140 -y 40 \
+tmux_session 140 40 \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen-256color $HSW top -d 0.5 -p $growing,$quiet; echo top-exited:\$?; sleep 60" ||
     { echo "SKIP: tmux cannot start a session"; exit 77; }
 
@@ -69,9 +43,9 @@ expect "s: the sites pane instead of the size classes" has "Call sites, sampled,
 expect "  rates per second once read twice" has "ALLOCS/s"
 expect "  the allocating site first, named with file:line" first_site_has "plain_site (sitegen.c:"
 expect "  10 allocations per request at that site" first_site_has " 10.00  "
-check "  the C++ site demangled" has "sitegen_demo::Pool<long>::grow("
-check "  the other row" has "\[other\]"
-check "  the size classes are gone" lacks "Size classes"
+expect "  the C++ site demangled" has "sitegen_demo::Pool<long>::grow("
+expect "  the other row" has "\[other\]"
+expect "  the size classes are gone" eval 'has "Call sites" && lacks "Size classes"'
 keys o
 expect "o: sorted by bytes/s" has "by bytes/s"
 keys o
@@ -80,13 +54,13 @@ keys o
 expect "o: back to allocs/s" has "by allocs/s"
 keys Enter
 expect "Enter: the selected site's stack" has "Stack of the selected site"
-check "  innermost frame first" has "#0  plain_site (sitegen.c:"
-check "  down to main" has "#1  main (sitegen.c:"
+expect "  innermost frame first" has "#0  plain_site (sitegen.c:"
+expect "  down to main" has "#1  main (sitegen.c:"
 keys Escape
 expect "Esc: back to the sites" has "ALLOCS/s"
 keys Down Enter
 expect "Down, Enter: another site's stack" has "Stack of the selected site"
-check "  not the first site's" lacks "#0  plain_site"
+expect "  not the first site's" eval 'has "Stack of the selected site" && lacks "#0  plain_site"'
 keys Escape
 expect "Esc: the table again" has "ALLOCS/s"
 keys Escape
@@ -94,7 +68,7 @@ expect "Esc again: back to the list" lacks "Call sites"
 keys Down
 keys Enter
 expect "the other process's detail keeps the pane" has "Call sites, sampled"
-check "  a process without sampling says so" has "sampling is off"
+expect "  a process without sampling says so" has "sampling is off"
 keys s
 expect "s again: the size classes" has "Size classes"
 keys q q
