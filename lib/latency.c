@@ -415,36 +415,37 @@ void *hsw_latency_timed_malloc(size_t size)
     return ptr;
 }
 
-/* Call-site sampling's countdown is made before the clock starts and its
- * sample taken after it stops, as for malloc. */
-void *hsw_latency_timed_calloc(size_t count, size_t size)
+/* A backend call of two size arguments (calloc, aligned_alloc), timed:
+ * call-site sampling's countdown for a block of `bytes` is made before
+ * the clock starts and its sample taken after it stops, as for malloc
+ * (sampled: false when the size overflowed, and nothing is sampled). */
+static void *timed_allocation(void *(*call)(size_t, size_t), size_t first, size_t second,
+                              bool sampled, size_t bytes)
 {
-    void *(*backend_calloc)(size_t, size_t) = __atomic_load_n(&backend_ops()->calloc, __ATOMIC_RELAXED);
-    size_t total;
-    bool sample_due = !__builtin_mul_overflow(count, size, &total) && hsw_sample_count_down(total);
+    bool sample_due = sampled && hsw_sample_count_down(bytes);
     uint64_t start = clock_ticks();
-    void *ptr = backend_calloc(count, size);
+    void *ptr = call(first, second);
     uint64_t end = clock_ticks();
 
     hsw_latency_record(HSW_LATENCY_ALLOC, end - start);
     if (sample_due)
-        hsw_sample_take(ptr, total);
+        hsw_sample_take(ptr, bytes);
     return ptr;
+}
+
+void *hsw_latency_timed_calloc(size_t count, size_t size)
+{
+    size_t total;
+    bool fits = !__builtin_mul_overflow(count, size, &total);
+
+    return timed_allocation(__atomic_load_n(&backend_ops()->calloc, __ATOMIC_RELAXED), count,
+                            size, fits, fits ? total : 0);
 }
 
 void *hsw_latency_timed_aligned_alloc(size_t alignment, size_t size)
 {
-    void *(*backend_aligned)(size_t, size_t) =
-        __atomic_load_n(&backend_ops()->aligned_alloc, __ATOMIC_RELAXED);
-    bool sample_due = hsw_sample_count_down(size);
-    uint64_t start = clock_ticks();
-    void *ptr = backend_aligned(alignment, size);
-    uint64_t end = clock_ticks();
-
-    hsw_latency_record(HSW_LATENCY_ALLOC, end - start);
-    if (sample_due)
-        hsw_sample_take(ptr, size);
-    return ptr;
+    return timed_allocation(__atomic_load_n(&backend_ops()->aligned_alloc, __ATOMIC_RELAXED),
+                            alignment, size, true, size);
 }
 
 /* The old block leaves its site first (the backend may free it). */

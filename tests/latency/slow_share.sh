@@ -10,7 +10,8 @@
 # CLOCK_MONOTONIC, and with the expected number of samples. The same with
 # the allocating calls made by calloc, realloc or posix_memalign, which are
 # timed as mallocs are (under realloc, each large block comes from growing
-# a 16-byte one: the slow share is 1 call in 51).
+# a 16-byte one: the slow share is 1 call in 51): the same number of
+# samples, and p99 above p96 and at least 4 times p50.
 set -u
 . ./tests/testenv.sh
 
@@ -49,8 +50,15 @@ check() {
         if [ "$samples" -lt $((expected * 9 / 10)) ] || [ "$samples" -gt $((expected * 11 / 10)) ]; then
             fail "$label: $kind: $samples samples, expected about $expected"
         fi
-        if [ "$below" -le 0 ] || [ "$above" -lt $((4 * below)) ]; then
-            fail "$label: $kind: the slow 2% are not above p98 (p96 $below ns, p99 $above ns)"
+        if [ "${call:-malloc}" = malloc ] || [ "$kind" = free ]; then
+            if [ "$below" -le 0 ] || [ "$above" -lt $((4 * below)) ]; then
+                fail "$label: $kind: the slow 2% are not above p98 (p96 $below ns, p99 $above ns)"
+            fi
+        elif [ "$p50" -le 0 ] || [ "$above" -le "$below" ] || [ "$above" -lt $((4 * p50)) ]; then
+            # A small calloc zeroes its block, and jemalloc serves a large
+            # one from a cached extent in about a microsecond: there p96 and
+            # p99 can be only 3 times apart; p99 still stands out from p50.
+            fail "$label: $kind: the slow 2% do not stand out at p99 (p50 $p50 ns, p96 $below ns, p99 $above ns)"
         fi
     done
 }
