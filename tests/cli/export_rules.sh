@@ -41,7 +41,10 @@ fi
 read_names=$(grep -v '^ *#' "$rules" | sed 's/[a-z_]*:[a-z_0-9]*:[a-z_0-9]*//g' |
     grep -o 'heapswitch_[a-z_]*' | sort -u)
 for name in $read_names; do
+    # A histogram's series are typed under its base name.
+    base=${name%_bucket}
     grep -qx "# TYPE $name [a-z]*" "$work/page.prom" ||
+        grep -qx "# TYPE $base histogram" "$work/page.prom" ||
         fail "the rules read $name, which export does not write"
 done
 check "the rules read $(echo $read_names | wc -w) metrics, all written by export" \
