@@ -50,11 +50,12 @@ expect_eq() {
 # field KEY LINE: the value of KEY=... in a segread line.
 field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
-# start NAME LABELS: `hold wait` as pid 1 of a new pid namespace, its
-# segment in $dir; sets host_pid (the hold process as the host sees it).
+# start NAME LABELS [VARIABLE=VALUE]: `hold wait` as pid 1 of a new pid
+# namespace, its segment in $dir; sets host_pid (the hold process as the
+# host sees it).
 start() {
     unshare --pid --fork --mount-proc env LD_PRELOAD="$HSW_PRELOAD" HEAPSWITCH_DIR="$dir" \
-        HEAPSWITCH_LABELS="$2" "$HOLD" wait 1000 >"$work/$1.out" 2>"$work/$1.err" &
+        HEAPSWITCH_LABELS="$2" ${3:-} "$HOLD" wait 1000 >"$work/$1.out" 2>"$work/$1.err" &
     unshare_pid=$!
     started="$started $unshare_pid"
     host_pid=
@@ -69,7 +70,8 @@ start() {
 
 start a "pod=web-a,namespace=shop"
 a_pid=$host_pid
-start b "pod=web-b,namespace=shop"
+# b samples its call sites (every allocation: HEAPSWITCH_SAMPLE=1).
+start b "pod=web-b,namespace=shop" HEAPSWITCH_SAMPLE=1
 b_pid=$host_pid
 expect_eq "both writers are pid 1 in their namespaces" \
     "$(sed -n 's/^pid //p' "$work/a.out") $(sed -n 's/^pid //p' "$work/b.out")" "1 1"
@@ -117,6 +119,12 @@ print("ok")
 PY
 check "stat --json: both host pids, running, with their labels and an RSS" \
     grep -qx ok "$work/stat.check"
+# Call sites from the host: the stacks b's process recorded, symbolized
+# through the host's /proc/PID (the pid its lock holder has here).
+"$HSW" sites --dir "$dir" --json "$b_pid" >"$work/sites.json" 2>"$work/sites.err"
+expect_eq "sites --json of b from the host: exit status" "$?" 0
+check "sites of b from the host: its 1,000 pairs' site, named with file and line" \
+    grep -q '"site":"pairs (hold\.c:[0-9][0-9]*) < main:[0-9][0-9]*","samples":1000,' "$work/sites.json"
 "$HSW" top -b -n 1 --dir="$dir" --filter web-b >"$work/top" 2>&1
 check "top -b --filter web-b: b's row, with its labels" grep -q "^ *$b_pid running .*pod=web-b" "$work/top"
 check "top -b --filter web-b: not a's" test -z "$(grep "^ *$a_pid " "$work/top")"
