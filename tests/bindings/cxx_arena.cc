@@ -9,7 +9,8 @@
  *
  * Both print the same line, with or without heapswitch; the program then
  * checks alignments (arena::alloc, the resource, an over-aligned element
- * type), that reset() reuses the memory, bad alignments and moves, and
+ * type), that reset() reuses the memory, bad alignments, moves and the
+ * memory_resource contract (std::bad_alloc, equality by identity), and
  * prints the problems found (none, on stdout, for the same output without
  * heapswitch). stderr says "backend: NAME ..." and whether heapswitch's
  * arena served. Exits with STATUS, or 1 on a problem.
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory_resource>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +32,8 @@
 
 static const unsigned lines_per_request = 16;
 static unsigned problems;
+/* Keeps the compiler from dropping an allocation whose result is unused. */
+static void *volatile escaped;
 
 static void problem(const char *what, unsigned long detail)
 {
@@ -114,6 +118,26 @@ static void check_alignments(heapswitch::arena &arena)
     arena.reset();
 }
 
+/* The memory_resource contract: std::bad_alloc when out of memory, and
+ * equality by identity. */
+static void check_resource_contract(heapswitch::arena &arena)
+{
+    heapswitch::arena_resource resource(arena), other(arena);
+    bool threw = false;
+
+    try {
+        escaped = resource.allocate(SIZE_MAX / 2, 16);
+    } catch (const std::bad_alloc &) {
+        threw = true;
+    }
+    if (!threw)
+        problem("an impossible allocation did not throw std::bad_alloc", 0);
+    if (!resource.is_equal(resource) || resource.is_equal(other) || resource == other)
+        problem("resources are not equal by identity", 0);
+    if (&resource.get_arena() != &arena)
+        problem("get_arena() is not the arena", 0);
+}
+
 static void check_reset_and_move(heapswitch::arena &arena)
 {
     arena.reset();
@@ -154,6 +178,7 @@ int main(int argc, char **argv)
     unsigned long sum = serve(use_arena, requests, arena);
     std::printf("%lu requests, checksum %lu\n", requests, sum);
     check_alignments(arena);
+    check_resource_contract(arena);
     check_reset_and_move(arena);
     std::printf("%u problems\n", problems);
 
