@@ -273,16 +273,23 @@ __attribute__((noinline)) static void light_free_slow(void *ptr)
     OP(free)(ptr);
 }
 
-/* A wrap of the free tick: the books checkpoint, and maybe a timed free
- * (lib/latency.c), which leaves a block call-site sampling took to it. */
-__attribute__((noinline, cold)) static void light_free_wrap(void *ptr, bool with_books)
+/* At a wrap of the free tick: the books checkpoint (with_books), and
+ * whether this free is timed (lib/latency.c). */
+static bool free_tick_wrapped(bool with_books)
 {
     bool timed, checkpoint;
 
     hsw_latency_free_wrap(&timed, &checkpoint);
     if (with_books && checkpoint)
         hsw_freeing_checkpoint();
-    if (timed)
+    return timed;
+}
+
+/* A wrap of the free tick, then the free: timed, or the backend's, which
+ * leaves a block call-site sampling took to it. */
+__attribute__((noinline, cold)) static void light_free_wrap(void *ptr, bool with_books)
+{
+    if (free_tick_wrapped(with_books))
         hsw_latency_timed_free(ptr);
     else
         OP(free)(ptr);
@@ -294,14 +301,7 @@ __attribute__((noinline, cold)) static void light_free_wrap(void *ptr, bool with
 __attribute__((noinline, cold)) static void light_free_sampling(void *ptr, bool with_books,
                                                                 bool ticks)
 {
-    bool timed = false, checkpoint;
-
-    if (ticks && HSW_UNLIKELY(++hsw_thread.free_tick == 0)) {
-        hsw_latency_free_wrap(&timed, &checkpoint);
-        if (with_books && checkpoint)
-            hsw_freeing_checkpoint();
-    }
-    if (timed)
+    if (ticks && HSW_UNLIKELY(++hsw_thread.free_tick == 0) && free_tick_wrapped(with_books))
         hsw_latency_timed_free(ptr);
     else
         hsw_sample_free(ptr);
