@@ -9,7 +9,12 @@ set -u
 
 dir=$(mktemp -d) && register_cleanup "$dir/pid" "$dir/in" "$dir/query.sql"
 trap 'rm -rf "$dir"' EXIT
-export HEAPSWITCH_SAMPLE=16k HEAPSWITCH_KEEP=1
+# A directory of the test's own: every process of a command's tree keeps
+# its segment (python3 may be a shim run by a chain of shells), and all of
+# them go with the directory.
+segments=$dir/segments
+mkdir -m 700 "$segments" || exit 1
+export HEAPSWITCH_SAMPLE=16k HEAPSWITCH_KEEP=1 HEAPSWITCH_DIR="$segments"
 ran=0
 
 # run_sampled LABEL MIN-SAMPLES MIN-STACKS COMMAND...: output compared
@@ -22,7 +27,7 @@ run_sampled() {
     plain_status=$?
     sampled=$(LD_PRELOAD="$HSW_PRELOAD" sh -c 'echo $$ >"$0"; exec "$@"' "$dir/pid" "$@" 2>&1)
     sampled_status=$?
-    segment=/dev/shm/heapswitch-$(id -u)-$(cat "$dir/pid")
+    segment=$segments/heapswitch-$(id -u)-$(cat "$dir/pid")
     if [ "$plain_status" -ne "$sampled_status" ] || [ "$plain" != "$sampled" ]; then
         echo "FAIL: $label: output or status ($sampled_status, plain $plain_status) differs under sampling"
         echo "$sampled" | head -20
