@@ -41,7 +41,9 @@ bool hsw_parse_size(const char *text, uint64_t *out);
  * its counter slot, NULL until its first counted call; for the default
  * level, two ticks that wrap every 256 calls (a checkpoint), and a third
  * for the other allocating calls (calloc, realloc, aligned), which serves
- * latency sampling alone; and, with call-site sampling on, the bytes left
+ * latency sampling alone (a backend without books keeps its free tick in
+ * its slot's free count then, free_tick holding its re-armed value:
+ * lib/interpose.c); and, with call-site sampling on, the bytes left
  * before its next sample (0 in a new thread; lib/sample.c). */
 struct hsw_thread_state {
     struct hsw_slot *slot;

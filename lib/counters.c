@@ -240,6 +240,9 @@ static struct hsw_slot *claim_slot(bool allocating)
     /* Set before pthread_setspecific, which may allocate. */
     hsw_thread_slot = slot;
     hsw_latency_thread_start();
+    /* A free tick riding in the free count starts from this thread's draw,
+     * not from where the slot's last owner left it. */
+    hsw_slot_set_free_tick(slot, hsw_thread.free_tick);
     pthread_setspecific(slot_key, slot);
     if (allocating) {
         start_backend_thread();

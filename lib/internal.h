@@ -143,6 +143,15 @@ void hsw_refresh_maybe(void);
  * backend's per-thread books (no backend set-up: a free may come after the
  * thread's destructors). */
 void hsw_freeing_checkpoint(void);
+/* Sets the free tick that rides in the top byte of a slot's free count
+ * (latency sampling on a backend without books: lib/interpose.c) to
+ * `tick`, the value lib/latency.c armed in hsw_thread.free_tick. The
+ * slot is this thread's own. */
+static inline void hsw_slot_set_free_tick(struct hsw_slot *slot, uint8_t tick)
+{
+    slot->calls[HSW_CALL_FREE] =
+        hsw_call_count(slot->calls[HSW_CALL_FREE]) | (uint64_t)tick << HSW_CALL_COUNT_BITS;
+}
 /* Brings this thread's slot up to the backend's books and its own heap's
  * figures now (before the final refresh at exit). */
 void hsw_counters_flush_thread(void);

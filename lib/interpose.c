@@ -273,15 +273,33 @@ __attribute__((noinline)) static void light_free_slow(void *ptr)
     OP(free)(ptr);
 }
 
-/* At a wrap of the free tick: the books checkpoint (with_books), and
- * whether this free is timed (lib/latency.c). */
+/* A free of a backend without books, with latency sampling: the free
+ * tick is the top byte of the slot's free count, so that one add counts
+ * the call and moves the tick (a second read-modify-write per free cost
+ * more than the 0.3 ns a call latency sampling may add). True when the
+ * tick wrapped. */
+#define FREE_AND_TICK ((UINT64_C(1) << HSW_CALL_COUNT_BITS) + 1)
+
+static inline bool count_free_and_tick(struct hsw_slot *slot)
+{
+    return __builtin_add_overflow(slot->calls[HSW_CALL_FREE], FREE_AND_TICK,
+                                  &slot->calls[HSW_CALL_FREE]);
+}
+
+/* At a wrap of the free tick: the books checkpoint (with_books), or the
+ * tick re-armed in the slot's free count (without), and whether this
+ * free is timed (lib/latency.c, which re-arms hsw_thread.free_tick). */
 static bool free_tick_wrapped(bool with_books)
 {
     bool timed, checkpoint;
 
     hsw_latency_free_wrap(&timed, &checkpoint);
-    if (with_books && checkpoint)
-        hsw_freeing_checkpoint();
+    if (with_books) {
+        if (checkpoint)
+            hsw_freeing_checkpoint();
+    } else {
+        hsw_slot_set_free_tick(hsw_thread_slot, hsw_thread.free_tick);
+    }
     return timed;
 }
 
@@ -295,13 +313,13 @@ __attribute__((noinline, cold)) static void light_free_wrap(void *ptr, bool with
         OP(free)(ptr);
 }
 
-/* The rest of a sampled twin's free whose filter bucket is set: the
- * tick, then the block taken off its site and freed (a timed free times
- * the backend's call alone). */
+/* The rest of a sampled twin's free whose filter bucket is set, its
+ * tick moved (wrapped: it wrapped): the block taken off its site and
+ * freed (a timed free times the backend's call alone). */
 __attribute__((noinline, cold)) static void light_free_sampling(void *ptr, bool with_books,
-                                                                bool ticks)
+                                                                bool wrapped)
 {
-    if (ticks && HSW_UNLIKELY(++hsw_thread.free_tick == 0) && free_tick_wrapped(with_books))
+    if (wrapped && free_tick_wrapped(with_books))
         hsw_latency_timed_free(ptr);
     else
         hsw_sample_free(ptr);
@@ -319,21 +337,31 @@ static inline __attribute__((always_inline)) void light_free(void *ptr, bool wit
                                                              bool timed)
 {
     struct hsw_slot *slot = hsw_thread_slot;
+    bool tick_in_count = timed && !with_books;
+    bool wrapped = false;
 
     if (HSW_UNLIKELY((uintptr_t)slot <= (uintptr_t)HSW_SLOT_SHARED)) {
         light_free_slow(ptr);
         return;
     }
-    slot->calls[HSW_CALL_FREE]++;
+    /* free(NULL)s first, so that the tick's carry can feed its branch. */
     if (with_nulls)
         slot->null_frees += ptr == NULL;
+    if (tick_in_count)
+        wrapped = count_free_and_tick(slot);
+    else
+        slot->calls[HSW_CALL_FREE]++;
     /* The sampled twin's filter. A set bucket tail-calls the rest of the
      * call, out of line, so that the common path keeps no stack frame. */
     if (sampled && hsw_sample_maybe_sampled(ptr)) {
-        light_free_sampling(ptr, with_books, with_books || timed);
+        if (with_books)
+            wrapped = ++hsw_thread.free_tick == 0;
+        light_free_sampling(ptr, with_books, wrapped);
         return;
     }
-    if ((with_books || timed) && HSW_UNLIKELY(++hsw_thread.free_tick == 0)) {
+    if (with_books)
+        wrapped = ++hsw_thread.free_tick == 0;
+    if ((with_books || tick_in_count) && HSW_UNLIKELY(wrapped)) {
         light_free_wrap(ptr, with_books);
         return;
     }

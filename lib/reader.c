@@ -79,11 +79,11 @@ static void sum_slots(const unsigned char *slots, uint32_t slot_count, uint32_t 
         struct hsw_slot slot;
 
         memcpy(&slot, slots + (size_t)s * slot_size, sizeof slot);
-        total->malloc_calls += slot.calls[HSW_CALL_MALLOC];
-        total->calloc_calls += slot.calls[HSW_CALL_CALLOC];
-        total->realloc_calls += slot.calls[HSW_CALL_REALLOC];
-        total->free_calls += slot.calls[HSW_CALL_FREE];
-        total->aligned_calls += slot.calls[HSW_CALL_ALIGNED];
+        total->malloc_calls += hsw_call_count(slot.calls[HSW_CALL_MALLOC]);
+        total->calloc_calls += hsw_call_count(slot.calls[HSW_CALL_CALLOC]);
+        total->realloc_calls += hsw_call_count(slot.calls[HSW_CALL_REALLOC]);
+        total->free_calls += hsw_call_count(slot.calls[HSW_CALL_FREE]);
+        total->aligned_calls += hsw_call_count(slot.calls[HSW_CALL_ALIGNED]);
         total->failures += slot.failures;
         total->bytes_requested += slot.bytes_requested;
         total->bytes_allocated += slot.bytes_allocated;

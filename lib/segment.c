@@ -381,6 +381,11 @@ static void fork_child(void)
         hsw_counters_start();
 }
 
+static uint64_t call_count(const struct hsw_slot *slot, enum hsw_call_kind kind)
+{
+    return hsw_call_count(__atomic_load_n(&slot->calls[kind], __ATOMIC_RELAXED));
+}
+
 void hsw_segment_totals(struct hsw_slot *total)
 {
     const struct hsw_slot *slots = hsw_segment_slots();
@@ -389,7 +394,7 @@ void hsw_segment_totals(struct hsw_slot *total)
     for (unsigned s = 0; s < HSW_SLOT_COUNT; s++) {
         const struct hsw_slot *slot = &slots[s];
         for (unsigned k = 0; k < HSW_CALL_KINDS; k++)
-            total->calls[k] += __atomic_load_n(&slot->calls[k], __ATOMIC_RELAXED);
+            total->calls[k] += call_count(slot, (enum hsw_call_kind)k);
         total->failures += __atomic_load_n(&slot->failures, __ATOMIC_RELAXED);
         total->bytes_requested += __atomic_load_n(&slot->bytes_requested, __ATOMIC_RELAXED);
         total->bytes_allocated += __atomic_load_n(&slot->bytes_allocated, __ATOMIC_RELAXED);
@@ -411,11 +416,10 @@ static uint64_t live_blocks(void)
     uint64_t made = 0, gone = 0;
 
     for (unsigned s = 0; s < HSW_SLOT_COUNT; s++) {
-        made += __atomic_load_n(&slots[s].calls[HSW_CALL_MALLOC], __ATOMIC_RELAXED) +
-                __atomic_load_n(&slots[s].calls[HSW_CALL_CALLOC], __ATOMIC_RELAXED) +
-                __atomic_load_n(&slots[s].calls[HSW_CALL_ALIGNED], __ATOMIC_RELAXED);
+        made += call_count(&slots[s], HSW_CALL_MALLOC) + call_count(&slots[s], HSW_CALL_CALLOC) +
+                call_count(&slots[s], HSW_CALL_ALIGNED);
         gone += __atomic_load_n(&slots[s].failures, __ATOMIC_RELAXED) +
-                __atomic_load_n(&slots[s].calls[HSW_CALL_FREE], __ATOMIC_RELAXED) -
+                call_count(&slots[s], HSW_CALL_FREE) -
                 __atomic_load_n(&slots[s].null_frees, __ATOMIC_RELAXED);
     }
     return made > gone ? made - gone : 0;

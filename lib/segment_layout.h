@@ -14,6 +14,13 @@
  * `layout_major`; a writer may add fields at the end of the header or of
  * a slot (raising layout_minor) since sizes are recorded, never assumed.
  *
+ * Call counts (major 2): a slot's calls[] hold the count in their low
+ * HSW_CALL_COUNT_BITS bits; the bits above belong to the writing thread
+ * (its free tick for latency sampling rides in the free count, so that
+ * one add counts a free and moves the tick). Readers take the count with
+ * hsw_call_count(). Major 2 went on from minor 3: the minors below say
+ * which fields a header or slot holds, whatever the major.
+ *
  * Containers (minor 3): a process outside the initial pid namespace names
  * its segment heapswitch-<uid>-<pid>-<pid namespace inode>, pid being its
  * pid in that namespace, and records the namespace in the header; the
@@ -33,7 +40,7 @@
 #include <stdint.h>
 
 #define HSW_SEGMENT_MAGIC UINT64_C(0x3147455357534848) /* "HHSWSEG1" */
-#define HSW_SEGMENT_LAYOUT_MAJOR 1
+#define HSW_SEGMENT_LAYOUT_MAJOR 2
 #define HSW_SEGMENT_LAYOUT_MINOR 3
 #define HSW_SEGMENT_NAME_PREFIX "heapswitch-"
 #define HSW_SEGMENT_MAX_SIZE (64 * 1024)
@@ -79,9 +86,19 @@ enum hsw_segment_state {
     HSW_STATE_EXITED = 2,   /* final totals: the process has exited */
 };
 
+/* The count in a word of hsw_slot.calls: 2^56 calls last 20 years at
+ * 10^8 a second. */
+#define HSW_CALL_COUNT_BITS 56
+#define HSW_CALL_COUNT_MASK ((UINT64_C(1) << HSW_CALL_COUNT_BITS) - 1)
+
+static inline uint64_t hsw_call_count(uint64_t word)
+{
+    return word & HSW_CALL_COUNT_MASK;
+}
+
 struct hsw_slot {
     uint64_t owner_tid; /* the owning thread's tid, 0 when free */
-    uint64_t calls[HSW_CALL_KINDS];
+    uint64_t calls[HSW_CALL_KINDS]; /* hsw_call_count() of each is the count */
     uint64_t failures;        /* calls that returned NULL (or an error code) */
     uint64_t bytes_requested; /* sizes asked for by allocating calls */
     uint64_t bytes_allocated; /* usable sizes of blocks handed out */

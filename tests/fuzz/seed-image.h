@@ -107,6 +107,9 @@ static inline void seed_slot(struct hsw_slot *slot, enum seed_kind kind, unsigne
         return; /* idle slots stay zero, as in a real segment */
     for (unsigned k = 0; k < HSW_CALL_KINDS; k++)
         slot->calls[k] = scale * (s + 1) * (k + 3);
+    /* A live thread's free tick rides in the top byte of its free count. */
+    if (kind == SEED_RUNNING && s < owned)
+        slot->calls[HSW_CALL_FREE] |= (uint64_t)(0x81 + 0x35 * s) << HSW_CALL_COUNT_BITS;
     slot->failures = s % 3 == 0 ? scale : 0;
     slot->bytes_requested = scale * (s + 1) * 4000;
     slot->bytes_allocated = scale * (s + 1) * 4096;

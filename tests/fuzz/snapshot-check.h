@@ -128,11 +128,11 @@ static inline const char *check_snapshot(const struct heapswitch_snapshot *s,
                (const unsigned char *)image + header.header_size +
                    (size_t)i * header.slot_size,
                sizeof slot);
-        sums.malloc_calls += slot.calls[HSW_CALL_MALLOC];
-        sums.calloc_calls += slot.calls[HSW_CALL_CALLOC];
-        sums.realloc_calls += slot.calls[HSW_CALL_REALLOC];
-        sums.free_calls += slot.calls[HSW_CALL_FREE];
-        sums.aligned_calls += slot.calls[HSW_CALL_ALIGNED];
+        sums.malloc_calls += hsw_call_count(slot.calls[HSW_CALL_MALLOC]);
+        sums.calloc_calls += hsw_call_count(slot.calls[HSW_CALL_CALLOC]);
+        sums.realloc_calls += hsw_call_count(slot.calls[HSW_CALL_REALLOC]);
+        sums.free_calls += hsw_call_count(slot.calls[HSW_CALL_FREE]);
+        sums.aligned_calls += hsw_call_count(slot.calls[HSW_CALL_ALIGNED]);
         sums.failures += slot.failures;
         sums.bytes_requested += slot.bytes_requested;
         sums.bytes_allocated += slot.bytes_allocated;

@@ -147,8 +147,8 @@ section_reader() {
     cp "$good" "$SHM/$fake_name" && patch "$SHM/$fake_name" 0 '\377'
     expect_refused "$fake_name" "bad magic"
     new_fake
-    cp "$good" "$SHM/$fake_name" && patch "$SHM/$fake_name" 8 '\002\000\000\000'
-    expect_refused "$fake_name" "segment layout 2."
+    cp "$good" "$SHM/$fake_name" && patch "$SHM/$fake_name" 8 '\003\000\000\000'
+    expect_refused "$fake_name" "segment layout 3."
     new_fake
     cp "$good" "$SHM/$fake_name" && patch "$SHM/$fake_name" 16 '\101\000\000\000'
     expect_refused "$fake_name" "bad header size 65"
