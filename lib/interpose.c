@@ -518,9 +518,15 @@ void *hsw_realloc(void *ptr, size_t size)
         return realloc_bootstrap_block(ptr, size);
     old_usable = ptr != NULL && counting_usable() ? OP(usable_size)(ptr) : 0;
     if (HSW_UNLIKELY(size == 0) && ptr != NULL) {
-        /* glibc frees and returns NULL; some backends would not. */
-        if (counting())
+        /* glibc frees and returns NULL; some backends would not. Timed as
+         * the free it is, at its own kind's rate. */
+        if (counting()) {
             hsw_count_free(HSW_CALL_REALLOC, old_usable);
+            if (other_call_timed()) {
+                hsw_latency_timed_free(ptr);
+                return NULL;
+            }
+        }
         OP(free)(ptr);
         return NULL;
     }

@@ -15,9 +15,10 @@
  * The allocating calls are mallocs, or with KIND calloc, realloc (small
  * blocks from realloc(NULL), large ones by growing a fresh 16-byte block)
  * or aligned (posix_memalign): allocating calls of every kind are timed
- * alike.
+ * alike. With realloc0, the mallocs' blocks are freed by realloc(ptr, 0),
+ * which frees and is timed as a free.
  *
- * usage: slow_share [MALLOCS [hold|KIND]]   (prints "key=value" lines;
+ * usage: slow_share [MALLOCS [hold|KIND|realloc0]]   (prints "key=value" lines;
  * hold: then waits, its segment published, until a signal ends it) */
 #include "config.h"
 
@@ -37,7 +38,7 @@
 
 static volatile sig_atomic_t stopped;
 
-enum call { CALL_MALLOC, CALL_CALLOC, CALL_REALLOC, CALL_ALIGNED };
+enum call { CALL_MALLOC, CALL_CALLOC, CALL_REALLOC, CALL_ALIGNED, CALL_REALLOC0 };
 
 /* A block of `size` in place of *slot, by the kind of call asked for. */
 static void *replace(enum call call, unsigned char *old, size_t size, int large)
@@ -60,6 +61,11 @@ static void *replace(enum call call, unsigned char *old, size_t size, int large)
     case CALL_ALIGNED:
         free(old);
         return posix_memalign(&fresh, 64, size) == 0 ? fresh : NULL;
+    case CALL_REALLOC0:
+        /* realloc(NULL, 0) would allocate. */
+        if (old != NULL && realloc(old, 0) != NULL)
+            return NULL;
+        return malloc(size);
     default:
         free(old);
         return malloc(size);
@@ -81,6 +87,7 @@ int main(int argc, char **argv)
     enum call call = strcmp(mode, "calloc") == 0    ? CALL_CALLOC
                      : strcmp(mode, "realloc") == 0 ? CALL_REALLOC
                      : strcmp(mode, "aligned") == 0 ? CALL_ALIGNED
+                     : strcmp(mode, "realloc0") == 0 ? CALL_REALLOC0
                                                     : CALL_MALLOC;
     unsigned long sum = 0;
     struct heapswitch_snapshot snapshot;

@@ -11,7 +11,9 @@
 # the allocating calls made by calloc, realloc or posix_memalign, which are
 # timed as mallocs are (under realloc, each large block comes from growing
 # a 16-byte one: the slow share is 1 call in 51): the same number of
-# samples, and p99 above p96 and at least 4 times p50.
+# samples, and p99 above p96 and at least 4 times p50. And frees made by
+# realloc(ptr, 0), timed as frees: the same number of free samples, the
+# slow share above p98.
 set -u
 . ./tests/testenv.sh
 
@@ -89,6 +91,8 @@ run "calloc" calloc "" HEAPSWITCH_STATS=default
 run "realloc" realloc "" HEAPSWITCH_STATS=default
 run "posix_memalign" aligned "" HEAPSWITCH_STATS=default
 run "realloc, exact level, call sites sampled" realloc "" HEAPSWITCH_STATS=exact HEAPSWITCH_SAMPLE=64k
+run "realloc to size 0" realloc0 free HEAPSWITCH_STATS=default
+run "realloc to size 0, exact level, call sites sampled" realloc0 free HEAPSWITCH_STATS=exact HEAPSWITCH_SAMPLE=64k
 if [ "$failures" -ne 0 ]; then
     echo "slow_share under $HEAPSWITCH_BACKEND: $failures failure(s)"
     exit 1
