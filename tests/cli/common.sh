@@ -51,6 +51,10 @@ cleanup() {
             i=$((i + 1))
         done
     done
+    # What a signal left behind: the segments of the processes started here.
+    for pid in $started_pids; do
+        rm -f "${HEAPSWITCH_DIR:-/dev/shm}/heapswitch-$(id -u)-$pid"
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
